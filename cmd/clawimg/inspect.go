@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/hcl"
+)
+
+func inspectCmd(e *env) *cobra.Command {
+	var rf recipeFlags
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "inspect [RECIPE]",
+		Short: "Show a recipe's variables (resolved, with their source), sources and provisioners",
+		Long: `Show what a recipe will do: each variable with its resolved value and where
+the value came from (default, env, file, -var-file, -var), each source, and
+each build's provisioners and post-processors. Sensitive values are shown as
+<sensitive>, wherever they were interpolated.`,
+		Args: args(0, 1),
+		RunE: func(c *cobra.Command, a []string) error {
+			plan, err := hcl.Load(rf.options(e, a))
+			if err != nil {
+				return err
+			}
+			shown, err := plan.Redacted()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				return enc.Encode(shown)
+			}
+			writePlan(e.stdout, shown)
+			return nil
+		},
+	}
+	rf.register(c)
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// writePlan renders an already redacted plan for people.
+func writePlan(w io.Writer, p *hcl.Plan) {
+	fmt.Fprintf(w, "Recipe: %s\n\nVariables:\n", strings.Join(p.Files, ", "))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, v := range p.Variables {
+		fmt.Fprintf(tw, "  var.%s\t%s\t%s\t%s\n", v.Name, v.Type, string(v.Value), v.Source)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nSources:")
+	for _, s := range p.Sources {
+		fmt.Fprintf(w, "  source.qemu.%s\n", s.Name)
+		fmt.Fprintf(w, "    base:    %s (checksum %s)\n", s.ISOURL, s.ISOChecksum)
+		fmt.Fprintf(w, "    machine: %s, %d CPUs, %d MiB, disk %s, accelerator %s\n",
+			s.Arch, s.CPUs, s.Memory, humanBytes(s.DiskSize), s.Accelerator)
+		fmt.Fprintf(w, "    ssh:     %s (timeout %s)\n", s.SSHUsername, s.SSHTimeout)
+	}
+	fmt.Fprintln(w, "\nBuilds:")
+	for _, b := range p.Builds {
+		fmt.Fprintf(w, "  %s: %s\n", b.Name, strings.Join(b.Sources, ", "))
+		for i, pr := range b.Provisioners {
+			fmt.Fprintf(w, "    %d. provisioner %s: %s\n", i+1, pr.Type, describeProvisioner(pr))
+		}
+		for i, pp := range b.PostProcessors {
+			fmt.Fprintf(w, "    %d. post-processor %s\n", i+1, pp.Type)
+		}
+	}
+}
+
+func describeProvisioner(p hcl.Provisioner) string {
+	switch {
+	case p.Shell != nil && len(p.Shell.Inline) > 0:
+		return fmt.Sprintf("%d inline command(s)", len(p.Shell.Inline))
+	case p.Shell != nil:
+		var names []string
+		for _, s := range p.Shell.Scripts {
+			names = append(names, s.Path)
+		}
+		return strings.Join(names, ", ")
+	case p.File != nil && p.File.Content != nil:
+		return fmt.Sprintf("content -> %s", p.File.Destination)
+	case p.File != nil && p.File.Source != nil:
+		return fmt.Sprintf("%s %s -> %s", p.File.Direction, p.File.Source.Path, p.File.Destination)
+	}
+	return ""
+}
+
+// humanBytes prints a size in binary units, as qemu-img does.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

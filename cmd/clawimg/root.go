@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/internal/cli"
+)
+
+// env is everything a command may touch of the outside world.
+type env struct {
+	args           []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+	workDir        string
+	log            *slog.Logger
+}
+
+func (e *env) getenv(key string) string {
+	for _, kv := range e.environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// run executes one clawimg command line and returns the exit code:
+// 0 success, 1 failure, 2 usage error or invalid recipe.
+func run(ctx context.Context, e *env) int {
+	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	root := newRoot(e)
+	root.SetArgs(cli.NormalizeArgs(e.args, longFlags(root)))
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	return report(e.stderr, err)
+}
+
+// report prints err the way SPEC.md says and picks the exit code.
+func report(w io.Writer, err error) int {
+	var diags hcl.Diagnostics
+	var usage cli.UsageError
+	var notImpl cli.NotImplementedError
+	code := 1
+	switch {
+	case errors.As(err, &diags):
+		fmt.Fprintln(w, diags.Error())
+		n := 0
+		for _, d := range diags {
+			if d.Error {
+				n++
+			}
+		}
+		fmt.Fprintf(w, "clawimg: error: invalid recipe: %d error(s)\n", n)
+		return 2
+	case errors.As(err, &notImpl):
+		fmt.Fprintf(w, "clawimg: %s\n", notImpl.Error())
+		return 1
+	case errors.As(err, &usage), isCobraUsage(err):
+		code = 2
+	}
+	fmt.Fprintf(w, "clawimg: error: %s\n", cli.OneLine(err.Error()))
+	for _, h := range cli.Hints(err) {
+		fmt.Fprintf(w, "clawimg: hint: %s\n", h)
+	}
+	return code
+}
+
+// isCobraUsage recognizes the usage errors cobra makes itself.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") || strings.Contains(msg, "flag needs an argument") ||
+		strings.HasPrefix(msg, "invalid argument")
+}
+
+// longFlags reports whether name is a long flag anywhere in the tree.
+func longFlags(root *cobra.Command) func(string) bool {
+	names := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	names["help"], names["version"] = true, true
+	return func(n string) bool { return names[n] }
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "clawimg",
+		Short: "Bake, store, share and launch hardened OpenClaw VM images",
+		Long: `clawimg bakes a hardened golden VM image with OpenClaw installed from an HCL
+recipe (like Packer), keeps it compressed in a local store, shares it through
+an OCI registry, and launches disposable VMs from it in seconds.
+
+Every long flag may be written -name or --name, before or after arguments.`,
+		Version:       version + " (commit " + commit + ")",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetVersionTemplate("clawimg {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cli.WithHint(cli.UsageError{Err: err}, "see 'clawimg %s --help'", strings.TrimPrefix(c.CommandPath(), "clawimg "))
+	})
+	root.AddGroup(
+		&cobra.Group{ID: "recipe", Title: "Recipes:"},
+		&cobra.Group{ID: "build", Title: "Building:"},
+		&cobra.Group{ID: "images", Title: "Images:"},
+		&cobra.Group{ID: "instances", Title: "Instances:"},
+	)
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add("recipe", initCmd(e), validateCmd(e), fmtCmd(e), inspectCmd(e))
+	add("build", buildCmd(e))
+	add("images", imagesCmd(e), imageCmd(e), tagCmd(e), rmiCmd(e), pruneCmd(e),
+		importCmd(e), exportCmd(e), pushCmd(e), pullCmd(e), loginCmd(e))
+	add("instances", launchCmd(e), listCmd(e), shellCmd(e), execCmd(e), stopCmd(e),
+		startCmd(e), deleteCmd(e), verifyCmd(e), doctorCmd(e))
+	return root
+}
+
+// args checks the number of positional arguments, as a usage error.
+func args(min, max int) cobra.PositionalArgs {
+	return func(c *cobra.Command, a []string) error {
+		if len(a) >= min && (max < 0 || len(a) <= max) {
+			return nil
+		}
+		var want string
+		switch {
+		case min == max:
+			want = fmt.Sprintf("exactly %d", min)
+		case max < 0:
+			want = fmt.Sprintf("at least %d", min)
+		default:
+			want = fmt.Sprintf("%d to %d", min, max)
+		}
+		return cli.WithHint(cli.Usagef("%s takes %s argument(s), got %d", c.CommandPath(), want, len(a)),
+			"usage: %s", c.UseLine())
+	}
+}
+
+// notImplemented is the RunE of a command whose capability belongs to an
+// open issue: it fails instead of pretending.
+func notImplemented(c *cobra.Command, _ []string) error {
+	return cli.NotImplementedError{Command: strings.TrimPrefix(c.CommandPath(), "clawimg ")}
+}
+
+// absent reports a missing file the way every command does.
+func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

@@ -1,0 +1,344 @@
+package hcl
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var buildBlocks = []hcl2.BlockHeaderSchema{
+	{Type: "provisioner", LabelNames: []string{"type"}},
+	{Type: "post-processor", LabelNames: []string{"type"}},
+	{Type: "post-processors"},
+	{Type: "source", LabelNames: []string{"reference"}},
+	{Type: "error-cleanup-provisioner", LabelNames: []string{"type"}},
+	{Type: "hcp_packer_registry"},
+}
+
+var packerProvisioners = []string{
+	"ansible", "ansible-local", "breakpoint", "chef-client", "chef-solo", "converge",
+	"inspec", "powershell", "puppet-masterless", "puppet-server", "salt-masterless",
+	"shell-local", "windows-restart", "windows-shell",
+}
+
+var packerPostProcessors = []string{
+	"alicloud-import", "amazon-import", "artifice", "compress", "digitalocean-import",
+	"docker-import", "docker-push", "docker-save", "docker-tag", "exoscale-import",
+	"googlecompute-export", "googlecompute-import", "ucloud-import", "vagrant",
+	"vagrant-cloud", "vsphere", "vsphere-template", "yandex-export", "yandex-import",
+}
+
+// decodeBuilds reads every build block. Source references are checked
+// against the declared sources.
+func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
+	var out []Build
+	for _, b := range blocks {
+		d, c, diags := ev.content(b.Body, "build", []string{"name", "description", "sources"}, buildBlocks, nil)
+		ev.diags = append(ev.diags, diags...)
+		var bd Build
+		d.str("name", &bd.Name)
+		d.str("description", &bd.Description)
+		bd.Sources = ev.buildSources(d, b, plan)
+		if bd.Name == "" && len(bd.Sources) > 0 {
+			bd.Name = strings.TrimPrefix(bd.Sources[0], "source.qemu.")
+		}
+		ev.diags = append(ev.diags, d.diags...)
+		for _, blk := range c.Blocks {
+			switch blk.Type {
+			case "provisioner":
+				if p, ok := ev.decodeProvisioner(blk, bd.Sources); ok {
+					bd.Provisioners = append(bd.Provisioners, p)
+				}
+			case "post-processor":
+				if p, ok := ev.decodePostProcessor(blk, bd.Sources); ok {
+					bd.PostProcessors = append(bd.PostProcessors, p)
+				}
+			default:
+				ev.diags = append(ev.diags, &hcl2.Diagnostic{
+					Severity: hcl2.DiagError,
+					Summary:  "Unsupported Packer block",
+					Detail:   fmt.Sprintf("Packer's %q block inside build is not supported by clawimg.", blk.Type),
+					Subject:  blk.DefRange.Ptr(),
+				})
+			}
+		}
+		out = append(out, bd)
+	}
+	return out
+}
+
+// buildSources resolves `sources = ["source.qemu.NAME", ...]`, pointing at
+// the exact element that names an undefined source.
+func (ev *evaluator) buildSources(d *decoder, b *hcl2.Block, plan *Plan) []string {
+	a, ok := d.attrs["sources"]
+	if !ok {
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Missing required argument",
+			Detail:   `A build needs sources = ["source.qemu.NAME"].`,
+			Subject:  b.DefRange.Ptr(),
+		})
+		return nil
+	}
+	var declared []string
+	for _, s := range plan.Sources {
+		declared = append(declared, "source.qemu."+s.Name)
+	}
+	exprs, diags := hcl2.ExprList(a.Expr)
+	if diags.HasErrors() {
+		d.diags = append(d.diags, diags...)
+		return nil
+	}
+	var out []string
+	for _, e := range exprs {
+		v, diags := ev.eval(e)
+		d.diags = append(d.diags, diags...)
+		if diags.HasErrors() {
+			continue
+		}
+		if v.Type() != cty.String || v.IsNull() || !v.IsKnown() {
+			d.diags = append(d.diags, &hcl2.Diagnostic{
+				Severity: hcl2.DiagError, Summary: "Incorrect attribute value type",
+				Detail: `Each element of sources must be a string such as "source.qemu.NAME".`, Subject: e.Range().Ptr(),
+			})
+			continue
+		}
+		ref := v.AsString()
+		if !slices.Contains(declared, ref) {
+			d.diags = append(d.diags, &hcl2.Diagnostic{
+				Severity: hcl2.DiagError,
+				Summary:  "Unknown source",
+				Detail:   fmt.Sprintf("%q is not defined in this recipe.%s", ref, suggest(ref, declared)),
+				Subject:  e.Range().Ptr(),
+			})
+			continue
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+var commonProvisionerFields = []string{"pause_before", "timeout", "max_retries", "only", "except"}
+
+var shellFields = []string{
+	"inline", "script", "scripts", "environment_vars", "env", "execute_command",
+	"expect_disconnect", "valid_exit_codes", "inline_shebang", "remote_folder",
+}
+
+var shellUnsupported = []string{
+	"binary", "remote_path", "remote_file", "skip_clean", "start_retry_timeout",
+	"use_env_var_file", "env_var_format", "pause_after", "override",
+}
+
+var fileFields = []string{"source", "content", "destination", "direction", "generated"}
+
+var fileUnsupported = []string{"sources", "override"}
+
+func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisioner, bool) {
+	typ := b.Labels[0]
+	p := Provisioner{Type: typ}
+	var fields, unsupported []string
+	switch typ {
+	case "shell":
+		fields, unsupported = shellFields, shellUnsupported
+	case "file":
+		fields, unsupported = fileFields, fileUnsupported
+	default:
+		ev.unsupportedType(b, "provisioner", typ, []string{"file", "shell"}, packerProvisioners)
+		return p, false
+	}
+	what := fmt.Sprintf("provisioner %q", typ)
+	d, _, diags := ev.content(b.Body, what, append(fields, commonProvisionerFields...), nil, unsupported)
+	ev.diags = append(ev.diags, diags...)
+	d.duration("pause_before", &p.PauseBefore)
+	d.duration("timeout", &p.Timeout)
+	d.integer("max_retries", &p.MaxRetries)
+	d.strList("only", &p.Only)
+	d.strList("except", &p.Except)
+	ev.checkOnlyExcept(d, sources)
+	switch typ {
+	case "shell":
+		p.Shell = ev.decodeShell(d, b)
+	case "file":
+		p.File = ev.decodeFile(d, b)
+	}
+	ev.diags = append(ev.diags, d.diags...)
+	return p, !d.diags.HasErrors()
+}
+
+// checkOnlyExcept checks that only/except name sources of the build, in
+// Packer's "qemu.NAME" form.
+func (ev *evaluator) checkOnlyExcept(d *decoder, sources []string) {
+	var names []string
+	for _, s := range sources {
+		names = append(names, strings.TrimPrefix(s, "source."))
+	}
+	for _, field := range []string{"only", "except"} {
+		a, ok := d.attrs[field]
+		if !ok {
+			continue
+		}
+		var got []string
+		d.strList(field, &got)
+		for _, g := range got {
+			if !slices.Contains(names, g) {
+				d.errorf(a, "Unknown source", "%s names %q, which is not a source of this build (use the \"qemu.NAME\" form).%s", field, g, suggest(g, names))
+			}
+		}
+	}
+}
+
+func (ev *evaluator) decodeShell(d *decoder, b *hcl2.Block) *Shell {
+	s := &Shell{
+		ExecuteCommand: "chmod +x {{.Path}}; {{.Vars}} {{.Path}}",
+		InlineShebang:  "/bin/sh -e",
+		RemoteFolder:   "/tmp",
+		ValidExitCodes: []int{0},
+	}
+	d.strList("inline", &s.Inline)
+	s.Scripts = ev.scripts(d)
+	d.strList("environment_vars", &s.EnvironmentVars)
+	d.strMap("env", &s.Env)
+	d.str("execute_command", &s.ExecuteCommand)
+	d.boolean("expect_disconnect", &s.ExpectDisconnect)
+	d.intList("valid_exit_codes", &s.ValidExitCodes)
+	d.str("inline_shebang", &s.InlineShebang)
+	d.str("remote_folder", &s.RemoteFolder)
+
+	n := 0
+	for _, f := range []string{"inline", "script", "scripts"} {
+		if d.has(f) {
+			n++
+		}
+	}
+	if n != 1 {
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Invalid shell provisioner",
+			Detail:   "Exactly one of inline, script or scripts must be set.",
+			Subject:  b.DefRange.Ptr(),
+		})
+	}
+	if a, ok := d.attrs["environment_vars"]; ok {
+		for _, kv := range s.EnvironmentVars {
+			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+				d.errorf(a, "Invalid environment_vars", "%q must be in the form NAME=VALUE.", strings.SplitN(kv, "=", 2)[0])
+			}
+		}
+	}
+	return s
+}
+
+func (ev *evaluator) decodeFile(d *decoder, b *hcl2.Block) *File {
+	f := &File{Direction: "upload"}
+	var source, content string
+	var generated bool
+	d.str("source", &source)
+	d.str("content", &content)
+	d.str("destination", &f.Destination)
+	d.str("direction", &f.Direction)
+	d.boolean("generated", &generated)
+	d.oneOf("direction", f.Direction, "upload", "download")
+	if d.has("content") {
+		f.Content = &content
+	}
+	switch {
+	case d.has("source") == d.has("content"):
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError, Summary: "Invalid file provisioner",
+			Detail: "Exactly one of source or content must be set.", Subject: b.DefRange.Ptr(),
+		})
+	case d.has("content") && f.Direction == "download":
+		d.errorf(d.attrs["content"], "Invalid file provisioner", "content can only be uploaded.")
+	case d.has("source") && (f.Direction == "download" || generated):
+		f.Source = &FileRef{Path: source} // a guest path, or made during the build
+	case d.has("source"):
+		if ref, ok := ev.fileRef(d, d.attrs["source"], source); ok {
+			f.Source = &ref
+		}
+	}
+	if !d.has("destination") {
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError, Summary: "Missing required argument",
+			Detail: "The file provisioner needs destination.", Subject: b.DefRange.Ptr(),
+		})
+	}
+	return f
+}
+
+// scripts resolves the script and scripts attributes, in that order.
+func (ev *evaluator) scripts(d *decoder) []FileRef {
+	var refs []FileRef
+	add := func(a *hcl2.Attribute, paths []string) {
+		for _, path := range paths {
+			if ref, ok := ev.fileRef(d, a, path); ok {
+				refs = append(refs, ref)
+			}
+		}
+	}
+	if a, ok := d.attrs["script"]; ok {
+		var one string
+		d.str("script", &one)
+		add(a, []string{one})
+	}
+	if a, ok := d.attrs["scripts"]; ok {
+		var many []string
+		d.strList("scripts", &many)
+		add(a, many)
+	}
+	return refs
+}
+
+// fileRef resolves and hashes a host file named by attribute a.
+func (ev *evaluator) fileRef(d *decoder, a *hcl2.Attribute, path string) (FileRef, bool) {
+	ref, err := ev.reader.hashRef(join(ev.root, path))
+	if err != nil {
+		d.errorf(a, "Unreadable file", "%s: %s.", path, errText(err))
+		return FileRef{}, false
+	}
+	return ref, true
+}
+
+var postProcessorFields = map[string][]string{
+	"manifest":    {"output", "strip_path", "custom_data"},
+	"checksum":    {"output", "checksum_types"},
+	"shell-local": {"inline", "script", "scripts", "environment_vars"},
+}
+
+func (ev *evaluator) decodePostProcessor(b *hcl2.Block, sources []string) (PostProcessor, bool) {
+	typ := b.Labels[0]
+	p := PostProcessor{Type: typ}
+	fields, ok := postProcessorFields[typ]
+	if !ok {
+		ev.unsupportedType(b, "post-processor", typ, keys(postProcessorFields), packerPostProcessors)
+		return p, false
+	}
+	d, _, diags := ev.content(b.Body, fmt.Sprintf("post-processor %q", typ),
+		append([]string{"name", "only", "except"}, fields...), nil, []string{"keep_input_artifact"})
+	ev.diags = append(ev.diags, diags...)
+	d.str("name", &p.Name)
+	d.strList("only", &p.Only)
+	d.strList("except", &p.Except)
+	ev.checkOnlyExcept(d, sources)
+	d.str("output", &p.Output)
+	d.boolean("strip_path", &p.StripPath)
+	d.strList("checksum_types", &p.ChecksumTypes)
+	d.strList("inline", &p.Inline)
+	d.strList("environment_vars", &p.EnvironmentVars)
+	p.Scripts = ev.scripts(d)
+	d.strMap("custom_data", &p.CustomData)
+	for _, t := range p.ChecksumTypes {
+		d.oneOf("checksum_types", t, "md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+	}
+	if typ == "shell-local" && !d.has("inline") && len(p.Scripts) == 0 && !d.diags.HasErrors() {
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError, Summary: "Invalid shell-local post-processor",
+			Detail: "One of inline, script or scripts must be set.", Subject: b.DefRange.Ptr(),
+		})
+	}
+	ev.diags = append(ev.diags, d.diags...)
+	return p, !d.diags.HasErrors()
+}

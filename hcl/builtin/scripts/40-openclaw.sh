@@ -1,0 +1,15 @@
+#!/bin/sh
+# OpenClaw for a dedicated unprivileged user with its own npm prefix; the
+# gateway runs as that user's systemd service. No API key is baked in: it
+# arrives at launch.
+set -eu
+id openclaw >/dev/null 2>&1 || useradd --create-home --shell /bin/bash openclaw
+passwd -l openclaw >/dev/null
+home=/home/openclaw
+as_openclaw() { runuser -u openclaw -- env HOME="$home" PATH="$home/.npm-global/bin:$PATH" "$@"; }
+as_openclaw npm config set prefix "$home/.npm-global"
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then as_openclaw npm config set cafile "$NODE_EXTRA_CA_CERTS"; fi
+as_openclaw npm install -g --allow-scripts=@google/genai,koffi,protobufjs,openclaw "openclaw@${OPENCLAW_VERSION}"
+as_openclaw npm cache clean --force
+loginctl enable-linger openclaw
+as_openclaw openclaw --version

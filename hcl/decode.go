@@ -1,0 +1,223 @@
+package hcl
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/gocty"
+)
+
+// decoder evaluates the attributes of one block into Go values, collecting
+// every diagnostic instead of stopping at the first.
+type decoder struct {
+	ev    *evaluator
+	attrs hcl2.Attributes
+	diags hcl2.Diagnostics
+}
+
+// content decodes body against the supported attribute names and block
+// types. Packer fields that clawimg does not support are reported as such;
+// unknown ones get HCL's "did you mean".
+func (ev *evaluator) content(body hcl2.Body, what string, attrs []string, blocks []hcl2.BlockHeaderSchema, unsupported []string) (*decoder, *hcl2.BodyContent, hcl2.Diagnostics) {
+	schema := &hcl2.BodySchema{Blocks: blocks}
+	for _, a := range attrs {
+		schema.Attributes = append(schema.Attributes, hcl2.AttributeSchema{Name: a})
+	}
+	for _, a := range unsupported {
+		schema.Attributes = append(schema.Attributes, hcl2.AttributeSchema{Name: a})
+	}
+	c, diags := body.Content(schema)
+	for _, name := range unsupported {
+		if a, ok := c.Attributes[name]; ok {
+			diags = append(diags, &hcl2.Diagnostic{
+				Severity: hcl2.DiagError,
+				Summary:  "Unsupported Packer field",
+				Detail:   fmt.Sprintf("%s: Packer's %q is not supported by clawimg", what, name),
+				Subject:  a.NameRange.Ptr(),
+			})
+			delete(c.Attributes, name)
+		}
+	}
+	return &decoder{ev: ev, attrs: c.Attributes}, c, diags
+}
+
+// value evaluates an attribute converted to ty; ok is false when it is
+// absent or invalid (the diagnostic is recorded).
+func (d *decoder) value(name string, ty cty.Type) (cty.Value, *hcl2.Attribute, bool) {
+	a, ok := d.attrs[name]
+	if !ok {
+		return cty.NilVal, nil, false
+	}
+	v, diags := d.ev.eval(a.Expr)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() || !v.IsWhollyKnown() {
+		return cty.NilVal, a, false
+	}
+	if v.IsNull() {
+		return cty.NilVal, a, false
+	}
+	cv, err := convert.Convert(v, ty)
+	if err != nil {
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail:   fmt.Sprintf("Inappropriate value for attribute %q: %s.", name, err),
+			Subject:  a.Expr.Range().Ptr(),
+		})
+		return cty.NilVal, a, false
+	}
+	return cv, a, true
+}
+
+func (d *decoder) has(name string) bool { _, ok := d.attrs[name]; return ok }
+
+func (d *decoder) errorf(a *hcl2.Attribute, summary, format string, args ...any) {
+	d.diags = append(d.diags, &hcl2.Diagnostic{
+		Severity: hcl2.DiagError, Summary: summary,
+		Detail: fmt.Sprintf(format, args...), Subject: a.Expr.Range().Ptr(),
+	})
+}
+
+func (d *decoder) str(name string, dst *string) {
+	if v, _, ok := d.value(name, cty.String); ok {
+		*dst = v.AsString()
+	}
+}
+
+func (d *decoder) boolean(name string, dst *bool) {
+	if v, _, ok := d.value(name, cty.Bool); ok {
+		*dst = v.True()
+	}
+}
+
+func (d *decoder) integer(name string, dst *int) {
+	v, a, ok := d.value(name, cty.Number)
+	if !ok {
+		return
+	}
+	var n int
+	if err := gocty.FromCtyValue(v, &n); err != nil {
+		d.errorf(a, "Incorrect attribute value type", "Inappropriate value for attribute %q: a whole number is required.", name)
+		return
+	}
+	*dst = n
+}
+
+func (d *decoder) strList(name string, dst *[]string) {
+	if v, _, ok := d.value(name, cty.List(cty.String)); ok {
+		*dst = nil
+		for _, e := range v.AsValueSlice() {
+			*dst = append(*dst, e.AsString())
+		}
+	}
+}
+
+func (d *decoder) intList(name string, dst *[]int) {
+	v, a, ok := d.value(name, cty.List(cty.Number))
+	if !ok {
+		return
+	}
+	var out []int
+	if err := gocty.FromCtyValue(v, &out); err != nil {
+		d.errorf(a, "Incorrect attribute value type", "Inappropriate value for attribute %q: whole numbers are required.", name)
+		return
+	}
+	*dst = out
+}
+
+func (d *decoder) strMap(name string, dst *map[string]string) {
+	if v, _, ok := d.value(name, cty.Map(cty.String)); ok {
+		m := map[string]string{}
+		for k, e := range v.AsValueMap() {
+			m[k] = e.AsString()
+		}
+		*dst = m
+	}
+}
+
+func (d *decoder) strLists(name string, dst *[][]string) {
+	if v, _, ok := d.value(name, cty.List(cty.List(cty.String))); ok {
+		*dst = nil
+		for _, row := range v.AsValueSlice() {
+			var r []string
+			for _, e := range row.AsValueSlice() {
+				r = append(r, e.AsString())
+			}
+			*dst = append(*dst, r)
+		}
+	}
+}
+
+// duration decodes a Go/Packer duration such as "5m" or "1h30m".
+func (d *decoder) duration(name string, dst *Duration) {
+	v, a, ok := d.value(name, cty.String)
+	if !ok {
+		return
+	}
+	dur, err := time.ParseDuration(v.AsString())
+	if err != nil || dur < 0 {
+		d.errorf(a, "Invalid duration", "%q for %s is not a duration such as \"30s\", \"5m\" or \"1h30m\".", v.AsString(), name)
+		return
+	}
+	*dst = Duration(dur)
+}
+
+// size decodes a disk size the way Packer's qemu builder does: a number is
+// MiB, a string may carry a K, M, G or T suffix (binary units).
+func (d *decoder) size(name string, dst *int64) {
+	v, a, ok := d.value(name, cty.String)
+	if !ok {
+		return
+	}
+	n, err := ParseSize(v.AsString(), 1<<20)
+	if err != nil {
+		d.errorf(a, "Invalid size", "%s: %v.", name, err)
+		return
+	}
+	*dst = n
+}
+
+// ParseSize parses "16G", "512M" or "40960" into bytes. A bare number is in
+// units of unit bytes (Packer's disk_size is in MiB); suffixes are binary.
+func ParseSize(s string, unit int64) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "IB"), "B")
+	mult := unit
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("KMGT", t[n-1]); i >= 0 {
+			mult, t = int64(1)<<(10*(i+1)), t[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as \"16G\" or \"512M\"", s)
+	}
+	return int64(f * float64(mult)), nil
+}
+
+// oneOf checks that a decoded string is one of the allowed values.
+func (d *decoder) oneOf(name, got string, allowed ...string) {
+	for _, a := range allowed {
+		if got == a {
+			return
+		}
+	}
+	if a, ok := d.attrs[name]; ok {
+		sort.Strings(allowed)
+		d.errorf(a, "Invalid value", "%s must be one of %s, not %q.", name, quoteList(allowed), got)
+	}
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,120 @@
+package hcl
+
+import (
+	"fmt"
+	"strings"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+)
+
+// Diagnostic is one problem found in a recipe, with its position.
+type Diagnostic struct {
+	Error   bool   `json:"error"` // false for a warning
+	Summary string `json:"summary"`
+	Detail  string `json:"detail,omitempty"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	// Snippet is the source line the diagnostic points at, with a marker
+	// line under it; empty when the position has no source text.
+	Snippet string `json:"snippet,omitempty"`
+}
+
+// Message is the summary and detail on one line.
+func (d Diagnostic) Message() string {
+	if d.Detail == "" {
+		return d.Summary
+	}
+	return d.Summary + ": " + d.Detail
+}
+
+// String renders the diagnostic as "file:line:col: message" followed by the
+// source snippet, the way compilers do.
+func (d Diagnostic) String() string {
+	var b strings.Builder
+	if d.File != "" {
+		fmt.Fprintf(&b, "%s:%d:%d: ", d.File, d.Line, d.Column)
+	}
+	if !d.Error {
+		b.WriteString("warning: ")
+	}
+	b.WriteString(d.Message())
+	if d.Snippet != "" {
+		b.WriteString("\n")
+		b.WriteString(d.Snippet)
+	}
+	return b.String()
+}
+
+// Diagnostics is every problem found in a recipe. As an error it means the
+// recipe is invalid (exit code 2 in the CLI).
+type Diagnostics []Diagnostic
+
+// Error renders all diagnostics, one block each.
+func (ds Diagnostics) Error() string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// HasErrors reports whether any diagnostic is an error, not a warning.
+func (ds Diagnostics) HasErrors() bool {
+	for _, d := range ds {
+		if d.Error {
+			return true
+		}
+	}
+	return false
+}
+
+// convertDiags turns HCL diagnostics into ours, with snippets taken from the
+// parsed files.
+func convertDiags(files map[string]*hcl2.File, in hcl2.Diagnostics) Diagnostics {
+	out := make(Diagnostics, 0, len(in))
+	for _, d := range in {
+		nd := Diagnostic{Error: d.Severity == hcl2.DiagError, Summary: d.Summary, Detail: d.Detail}
+		nd.Summary = strings.TrimSuffix(nd.Summary, ".")
+		if d.Subject != nil {
+			nd.File, nd.Line, nd.Column = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
+			nd.Snippet = snippet(files[d.Subject.Filename], *d.Subject)
+		}
+		out = append(out, nd)
+	}
+	return out
+}
+
+// snippet returns the first line of rng in f, numbered, with carets under the
+// range.
+func snippet(f *hcl2.File, rng hcl2.Range) string {
+	if f == nil || rng.Start.Line < 1 {
+		return ""
+	}
+	lines := strings.Split(string(f.Bytes), "\n")
+	if rng.Start.Line > len(lines) {
+		return ""
+	}
+	line := strings.TrimRight(lines[rng.Start.Line-1], "\r")
+	start := rng.Start.Column - 1
+	if start > len(line) {
+		start = len(line)
+	}
+	end := len(line)
+	if rng.End.Line == rng.Start.Line && rng.End.Column-1 <= len(line) {
+		end = rng.End.Column - 1
+	}
+	width := max(end-start, 1)
+	num := fmt.Sprintf("%5d | ", rng.Start.Line)
+	pad := strings.Repeat(" ", len(num)-2) + "| "
+	// Keep tabs so the carets line up under the code.
+	var lead strings.Builder
+	for _, r := range line[:start] {
+		if r == '\t' {
+			lead.WriteRune('\t')
+		} else {
+			lead.WriteByte(' ')
+		}
+	}
+	return num + line + "\n" + pad + lead.String() + strings.Repeat("^", width)
+}

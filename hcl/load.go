@@ -1,0 +1,224 @@
+package hcl
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+//go:embed all:builtin
+var builtinFiles embed.FS
+
+// Builtin is the OpenClaw recipe embedded in clawimg, with its scripts.
+func Builtin() fs.FS {
+	sub, _ := fs.Sub(builtinFiles, "builtin")
+	return sub
+}
+
+// VarArg is one -var or -var-file option. Packer applies them in the order
+// they were given, so they travel together.
+type VarArg struct {
+	File  bool   // -var-file PATH when true, else -var NAME=VALUE
+	Value string // the path or the NAME=VALUE text
+}
+
+// Options says which recipe to load and with which variable values.
+type Options struct {
+	// Path is a .pkr.hcl file or a directory; empty means the built-in recipe.
+	Path string
+	Vars []VarArg
+	// Env is the environment (os.Environ() form), for CLAWIMG_VAR_<name>
+	// and the env() function.
+	Env []string
+	// WorkDir is path.cwd.
+	WorkDir string
+	// Now fixes timestamp(); zero means the time of the call.
+	Now time.Time
+}
+
+// EnvPrefix introduces an environment variable that sets a recipe variable.
+const EnvPrefix = "CLAWIMG_VAR_"
+
+// Load parses and evaluates a recipe. Invalid input gives Diagnostics (all
+// of them); the Plan is nil then.
+func Load(opts Options) (*Plan, error) {
+	reader := fileReader{builtin: Builtin()}
+	path := opts.Path
+	if path == "" {
+		path = BuiltinRoot
+	}
+	root, recipes, autoVars, err := reader.recipeFiles(path)
+	if err != nil {
+		return nil, Diagnostics{{Error: true, File: path, Summary: "Failed to read recipe", Detail: errText(err)}}
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	env := envMap(opts.Env)
+	ev := &evaluator{
+		parser: hclparse.NewParser(),
+		reader: reader,
+		root:   root,
+		vars:   map[string]*variable{},
+	}
+	ev.funcs = functions(reader, root, func(k string) string { return env[k] }, now)
+	ev.ctx = &hcl2.EvalContext{
+		Variables: map[string]cty.Value{
+			"path": cty.ObjectVal(map[string]cty.Value{
+				"root": cty.StringVal(root),
+				"cwd":  cty.StringVal(opts.WorkDir),
+			}),
+		},
+		Functions: ev.funcs,
+	}
+
+	var bodies []*hcl2.File
+	for _, f := range recipes {
+		if file := ev.parse(f); file != nil {
+			bodies = append(bodies, file)
+		}
+	}
+	if ev.diags.HasErrors() {
+		return nil, ev.result()
+	}
+	top := ev.topLevel(bodies)
+	ev.declareVariables(top.variables)
+	ev.assignVariables(autoVars, opts.Vars, env)
+	ev.validateVariables()
+	ev.evalLocals(top.locals)
+	plan := &Plan{Root: root, Files: recipes, files: reader}
+	plan.Variables = ev.planVariables()
+	plan.Sources = ev.decodeSources(top.sources)
+	plan.Builds = ev.decodeBuilds(top.builds, plan)
+	diags := ev.result()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	plan.Warnings = diags
+	return plan, nil
+}
+
+func errText(err error) string {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func envMap(env []string) map[string]string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// evaluator holds everything one Load needs while it walks the recipe.
+type evaluator struct {
+	parser *hclparse.Parser
+	reader fileReader
+	root   string
+	funcs  map[string]function.Function
+	ctx    *hcl2.EvalContext
+	vars   map[string]*variable
+	order  []string // variable names in declaration order
+	locals map[string]*hcl2.Attribute
+	diags  hcl2.Diagnostics
+	// extra holds synthetic files (-var values) for diagnostics snippets.
+	extra map[string]*hcl2.File
+}
+
+func (ev *evaluator) parse(path string) *hcl2.File {
+	src, err := ev.reader.ReadFile(path)
+	if err != nil {
+		ev.diags = append(ev.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Failed to read file",
+			Detail:   fmt.Sprintf("%s: %s", path, errText(err)),
+			Subject:  &hcl2.Range{Filename: path},
+		})
+		return nil
+	}
+	f, diags := ev.parser.ParseHCL(src, path)
+	ev.diags = append(ev.diags, diags...)
+	if diags.HasErrors() {
+		return nil
+	}
+	return f
+}
+
+// result converts every diagnostic so far.
+func (ev *evaluator) result() Diagnostics {
+	files := ev.parser.Files()
+	for k, v := range ev.extra {
+		files[k] = v
+	}
+	diags := convertDiags(files, ev.diags)
+	var secrets []string
+	for _, v := range ev.vars {
+		if v.sensitive && v.hasValue && v.value.IsWhollyKnown() {
+			if b, err := ctyjson.Marshal(v.value, v.value.Type()); err == nil {
+				secrets = append(secrets, leafStrings(b)...)
+			}
+		}
+	}
+	for i := range diags {
+		diags[i].Detail = Redact(diags[i].Detail, secrets)
+		diags[i].Snippet = Redact(diags[i].Snippet, secrets)
+	}
+	return diags
+}
+
+// eval evaluates an expression in the recipe's context after checking that
+// every var.X and local.X it names is declared.
+func (ev *evaluator) eval(expr hcl2.Expression) (cty.Value, hcl2.Diagnostics) {
+	if diags := ev.checkRefs(expr); diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	return expr.Value(ev.ctx)
+}
+
+func (ev *evaluator) checkRefs(expr hcl2.Expression) hcl2.Diagnostics {
+	var diags hcl2.Diagnostics
+	for _, t := range expr.Variables() {
+		if len(t) < 2 {
+			continue
+		}
+		attr, ok := t[1].(hcl2.TraverseAttr)
+		if !ok {
+			continue
+		}
+		switch t.RootName() {
+		case "var":
+			if _, ok := ev.vars[attr.Name]; !ok {
+				diags = append(diags, &hcl2.Diagnostic{
+					Severity: hcl2.DiagError,
+					Summary:  "Reference to undeclared input variable",
+					Detail:   fmt.Sprintf("An input variable named %q is not declared.%s", attr.Name, suggest(attr.Name, ev.order)),
+					Subject:  t.SourceRange().Ptr(),
+				})
+			}
+		case "local":
+			if _, ok := ev.locals[attr.Name]; !ok {
+				diags = append(diags, &hcl2.Diagnostic{
+					Severity: hcl2.DiagError,
+					Summary:  "Reference to undeclared local value",
+					Detail:   fmt.Sprintf("A local value named %q is not declared.%s", attr.Name, suggest(attr.Name, keys(ev.locals))),
+					Subject:  t.SourceRange().Ptr(),
+				})
+			}
+		}
+	}
+	return diags
+}

@@ -1,0 +1,215 @@
+package hcl
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Plan is a recipe fully resolved: every expression evaluated, every variable
+// given its value, every file it reads located and hashed.
+type Plan struct {
+	// Root is the recipe's directory (path.root), or "builtin:openclaw"
+	// for the recipe embedded in clawimg.
+	Root string `json:"root"`
+	// Files are the recipe files that were read, in load order.
+	Files     []string     `json:"files"`
+	Variables []Variable   `json:"variables"`
+	Sources   []QEMUSource `json:"sources"`
+	Builds    []Build      `json:"builds"`
+	// Warnings are diagnostics that did not stop the recipe from loading.
+	Warnings Diagnostics `json:"warnings,omitempty"`
+
+	files fileReader
+}
+
+// Variable is a declared input variable and the value it resolved to.
+type Variable struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Description string `json:"description,omitempty"`
+	Sensitive   bool   `json:"sensitive"`
+	// Value is the resolved value, as JSON.
+	Value json.RawMessage `json:"value"`
+	// Source says where the value came from: "default", "env
+	// CLAWIMG_VAR_x", "file NAME.auto.pkrvars.hcl", "-var-file NAME" or "-var".
+	Source string `json:"source"`
+}
+
+// QEMUSource is a `source "qemu" "NAME"` block, with Packer's field names.
+type QEMUSource struct {
+	Name string `json:"name"`
+	// ISOURL is the base disk image: https://, http://, file:// or a path.
+	ISOURL string `json:"iso_url"`
+	// ISOChecksum is "sha256:<hex>", "file:<url of a SHA256SUMS file>" or "none".
+	ISOChecksum     string     `json:"iso_checksum"`
+	DiskImage       bool       `json:"disk_image"`
+	DiskSize        int64      `json:"disk_size"` // bytes
+	SkipResizeDisk  bool       `json:"skip_resize_disk"`
+	DiskInterface   string     `json:"disk_interface"`
+	NetDevice       string     `json:"net_device"`
+	Format          string     `json:"format"`
+	CPUs            int        `json:"cpus"`
+	Memory          int        `json:"memory"` // MiB
+	Accelerator     string     `json:"accelerator"`
+	QEMUBinary      string     `json:"qemu_binary"`
+	MachineType     string     `json:"machine_type,omitempty"`
+	QEMUArgs        [][]string `json:"qemuargs,omitempty"`
+	Headless        bool       `json:"headless"`
+	Communicator    string     `json:"communicator"`
+	SSHUsername     string     `json:"ssh_username"`
+	SSHPort         int        `json:"ssh_port"`
+	SSHTimeout      Duration   `json:"ssh_timeout"`
+	BootWait        Duration   `json:"boot_wait"`
+	ShutdownCommand string     `json:"shutdown_command,omitempty"`
+	ShutdownTimeout Duration   `json:"shutdown_timeout"`
+	// Arch is the guest architecture implied by qemu_binary: amd64 or arm64.
+	Arch string `json:"arch"`
+}
+
+// Build is a `build` block: the sources it runs on and what it does to them.
+type Build struct {
+	// Name defaults to the first source's name; the image is tagged NAME:latest
+	// unless the user says otherwise.
+	Name           string          `json:"name"`
+	Description    string          `json:"description,omitempty"`
+	Sources        []string        `json:"sources"` // "source.qemu.NAME"
+	Provisioners   []Provisioner   `json:"provisioners"`
+	PostProcessors []PostProcessor `json:"post_processors,omitempty"`
+}
+
+// Provisioner runs in the build VM, in order. Exactly one of Shell and File
+// is set, as Type says.
+type Provisioner struct {
+	Type        string   `json:"type"` // "shell" or "file"
+	PauseBefore Duration `json:"pause_before,omitempty"`
+	Timeout     Duration `json:"timeout,omitempty"`
+	MaxRetries  int      `json:"max_retries,omitempty"`
+	Only        []string `json:"only,omitempty"`
+	Except      []string `json:"except,omitempty"`
+	Shell       *Shell   `json:"shell,omitempty"`
+	File        *File    `json:"file,omitempty"`
+}
+
+// Shell is a `provisioner "shell"`.
+type Shell struct {
+	Inline           []string          `json:"inline,omitempty"`
+	Scripts          []FileRef         `json:"scripts,omitempty"` // script and scripts, in order
+	EnvironmentVars  []string          `json:"environment_vars,omitempty"`
+	Env              map[string]string `json:"env,omitempty"`
+	ExecuteCommand   string            `json:"execute_command"`
+	InlineShebang    string            `json:"inline_shebang"`
+	RemoteFolder     string            `json:"remote_folder"`
+	ExpectDisconnect bool              `json:"expect_disconnect"`
+	ValidExitCodes   []int             `json:"valid_exit_codes"`
+}
+
+// File is a `provisioner "file"`: an upload (or download) of a file or
+// directory, or of literal content.
+type File struct {
+	Source      *FileRef `json:"source,omitempty"`
+	Content     *string  `json:"content,omitempty"`
+	Destination string   `json:"destination"`
+	Direction   string   `json:"direction"` // "upload" or "download"
+}
+
+// FileRef is a host file a recipe reads. SHA256 covers its content (for a
+// directory, every file's name and content), so the build cache notices edits.
+type FileRef struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256,omitempty"` // empty for a download destination
+	Dir    bool   `json:"dir,omitempty"`
+}
+
+// PostProcessor runs on the host after the image is stored.
+type PostProcessor struct {
+	Type            string            `json:"type"` // "manifest", "checksum" or "shell-local"
+	Name            string            `json:"name,omitempty"`
+	Only            []string          `json:"only,omitempty"`
+	Except          []string          `json:"except,omitempty"`
+	Output          string            `json:"output,omitempty"`           // manifest, checksum
+	StripPath       bool              `json:"strip_path,omitempty"`       // manifest
+	CustomData      map[string]string `json:"custom_data,omitempty"`      // manifest
+	ChecksumTypes   []string          `json:"checksum_types,omitempty"`   // checksum
+	Inline          []string          `json:"inline,omitempty"`           // shell-local
+	Scripts         []FileRef         `json:"scripts,omitempty"`          // shell-local
+	EnvironmentVars []string          `json:"environment_vars,omitempty"` // shell-local
+}
+
+// Source returns the source block called NAME, or nil.
+func (p *Plan) Source(name string) *QEMUSource {
+	for i := range p.Sources {
+		if p.Sources[i].Name == name {
+			return &p.Sources[i]
+		}
+	}
+	return nil
+}
+
+// ReadFile reads a file the recipe refers to (a FileRef.Path), whether it is
+// on disk or embedded in clawimg.
+func (p *Plan) ReadFile(path string) ([]byte, error) {
+	return p.files.ReadFile(path)
+}
+
+// SensitiveValues are the string values of sensitive variables, for masking
+// them in anything shown to a user.
+func (p *Plan) SensitiveValues() []string {
+	var out []string
+	for _, v := range p.Variables {
+		if v.Sensitive {
+			out = append(out, leafStrings(v.Value)...)
+		}
+	}
+	return out
+}
+
+// leafStrings returns every non-empty string inside a JSON value. Numbers
+// and booleans are not masked: "true" or "2" would hide half the output.
+func leafStrings(raw json.RawMessage) []string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			if v != "" {
+				out = append(out, v)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// Duration is a time.Duration that reads as "5m0s" in JSON.
+type Duration time.Duration
+
+// MarshalJSON renders the duration as Go's duration text.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// String is the duration as Go prints it.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = Duration(v)
+	return err
+}

@@ -1,0 +1,213 @@
+package hcl
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+)
+
+// qemuFields are the Packer qemu builder fields clawimg implements.
+var qemuFields = []string{
+	"iso_url", "iso_checksum", "disk_image", "disk_size", "skip_resize_disk",
+	"disk_interface", "net_device", "format", "cpus", "memory", "accelerator",
+	"qemu_binary", "machine_type", "qemuargs", "headless", "communicator",
+	"ssh_username", "ssh_port", "ssh_timeout", "boot_wait",
+	"shutdown_command", "shutdown_timeout",
+}
+
+// qemuUnsupported are Packer qemu builder fields clawimg knows but does not
+// implement; naming them beats a "did you mean" for someone porting a recipe.
+var qemuUnsupported = []string{
+	"iso_urls", "iso_target_path", "iso_target_extension", "iso_skip_cache",
+	"boot_command", "boot_key_interval", "boot_keygroup_interval", "boot_steps",
+	"http_directory", "http_content", "http_bind_address", "http_port_min", "http_port_max",
+	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label",
+	"cd_files", "cd_content", "cd_label",
+	"output_directory", "vm_name", "vnc_bind_address", "vnc_port_min", "vnc_port_max",
+	"vnc_use_password", "use_default_display", "display",
+	"ssh_password", "ssh_private_key_file", "ssh_host", "ssh_agent_auth",
+	"ssh_bastion_host", "ssh_keypair_name", "ssh_handshake_attempts", "ssh_pty",
+	"ssh_clear_authorized_keys", "ssh_file_transfer_method", "ssh_proxy_host",
+	"host_port_min", "host_port_max", "skip_nat_mapping",
+	"winrm_username", "winrm_password", "winrm_timeout",
+	"disk_additional_size", "disk_cache", "disk_discard", "disk_detect_zeroes",
+	"disk_compression", "skip_compaction", "use_backing_file",
+	"firmware", "efi_boot", "efi_firmware_code", "efi_firmware_vars", "efi_drop_efivars",
+	"use_pflash", "tpm_device_type", "vtpm", "net_bridge", "qmp_enable", "qmp_socket_path",
+	"cpu_model", "sockets", "cores", "threads", "qemu_img_args", "vm_name",
+}
+
+// packerBuilders are Packer source types other than qemu.
+var packerBuilders = []string{
+	"amazon-ebs", "amazon-instance", "amazon-chroot", "azure-arm", "docker",
+	"file", "googlecompute", "hyperv-iso", "hyperv-vmcx", "lxc", "lxd", "null",
+	"parallels-iso", "proxmox-iso", "proxmox-clone", "vagrant", "virtualbox-iso",
+	"virtualbox-ovf", "vmware-iso", "vmware-vmx", "vsphere-iso", "vsphere-clone",
+	"tart-cli",
+}
+
+// decodeSources reads every `source "qemu" "NAME"` block, with Packer's
+// defaults for what is left out.
+func (ev *evaluator) decodeSources(blocks []*hcl2.Block) []QEMUSource {
+	var out []QEMUSource
+	seen := map[string]hcl2.Range{}
+	for _, b := range blocks {
+		typ, name := b.Labels[0], b.Labels[1]
+		if typ != "qemu" {
+			ev.unsupportedType(b, "source", typ, []string{"qemu"}, packerBuilders)
+			continue
+		}
+		if prev, ok := seen[name]; ok {
+			ev.diags = append(ev.diags, &hcl2.Diagnostic{
+				Severity: hcl2.DiagError,
+				Summary:  "Duplicate source",
+				Detail:   fmt.Sprintf("source.qemu.%s was already defined at %s.", name, prev),
+				Subject:  b.DefRange.Ptr(),
+			})
+			continue
+		}
+		seen[name] = b.DefRange
+		if s, ok := ev.decodeQEMU(b); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (ev *evaluator) decodeQEMU(b *hcl2.Block) (QEMUSource, bool) {
+	name := b.Labels[1]
+	s := QEMUSource{
+		Name:            name,
+		DiskImage:       false,
+		DiskSize:        40960 << 20,
+		DiskInterface:   "virtio",
+		NetDevice:       "virtio-net",
+		Format:          "qcow2",
+		CPUs:            1,
+		Memory:          512,
+		Accelerator:     "auto",
+		QEMUBinary:      "qemu-system-x86_64",
+		Headless:        true,
+		Communicator:    "ssh",
+		SSHPort:         22,
+		SSHTimeout:      Duration(5 * time.Minute),
+		ShutdownTimeout: Duration(5 * time.Minute),
+	}
+	d, _, diags := ev.content(b.Body, "source.qemu."+name, qemuFields, nil, qemuUnsupported)
+	ev.diags = append(ev.diags, diags...)
+	d.str("iso_url", &s.ISOURL)
+	d.str("iso_checksum", &s.ISOChecksum)
+	d.boolean("disk_image", &s.DiskImage)
+	d.size("disk_size", &s.DiskSize)
+	d.boolean("skip_resize_disk", &s.SkipResizeDisk)
+	d.str("disk_interface", &s.DiskInterface)
+	d.str("net_device", &s.NetDevice)
+	d.str("format", &s.Format)
+	d.integer("cpus", &s.CPUs)
+	d.integer("memory", &s.Memory)
+	d.str("accelerator", &s.Accelerator)
+	d.str("qemu_binary", &s.QEMUBinary)
+	d.str("machine_type", &s.MachineType)
+	d.strLists("qemuargs", &s.QEMUArgs)
+	d.boolean("headless", &s.Headless)
+	d.str("communicator", &s.Communicator)
+	d.str("ssh_username", &s.SSHUsername)
+	d.integer("ssh_port", &s.SSHPort)
+	d.duration("ssh_timeout", &s.SSHTimeout)
+	d.duration("boot_wait", &s.BootWait)
+	d.str("shutdown_command", &s.ShutdownCommand)
+	d.duration("shutdown_timeout", &s.ShutdownTimeout)
+
+	d.oneOf("accelerator", s.Accelerator, "auto", "kvm", "hvf", "tcg")
+	d.oneOf("format", s.Format, "qcow2")
+	d.oneOf("communicator", s.Communicator, "ssh")
+	d.oneOf("disk_interface", s.DiskInterface, "virtio", "virtio-scsi", "scsi", "ide", "sata")
+	switch {
+	case strings.HasSuffix(s.QEMUBinary, "x86_64"):
+		s.Arch = "amd64"
+	case strings.HasSuffix(s.QEMUBinary, "aarch64"):
+		s.Arch = "arm64"
+	default:
+		if a, ok := d.attrs["qemu_binary"]; ok {
+			d.errorf(a, "Invalid value", "qemu_binary must be qemu-system-x86_64 or qemu-system-aarch64 (optionally a path to one), not %q.", s.QEMUBinary)
+		}
+	}
+	if a, ok := d.attrs["headless"]; ok && !s.Headless {
+		d.errorf(a, "Invalid value", "clawimg always builds headless; headless = false is not supported.")
+	}
+	for _, req := range []string{"iso_url", "iso_checksum", "ssh_username"} {
+		if !d.has(req) {
+			d.diags = append(d.diags, &hcl2.Diagnostic{
+				Severity: hcl2.DiagError,
+				Summary:  "Missing required argument",
+				Detail:   fmt.Sprintf("source.qemu.%s needs %s.", name, req),
+				Subject:  b.DefRange.Ptr(),
+			})
+		}
+	}
+	if a, ok := d.attrs["disk_image"]; ok && !s.DiskImage {
+		d.errorf(a, "Invalid value", "clawimg boots cloud images: disk_image must be true (installing from an ISO needs boot_command, which is not supported).")
+	} else if !ok {
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Missing required argument",
+			Detail:   fmt.Sprintf("source.qemu.%s needs disk_image = true: clawimg boots cloud images, not installer ISOs.", name),
+			Subject:  b.DefRange.Ptr(),
+		})
+	}
+	if a, ok := d.attrs["iso_checksum"]; ok && s.ISOChecksum != "" {
+		if err := checkChecksum(s.ISOChecksum); err != nil {
+			d.errorf(a, "Invalid iso_checksum", "%v.", err)
+		}
+	}
+	if s.CPUs < 1 {
+		d.errorf(d.attrs["cpus"], "Invalid value", "cpus must be at least 1.")
+	}
+	if s.Memory < 128 {
+		d.errorf(d.attrs["memory"], "Invalid value", "memory is in MiB and must be at least 128.")
+	}
+	ev.diags = append(ev.diags, d.diags...)
+	return s, !d.diags.HasErrors()
+}
+
+// checkChecksum accepts "sha256:<64 hex>", "file:<url>" and "none".
+func checkChecksum(c string) error {
+	switch {
+	case c == "none":
+		return nil
+	case strings.HasPrefix(c, "file:"):
+		if len(c) == len("file:") {
+			return fmt.Errorf("file: needs the URL or path of a SHA256SUMS file")
+		}
+		return nil
+	case strings.HasPrefix(c, "sha256:"):
+		hex := c[len("sha256:"):]
+		if len(hex) != 64 || strings.Trim(strings.ToLower(hex), "0123456789abcdef") != "" {
+			return fmt.Errorf("%q is not a sha256 digest: 64 hex digits are needed", hex)
+		}
+		return nil
+	}
+	return fmt.Errorf("%q must be \"sha256:<hex>\", \"file:<url of SHA256SUMS>\" or \"none\"", c)
+}
+
+// unsupportedType reports a block whose type label clawimg does not handle:
+// a Packer plugin it does not implement, or an unknown name (with a
+// suggestion).
+func (ev *evaluator) unsupportedType(b *hcl2.Block, kind, typ string, supported, packer []string) {
+	detail := fmt.Sprintf("clawimg supports the %s types %s.", kind, quoteList(supported))
+	summary := fmt.Sprintf("Unknown %s type %q", kind, typ)
+	for _, p := range packer {
+		if p == typ {
+			summary = fmt.Sprintf("Unsupported Packer %s type %q", kind, typ)
+			break
+		}
+	}
+	if s := suggest(typ, supported); s != "" {
+		detail += s
+	}
+	ev.diags = append(ev.diags, &hcl2.Diagnostic{
+		Severity: hcl2.DiagError, Summary: summary, Detail: detail, Subject: b.LabelRanges[0].Ptr(),
+	})
+}
