@@ -17,6 +17,7 @@ import (
 type variable struct {
 	name        string
 	typ         cty.Type
+	defaults    *typeexpr.Defaults // optional(type, default) attributes
 	description string
 	sensitive   bool
 	decl        hcl2.Range
@@ -75,10 +76,10 @@ func (ev *evaluator) declareVariables(blocks []*hcl2.Block) {
 		c, diags := b.Body.Content(variableSchema)
 		ev.diags = append(ev.diags, diags...)
 		if a, ok := c.Attributes["type"]; ok {
-			ty, diags := typeexpr.TypeConstraint(a.Expr)
+			ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr)
 			ev.diags = append(ev.diags, diags...)
 			if !diags.HasErrors() {
-				v.typ = ty
+				v.typ, v.defaults = ty, defaults
 			}
 		}
 		d := &decoder{ev: ev, attrs: c.Attributes}
@@ -219,7 +220,11 @@ func (ev *evaluator) validateVariables() {
 			vals[name] = cty.DynamicVal
 			continue
 		}
-		cv, err := convert.Convert(v.value, v.typ)
+		val := v.value
+		if v.defaults != nil {
+			val = v.defaults.Apply(val)
+		}
+		cv, err := convert.Convert(val, v.typ)
 		if err != nil {
 			detail := fmt.Sprintf("The value for var.%s (from %s) is not compatible with the variable's type constraint: %s.", name, v.source, err)
 			if v.sensitive {

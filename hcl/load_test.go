@@ -1,0 +1,315 @@
+package hcl
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// minimal is the smallest valid recipe; tests append to it.
+const minimal = `
+source "qemu" "base" {
+  iso_url      = "base.qcow2"
+  iso_checksum = "none"
+  disk_image   = true
+  ssh_username = "debian"
+}
+build {
+  sources = ["source.qemu.base"]
+  provisioner "shell" {
+    inline = ["true"]
+  }
+}
+`
+
+// writeRecipe writes files (name -> content) into a temp dir and returns it.
+func writeRecipe(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func load(t *testing.T, dir string, vars []VarArg, env ...string) (*Plan, Diagnostics) {
+	t.Helper()
+	p, err := Load(Options{Path: dir, Vars: vars, Env: env, WorkDir: dir})
+	if err == nil {
+		return p, nil
+	}
+	diags, ok := err.(Diagnostics)
+	if !ok {
+		t.Fatalf("Load error is %T, want Diagnostics: %v", err, err)
+	}
+	return nil, diags
+}
+
+func varValue(t *testing.T, p *Plan, name string) (string, string) {
+	t.Helper()
+	for _, v := range p.Variables {
+		if v.Name == name {
+			var s any
+			if err := json.Unmarshal(v.Value, &s); err != nil {
+				t.Fatal(err)
+			}
+			return strings.Trim(string(v.Value), `"`), v.Source
+		}
+	}
+	t.Fatalf("no variable %s", name)
+	return "", ""
+}
+
+func TestBuiltinRecipeLoads(t *testing.T) {
+	p, err := Load(Options{})
+	if err != nil {
+		t.Fatalf("built-in recipe: %v", err)
+	}
+	if len(p.Builds) != 1 || p.Builds[0].Name != "openclaw" || len(p.Sources) != 1 {
+		t.Fatalf("unexpected plan: %+v", p)
+	}
+	for _, s := range p.Builds[0].Provisioners[0].Shell.Scripts {
+		if _, err := p.ReadFile(s.Path); err != nil {
+			t.Errorf("script %s: %v", s.Path, err)
+		}
+	}
+}
+
+func TestVariablePrecedence(t *testing.T) {
+	recipe := `variable "x" {
+  type    = string
+  default = "default"
+}
+` + minimal
+	tests := []struct {
+		name       string
+		files      map[string]string
+		vars       []VarArg
+		env        []string
+		want, from string
+	}{
+		{"default", nil, nil, nil, "default", "default"},
+		{"env", nil, nil, []string{"CLAWIMG_VAR_x=env"}, "env", "env CLAWIMG_VAR_x"},
+		{"auto file beats env", map[string]string{"a.auto.pkrvars.hcl": `x = "auto"`}, nil,
+			[]string{"CLAWIMG_VAR_x=env"}, "auto", "file "},
+		{"later auto file wins", map[string]string{"a.auto.pkrvars.hcl": `x = "a"`, "b.auto.pkrvars.hcl": `x = "b"`}, nil, nil, "b", "file "},
+		{"-var-file beats auto", map[string]string{"a.auto.pkrvars.hcl": `x = "auto"`, "v.pkrvars.hcl": `x = "varfile"`},
+			[]VarArg{{File: true, Value: "@v.pkrvars.hcl"}}, nil, "varfile", "-var-file "},
+		{"-var beats env", nil, []VarArg{{Value: "x=cli"}}, []string{"CLAWIMG_VAR_x=env"}, "cli", "-var"},
+		{"command line order: -var then -var-file", map[string]string{"v.pkrvars.hcl": `x = "varfile"`},
+			[]VarArg{{Value: "x=cli"}, {File: true, Value: "@v.pkrvars.hcl"}}, nil, "varfile", "-var-file "},
+		{"command line order: -var-file then -var", map[string]string{"v.pkrvars.hcl": `x = "varfile"`},
+			[]VarArg{{File: true, Value: "@v.pkrvars.hcl"}, {Value: "x=cli"}}, nil, "cli", "-var"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{"r.pkr.hcl": recipe}
+			for k, v := range tt.files {
+				files[k] = v
+			}
+			dir := writeRecipe(t, files)
+			var vars []VarArg
+			for _, v := range tt.vars {
+				if v.File {
+					v.Value = filepath.Join(dir, strings.TrimPrefix(v.Value, "@"))
+				}
+				vars = append(vars, v)
+			}
+			p, diags := load(t, dir, vars, tt.env...)
+			if diags != nil {
+				t.Fatal(diags)
+			}
+			got, from := varValue(t, p, "x")
+			if got != tt.want || !strings.HasPrefix(from, tt.from) {
+				t.Fatalf("x = %q from %q, want %q from %q...", got, from, tt.want, tt.from)
+			}
+		})
+	}
+}
+
+func TestTypedVariableValues(t *testing.T) {
+	dir := writeRecipe(t, map[string]string{"r.pkr.hcl": `
+variable "n" {
+  type = number
+}
+variable "l" {
+  type    = list(string)
+  default = []
+}
+variable "o" {
+  type    = object({ a = string, b = optional(number, 3) })
+  default = { a = "x" }
+}
+` + minimal})
+	p, diags := load(t, dir, []VarArg{{Value: "n=42"}, {Value: `l=["a","b"]`}})
+	if diags != nil {
+		t.Fatal(diags)
+	}
+	for name, want := range map[string]string{"n": "42", "l": `["a","b"]`, "o": `{"a":"x","b":3}`} {
+		if got, _ := varValue(t, p, name); got != want {
+			t.Errorf("%s = %s, want %s", name, got, want)
+		}
+	}
+}
+
+func TestFunctionsAndPaths(t *testing.T) {
+	dir := writeRecipe(t, map[string]string{
+		"greeting.txt": "hello",
+		"motd.tpl":     "Welcome ${name}, ${upper(name)}",
+		"s.sh":         "#!/bin/sh\necho hi\n",
+		"r.pkr.hcl": `
+locals {
+  all = [
+    file("greeting.txt"),
+    templatefile("motd.tpl", { name = "ann" }),
+    sha256("abc"),
+    env("HOME_TEST"),
+    format("%s-%d", "a", 1),
+    join(",", ["x", "y"]),
+    lower("ABC"),
+    timestamp(),
+    length(uuidv4()),
+    length("four"),
+    basename(path.root),
+  ]
+}
+source "qemu" "base" {
+  iso_url      = "base.qcow2"
+  iso_checksum = "none"
+  disk_image   = true
+  ssh_username = "debian"
+}
+build {
+  sources = ["source.qemu.base"]
+  provisioner "shell" {
+    inline = local.all
+  }
+  provisioner "shell" {
+    script = "s.sh"
+  }
+}
+`})
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	p, err := Load(Options{Path: dir, Env: []string{"HOME_TEST=/home/t"}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.Builds[0].Provisioners[0].Shell.Inline
+	want := []string{"hello", "Welcome ann, ANN",
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		"/home/t", "a-1", "x,y", "abc", "2026-11-25T10:00:00Z", "36", "4", filepath.Base(dir)}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+	s := p.Builds[0].Provisioners[1].Shell.Scripts[0]
+	if s.Path != filepath.Join(dir, "s.sh") || len(s.SHA256) != 64 {
+		t.Fatalf("script ref %+v", s)
+	}
+}
+
+func TestSourceDecoding(t *testing.T) {
+	dir := writeRecipe(t, map[string]string{"r.pkr.hcl": `
+source "qemu" "x" {
+  iso_url          = "https://example.com/a.img"
+  iso_checksum     = "sha256:` + strings.Repeat("ab", 32) + `"
+  disk_image       = true
+  disk_size        = "16G"
+  cpus             = 4
+  memory           = 2048
+  accelerator      = "tcg"
+  qemu_binary      = "qemu-system-aarch64"
+  qemuargs         = [["-smp", "4"]]
+  ssh_username     = "ubuntu"
+  ssh_timeout      = "20m"
+  shutdown_command = "sudo poweroff"
+}
+build {
+  name    = "b"
+  sources = ["source.qemu.x"]
+  provisioner "file" {
+    content     = "x"
+    destination = "/tmp/x"
+  }
+}
+`})
+	p, diags := load(t, dir, nil)
+	if diags != nil {
+		t.Fatal(diags)
+	}
+	s := p.Source("x")
+	if s.DiskSize != 16<<30 || s.CPUs != 4 || s.Memory != 2048 || s.Arch != "arm64" ||
+		time.Duration(s.SSHTimeout) != 20*time.Minute || s.Accelerator != "tcg" || len(s.QEMUArgs) != 1 {
+		t.Fatalf("decoded %+v", s)
+	}
+	if f := p.Builds[0].Provisioners[0].File; f == nil || *f.Content != "x" || f.Direction != "upload" {
+		t.Fatalf("file provisioner %+v", f)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{"16G", 16 << 30, false}, {"512M", 512 << 20, false}, {"40960", 40960 << 20, false},
+		{"1.5G", 3 << 29, false}, {"2GiB", 2 << 30, false}, {"100k", 100 << 10, false},
+		{"", 0, true}, {"lots", 0, true}, {"-1G", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in, 1<<20)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("ParseSize(%q) = %d, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestSensitiveRedaction(t *testing.T) {
+	dir := writeRecipe(t, map[string]string{"r.pkr.hcl": `
+variable "token" {
+  type      = string
+  sensitive = true
+}
+source "qemu" "base" {
+  iso_url      = "base.qcow2"
+  iso_checksum = "none"
+  disk_image   = true
+  ssh_username = "debian"
+}
+build {
+  sources = ["source.qemu.base"]
+  provisioner "shell" {
+    environment_vars = ["TOKEN=${var.token}"]
+    inline           = ["echo ${var.token}"]
+  }
+}
+`})
+	p, diags := load(t, dir, []VarArg{{Value: "token=s3cr\"et"}})
+	if diags != nil {
+		t.Fatal(diags)
+	}
+	r, err := p.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(r)
+	if strings.Contains(string(b), `s3cr`) {
+		t.Fatalf("secret in redacted plan: %s", b)
+	}
+	if got := r.Builds[0].Provisioners[0].Shell.EnvironmentVars[0]; got != "TOKEN=<sensitive>" {
+		t.Fatalf("env var = %q", got)
+	}
+	// The original keeps the value for the builder.
+	if got := p.Builds[0].Provisioners[0].Shell.EnvironmentVars[0]; got != `TOKEN=s3cr"et` {
+		t.Fatalf("original env var = %q", got)
+	}
+}
