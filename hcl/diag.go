@@ -32,8 +32,11 @@ func (d Diagnostic) Message() string {
 // source snippet, the way compilers do.
 func (d Diagnostic) String() string {
 	var b strings.Builder
-	if d.File != "" {
+	switch {
+	case d.File != "" && d.Line > 0:
 		fmt.Fprintf(&b, "%s:%d:%d: ", d.File, d.Line, d.Column)
+	case d.File != "":
+		fmt.Fprintf(&b, "%s: ", d.File) // the file as a whole, e.g. unreadable
 	}
 	if !d.Error {
 		b.WriteString("warning: ")

@@ -69,14 +69,13 @@ func (ev *evaluator) decodeSources(blocks []*hcl2.Block) []QEMUSource {
 			continue
 		}
 		seen[name] = b.DefRange
-		if s, ok := ev.decodeQEMU(b); ok {
-			out = append(out, s)
-		}
+		// Kept even when invalid, so builds that name it get no second error.
+		out = append(out, ev.decodeQEMU(b))
 	}
 	return out
 }
 
-func (ev *evaluator) decodeQEMU(b *hcl2.Block) (QEMUSource, bool) {
+func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	name := b.Labels[1]
 	s := QEMUSource{
 		Name:            name,
@@ -169,7 +168,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) (QEMUSource, bool) {
 		d.errorf(d.attrs["memory"], "Invalid value", "memory is in MiB and must be at least 128.")
 	}
 	ev.diags = append(ev.diags, d.diags...)
-	return s, !d.diags.HasErrors()
+	return s
 }
 
 // checkChecksum accepts "sha256:<64 hex>", "file:<url>" and "none".

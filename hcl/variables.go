@@ -165,6 +165,12 @@ func (ev *evaluator) assignRaw(name, raw, source string) {
 		return
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), fname, hcl2.InitialPos)
+	if !diags.HasErrors() && len(expr.Variables()) > 0 {
+		// A bare word such as abc for a number: report the type mismatch,
+		// not "variables not allowed".
+		v.set(cty.StringVal(raw), source, rng)
+		return
+	}
 	ev.diags = append(ev.diags, diags...)
 	if diags.HasErrors() {
 		return
