@@ -1,6 +1,8 @@
 package hcl
 
 import (
+	"fmt"
+	"time"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,7 +40,16 @@ b = local.a }`,
 		if err := os.WriteFile(path, src, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		done := make(chan struct{})
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				panic(fmt.Sprintf("Load did not return within 10s for %q", src))
+			}
+		}()
 		p, err := Load(Options{Path: path, WorkDir: dir})
+		close(done)
 		if (p == nil) == (err == nil) {
 			t.Fatalf("Load returned plan %v and error %v", p != nil, err)
 		}

@@ -1,0 +1,57 @@
+# clawimg — see README.md. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+FUZZTIME ?= 20s
+
+# System packages every part of clawimg and its tests need.
+DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common \
+	fdisk e2fsprogs zstd docker-registry packer openssh-client ca-certificates
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test vet fmt-check unit fuzz bench demo clean
+
+all: build
+
+## deps: apt-get install the system packages (idempotent; instant when present)
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing" $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "deps: all present"; fi
+
+## build: the clawimg binary in bin/
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/clawimg ./cmd/clawimg
+
+## test: deps, vet, formatting, every test (integration included), fuzz smoke
+test: deps vet fmt-check unit fuzz
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -count=1 -timeout 45m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./hcl
+
+## bench: performance against the reference tools, printed as tables
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+
+## demo: bake the built-in recipe and launch a VM from it (what exists so far)
+demo: deps build
+	@./scripts/demo.sh
+
+clean:
+	rm -rf bin build
