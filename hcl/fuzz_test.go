@@ -2,10 +2,10 @@ package hcl
 
 import (
 	"fmt"
-	"time"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzLoad feeds arbitrary recipe text to the loader: it must return a plan
