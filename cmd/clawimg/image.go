@@ -1,6 +1,13 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/images"
+)
 
 func imageCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
@@ -8,20 +15,76 @@ func imageCmd(e *env) *cobra.Command {
 		Short: "Inspect or verify a stored image",
 		Args:  args(0, 0),
 	}
+	c.AddCommand(imageInspectCmd(e), imageVerifyCmd(e))
+	return c
+}
+
+func imageInspectCmd(e *env) *cobra.Command {
 	var asJSON bool
-	inspect := &cobra.Command{
+	c := &cobra.Command{
 		Use:   "inspect IMAGE",
 		Short: "Show an image's metadata and chunks",
 		Args:  args(1, 1),
-		RunE:  notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			st, err := e.store()
+			if err != nil {
+				return err
+			}
+			d, err := st.Inspect(a[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(e, d)
+			}
+			rows := [][2]string{
+				{"Digest", d.Digest},
+				{"Tags", strings.Join(d.Tags, ", ")},
+				{"Created", d.Created.Local().Format("2006-01-02 15:04:05 MST")},
+				{"Architecture", d.OS + "/" + d.Architecture},
+				{"Virtual size", fmt.Sprintf("%s (%d bytes)", images.HumanBytes(d.VirtualSize), d.VirtualSize)},
+				{"Data", images.HumanBytes(d.DataSize)},
+				{"Stored size", fmt.Sprintf("%s (%d chunks of %s, %d unique)", images.HumanBytes(d.Size), d.Chunks, images.HumanBytes(d.ChunkSize), d.UniqueBlobs)},
+				{"Recipe hash", d.RecipeHash},
+				{"Base image", d.BaseImage},
+				{"OpenClaw", d.OpenClawVersion},
+				{"Source", d.Source},
+				{"Unpacked", d.Unpacked},
+				{"Used by", strings.Join(d.UsedBy, ", ")},
+			}
+			for _, r := range rows {
+				if r[1] != "" {
+					fmt.Fprintf(e.stdout, "%-13s %s\n", r[0]+":", r[1])
+				}
+			}
+			return nil
+		},
 	}
-	inspect.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	verify := &cobra.Command{
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func imageVerifyCmd(e *env) *cobra.Command {
+	var quiet bool
+	c := &cobra.Command{
 		Use:   "verify IMAGE",
 		Short: "Re-hash every chunk of an image; exit 1 naming the first bad one",
 		Args:  args(1, 1),
-		RunE:  notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			st, err := e.store()
+			if err != nil {
+				return err
+			}
+			progress, done := e.progress(quiet)
+			img, err := st.Verify(c.Context(), a[0], progress)
+			done()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s (%s): OK\n", img.Ref(), img.Digest)
+			return nil
+		},
 	}
-	c.AddCommand(inspect, verify)
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return c
 }

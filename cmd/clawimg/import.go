@@ -1,15 +1,41 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/images"
+)
 
 func importCmd(e *env) *cobra.Command {
 	var tag string
+	var quiet bool
 	c := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Store a raw or qcow2 disk, or an archive made by export",
 		Args:  args(1, 1),
-		RunE:  notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			st, err := e.store()
+			if err != nil {
+				return err
+			}
+			progress, done := e.progress(quiet)
+			img, err := st.Import(c.Context(), a[0], images.ImportOptions{Tag: tag, Progress: progress})
+			done()
+			if err != nil {
+				return err
+			}
+			if quiet {
+				fmt.Fprintln(e.stdout, img.Digest)
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "%s %s (%s stored, %s virtual)\n", img.Ref(), img.Digest,
+				images.HumanBytes(img.Size), images.HumanBytes(img.VirtualSize))
+			return nil
+		},
 	}
 	c.Flags().StringVarP(&tag, "tag", "t", "", "image name and tag (default: the file's base name, tag latest)")
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the digest only, no progress")
 	return c
 }

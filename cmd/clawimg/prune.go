@@ -1,12 +1,33 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/images"
+)
 
 func pruneCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "prune",
 		Short: "Remove untagged images, unused unpacked bases and unreferenced chunks",
 		Args:  args(0, 0),
-		RunE:  notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			st, err := e.store()
+			if err != nil {
+				return err
+			}
+			rep, err := st.Prune(c.Context())
+			if err != nil {
+				return err
+			}
+			for _, d := range rep.Images {
+				fmt.Fprintf(e.stdout, "Deleted: %s\n", d)
+			}
+			fmt.Fprintf(e.stdout, "Removed %d image(s), %d blob(s), %d unpacked base(s); freed %s\n",
+				len(rep.Images), rep.Blobs, rep.Bases, images.HumanBytes(rep.Freed))
+			return nil
+		},
 	}
 }

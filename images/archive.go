@@ -1,0 +1,243 @@
+package images
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// writeArchive writes an image as an OCI image-layout tar: oci-layout,
+// index.json naming the image, and its blobs.
+func (s *Store) writeArchive(ctx context.Context, img *Image, out io.Writer, progress ProgressFunc) error {
+	m, _, err := s.manifest(img.Digest)
+	if err != nil {
+		return err
+	}
+	desc := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: img.Digest}
+	blobs := []string{img.Digest, m.Config.Digest}
+	for _, l := range m.Layers {
+		blobs = append(blobs, l.Digest)
+	}
+	if fi, err := os.Stat(s.blobPath(img.Digest)); err == nil {
+		desc.Size = fi.Size()
+	}
+	if img.Name != "" {
+		desc.Annotations = map[string]string{AnnotationRefName: img.Name + ":" + img.Tag}
+	}
+	index := marshal(Index{SchemaVersion: 2, MediaType: MediaTypeIndex, Manifests: []Descriptor{desc}})
+	tw := tar.NewWriter(out)
+	mtime := img.Created
+	put := func(name string, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: mtime, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	if err := put("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
+		return err
+	}
+	if err := put("index.json", index); err != nil {
+		return err
+	}
+	written := map[string]bool{}
+	var done int64
+	for _, d := range blobs {
+		if written[d] {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		written[d] = true
+		b, err := s.readBlob(d)
+		if err != nil {
+			return fmt.Errorf("%s: %w", img.Ref(), err)
+		}
+		if err := put("blobs/sha256/"+strings.TrimPrefix(d, "sha256:"), b); err != nil {
+			return err
+		}
+		done += int64(len(b))
+		progress.report(Progress{Phase: "export", Done: done, Total: img.Size})
+	}
+	return tw.Close()
+}
+
+// importArchive reads an archive written by Export. Every entry is checked
+// before anything becomes visible in the store: only oci-layout, index.json
+// and blobs/sha256/<hex> are allowed (no paths elsewhere, no links), every
+// blob must hash to its name, and every blob an image needs must be there.
+func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag bool, progress ProgressFunc) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkSpace(s.root, fi.Size()); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lockGC(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	staged := map[string]string{} // digest -> temp file
+	defer func() {
+		for _, p := range staged {
+			os.Remove(p)
+		}
+	}()
+	var index []byte
+	tr := tar.NewReader(f)
+	var done int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read archive: %w", err)
+		}
+		name := strings.TrimPrefix(h.Name, "./")
+		switch {
+		case h.Typeflag == tar.TypeDir && (name == "blobs/" || name == "blobs/sha256/"):
+			continue
+		case h.Typeflag != tar.TypeReg:
+			return nil, fmt.Errorf("archive entry %q is not a regular file", h.Name)
+		case name == "oci-layout":
+			continue
+		case name == "index.json":
+			if index, err = io.ReadAll(io.LimitReader(tr, 1<<20)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		hexd, ok := strings.CutPrefix(name, "blobs/sha256/")
+		if !ok || !validDigest("sha256:"+hexd) {
+			return nil, fmt.Errorf("archive entry %q is not part of an image layout", h.Name)
+		}
+		digest := "sha256:" + hexd
+		tmp, err := s.stageStream(tr, digest)
+		if err != nil {
+			return nil, err
+		}
+		staged[digest] = tmp
+		done += h.Size
+		progress.report(Progress{Phase: "import", Done: done, Total: fi.Size()})
+	}
+	if index == nil {
+		return nil, fmt.Errorf("not a clawimg archive: no index.json")
+	}
+	var idx Index
+	if err := json.Unmarshal(index, &idx); err != nil || len(idx.Manifests) == 0 {
+		return nil, fmt.Errorf("not a clawimg archive: bad index.json")
+	}
+	if retag && len(idx.Manifests) != 1 {
+		return nil, fmt.Errorf("the archive holds %d images: -t needs exactly one", len(idx.Manifests))
+	}
+	have := func(d string) bool { _, ok := staged[d]; return ok || s.hasBlob(d, -1) }
+	for _, d := range idx.Manifests {
+		if err := s.checkArchiveImage(d.Digest, staged, have); err != nil {
+			return nil, err
+		}
+	}
+	var results []chunkResult
+	for d, p := range staged {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, chunkResult{chunk: Chunk{Blob: d}, size: fi.Size(), staged: p})
+	}
+	if err := s.commitStaged(results); err != nil {
+		return nil, err
+	}
+	clear(staged)
+	var img *Image
+	for _, d := range idx.Manifests {
+		r := tag
+		if !retag {
+			name, t := splitRefName(refName(d))
+			if name == "" {
+				name, t = tag.Name, tag.Tag
+			}
+			if r, err = ParseRef(name + ":" + t); err != nil {
+				return nil, fmt.Errorf("archive names an invalid image: %w", err)
+			}
+		}
+		desc := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: d.Digest, Size: d.Size}
+		if err := s.setTag(ctx, r, desc); err != nil {
+			return nil, err
+		}
+		if img, err = s.image(r.Name, r.Tag, d.Digest); err != nil {
+			return nil, err
+		}
+	}
+	return img, nil
+}
+
+// checkArchiveImage checks that a manifest from an archive and everything
+// it names is present.
+func (s *Store) checkArchiveImage(digest string, staged map[string]string, have func(string) bool) error {
+	read := func(d string) ([]byte, error) {
+		if p, ok := staged[d]; ok {
+			return os.ReadFile(p)
+		}
+		return s.readBlob(d)
+	}
+	if !validDigest(digest) || !have(digest) {
+		return fmt.Errorf("archive lacks manifest %s", digest)
+	}
+	b, err := read(digest)
+	if err != nil {
+		return err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil || m.Config.MediaType != MediaTypeConfig {
+		return fmt.Errorf("manifest %s is not a clawimg disk image", digest)
+	}
+	for _, l := range append([]Descriptor{m.Config}, m.Layers...) {
+		if !validDigest(l.Digest) || !have(l.Digest) {
+			return fmt.Errorf("archive lacks blob %s of manifest %s", l.Digest, digest)
+		}
+	}
+	return nil
+}
+
+// stageStream copies r into a staged blob, checking it hashes to digest.
+func (s *Store) stageStream(r io.Reader, digest string) (string, error) {
+	f, err := os.CreateTemp(s.tmpDir(), "blob-*")
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(f, h), r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != digest {
+			err = fmt.Errorf("blob %s in the archive does not match its digest (content hashes to %s)", digest, got)
+		}
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}

@@ -1,0 +1,133 @@
+package images
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// PruneReport says what prune removed.
+type PruneReport struct {
+	Images []string // digests of untagged images removed
+	Blobs  int
+	Bases  int
+	Freed  int64 // bytes
+}
+
+// Prune removes untagged images no instance uses, unpacked bases no
+// instance uses, blobs no image references, and leftovers of interrupted
+// imports.
+func (s *Store) Prune(ctx context.Context) (*PruneReport, error) {
+	unlock, err := s.lockGC(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	holds, err := s.holders()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	err = s.updateIndex(ctx, func(idx *Index) error {
+		var kept []Descriptor
+		for _, d := range idx.Manifests {
+			if refName(d) == "" && len(holds[d.Digest]) == 0 {
+				removed = append(removed, d.Digest)
+				continue
+			}
+			kept = append(kept, d)
+		}
+		idx.Manifests = append([]Descriptor{}, kept...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.collect()
+	if err != nil {
+		return nil, err
+	}
+	rep.Images = removed
+	// Unpacked bases are a cache: remove those no instance uses.
+	entries, _ := os.ReadDir(s.baseDir())
+	for _, e := range entries {
+		digest := "sha256:" + strings.TrimSuffix(e.Name(), ".raw")
+		if len(holds[digest]) > 0 {
+			continue
+		}
+		rep.Freed += removeCounting(filepath.Join(s.baseDir(), e.Name()))
+		rep.Bases++
+	}
+	return rep, nil
+}
+
+// collect deletes blobs that no image in the index (or held by an
+// instance) references, and temporary files. Callers hold gc.lock
+// exclusively.
+func (s *Store) collect() (*PruneReport, error) {
+	idx, err := s.loadIndex()
+	if err != nil {
+		return nil, err
+	}
+	holds, err := s.holders()
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]bool{}
+	var roots []string
+	for _, d := range idx.Manifests {
+		roots = append(roots, d.Digest)
+	}
+	for d := range holds {
+		roots = append(roots, d)
+	}
+	for _, d := range roots {
+		m, _, err := s.manifest(d)
+		if err != nil {
+			// A damaged image keeps what it can name; verify reports it.
+			live[d] = true
+			continue
+		}
+		live[d], live[m.Config.Digest] = true, true
+		for _, l := range m.Layers {
+			live[l.Digest] = true
+		}
+	}
+	rep := &PruneReport{}
+	entries, err := os.ReadDir(s.blobDir())
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if !live["sha256:"+e.Name()] {
+			rep.Freed += removeCounting(filepath.Join(s.blobDir(), e.Name()))
+			rep.Blobs++
+		}
+	}
+	tmps, _ := os.ReadDir(s.tmpDir())
+	for _, e := range tmps {
+		rep.Freed += removeCounting(filepath.Join(s.tmpDir(), e.Name()))
+	}
+	// Bases of images that are gone altogether.
+	bases, _ := os.ReadDir(s.baseDir())
+	for _, e := range bases {
+		if !live["sha256:"+strings.TrimSuffix(e.Name(), ".raw")] {
+			rep.Freed += removeCounting(filepath.Join(s.baseDir(), e.Name()))
+			rep.Bases++
+		}
+	}
+	return rep, nil
+}
+
+// removeCounting removes a file and returns the disk space it used.
+func removeCounting(path string) int64 {
+	var n int64
+	if fi, err := os.Stat(path); err == nil {
+		n = allocatedBytes(fi)
+	}
+	if os.Remove(path) != nil {
+		return 0
+	}
+	return n
+}
