@@ -1,6 +1,7 @@
 package images
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -29,6 +30,10 @@ func (r Ref) String() string {
 	return r.Name + ":" + r.Tag
 }
 
+// ErrInvalidReference marks a reference that is not well-formed (a usage
+// error, unlike a well-formed one that names no image).
+var ErrInvalidReference = errors.New("invalid reference")
+
 // ParseRef parses NAME[:TAG] or sha256:<hex> (12 or more hex digits). A
 // bare hex word parses as a name; Resolve also tries it as a digest prefix.
 func ParseRef(s string) (Ref, error) {
@@ -36,17 +41,17 @@ func ParseRef(s string) (Ref, error) {
 		return Ref{Digest: "sha256:" + m[2]}, nil
 	}
 	if strings.HasPrefix(s, "sha256:") {
-		return Ref{}, fmt.Errorf("invalid digest %q: sha256: needs 12 to 64 lower-case hex digits", s)
+		return Ref{}, fmt.Errorf("%w: digest %q: sha256: needs 12 to 64 lower-case hex digits", ErrInvalidReference, s)
 	}
 	name, tag := s, DefaultTag
 	if i := strings.LastIndex(s, ":"); i > strings.LastIndex(s, "/") {
 		name, tag = s[:i], s[i+1:]
 	}
 	if !nameRe.MatchString(name) {
-		return Ref{}, fmt.Errorf("invalid image name %q: use lower-case letters, digits, '.', '_', '-' and '/'", name)
+		return Ref{}, fmt.Errorf("%w: image name %q: use lower-case letters, digits, '.', '_', '-' and '/'", ErrInvalidReference, name)
 	}
 	if !tagRe.MatchString(tag) {
-		return Ref{}, fmt.Errorf("invalid tag %q in %q", tag, s)
+		return Ref{}, fmt.Errorf("%w: tag %q in %q", ErrInvalidReference, tag, s)
 	}
 	return Ref{Name: name, Tag: tag}, nil
 }

@@ -1,10 +1,19 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/clawimg/clawimg/internal/testdisk"
 )
 
 func TestMain(m *testing.M) {
@@ -25,5 +34,87 @@ func TestScripts(t *testing.T) {
 			e.Setenv("XDG_CACHE_HOME", "")
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"mkdisk":  mkdisk,
+			"corrupt": corrupt,
+			"exits":   exits,
+		},
 	})
+}
+
+// exits CODE PROGRAM ARGS... runs a program like exec and checks its exit
+// code, which exec alone cannot tell apart (1 from 2).
+func exits(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
+
+// mkdisk PATH SIZE_MIB SEED FILES writes a raw disk (MBR + ext4) holding
+// FILES generated files.
+func mkdisk(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 {
+		ts.Fatalf("usage: mkdisk PATH SIZE_MIB SEED FILES")
+	}
+	if err := testdisk.Available(); err != nil {
+		ts.Fatalf("%v", err)
+	}
+	size, _ := strconv.ParseInt(args[1], 10, 64)
+	seed, _ := strconv.ParseUint(args[2], 10, 64)
+	n, _ := strconv.Atoi(args[3])
+	path := ts.MkAbs(args[0])
+	src := path + ".src"
+	ts.Check(testdisk.Fill(src, seed, n, 32<<10))
+	ts.Check(testdisk.Make(path, size<<20, src))
+}
+
+// corrupt HOME NAME:TAG flips one byte in the middle of the image's first
+// chunk blob and prints that blob's digest.
+func corrupt(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: corrupt HOME NAME:TAG")
+	}
+	home := ts.MkAbs(args[0])
+	var idx struct {
+		Manifests []struct {
+			Digest      string            `json:"digest"`
+			Annotations map[string]string `json:"annotations"`
+		} `json:"manifests"`
+	}
+	b, err := os.ReadFile(filepath.Join(home, "index.json"))
+	ts.Check(err)
+	ts.Check(json.Unmarshal(b, &idx))
+	blob := func(d string) string { return filepath.Join(home, "blobs", "sha256", strings.TrimPrefix(d, "sha256:")) }
+	for _, m := range idx.Manifests {
+		if m.Annotations["org.opencontainers.image.ref.name"] != args[1] {
+			continue
+		}
+		var man struct {
+			Layers []struct{ Digest string } `json:"layers"`
+		}
+		b, err := os.ReadFile(blob(m.Digest))
+		ts.Check(err)
+		ts.Check(json.Unmarshal(b, &man))
+		p := blob(man.Layers[0].Digest)
+		data, err := os.ReadFile(p)
+		ts.Check(err)
+		data[len(data)/2] ^= 0x01
+		ts.Check(os.WriteFile(p, data, 0o644))
+		fmt.Fprintln(ts.Stdout(), man.Layers[0].Digest)
+		return
+	}
+	ts.Fatalf("no image %s in %s", args[1], home)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/cli"
 )
 
@@ -71,7 +72,7 @@ func report(w io.Writer, err error) int {
 	case errors.As(err, &notImpl):
 		fmt.Fprintf(w, "clawimg: %s\n", notImpl.Error())
 		return 1
-	case errors.As(err, &usage), isCobraUsage(err):
+	case errors.As(err, &usage), isCobraUsage(err), errors.Is(err, images.ErrInvalidReference):
 		code = 2
 	}
 	fmt.Fprintf(w, "clawimg: error: %s\n", cli.OneLine(err.Error()))
