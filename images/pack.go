@@ -148,6 +148,7 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 	if level == 0 {
 		level = DefaultLevel
 	}
+	known := s.knownChunks()
 	indexes := chunkIndexes(d.extents, chunkSize)
 	total := int64(len(indexes)) * chunkSize
 	workers := runtime.GOMAXPROCS(0)
@@ -198,11 +199,16 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 				} else {
 					sum := sha256.Sum256(job.buf)
 					r.chunk.SHA256 = hex.EncodeToString(sum[:])
-					out = enc.EncodeAll(job.buf, out[:0])
-					r.chunk.Blob, r.size = digestOf(out), int64(len(out))
-					if !s.hasBlob(r.chunk.Blob, r.size) {
-						if r.staged, err = s.stageBlob(out); err != nil {
-							return err
+					if k, ok := known[r.chunk.SHA256]; ok && s.hasBlob(k.Digest, k.Size) {
+						// Stored before by another image: no need to compress.
+						r.chunk.Blob, r.size = k.Digest, k.Size
+					} else {
+						out = enc.EncodeAll(job.buf, out[:0])
+						r.chunk.Blob, r.size = digestOf(out), int64(len(out))
+						if !s.hasBlob(r.chunk.Blob, r.size) {
+							if r.staged, err = s.stageBlob(out); err != nil {
+								return err
+							}
 						}
 					}
 				}
@@ -263,6 +269,31 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 		}
 	}
 	return cfg, layers, nil
+}
+
+// knownChunks maps the sha256 of every chunk the store's images have to
+// its blob, so that a chunk seen before is not compressed again (rebuilds
+// and re-imports share most chunks with an earlier image).
+func (s *Store) knownChunks() map[string]Descriptor {
+	known := map[string]Descriptor{}
+	idx, err := s.loadIndex()
+	if err != nil {
+		return known
+	}
+	for _, d := range idx.Manifests {
+		m, cfg, err := s.manifest(d.Digest)
+		if err != nil {
+			continue
+		}
+		sizes := map[string]int64{}
+		for _, l := range m.Layers {
+			sizes[l.Digest] = l.Size
+		}
+		for _, c := range cfg.Chunks {
+			known[c.SHA256] = Descriptor{Digest: c.Blob, Size: sizes[c.Blob]}
+		}
+	}
+	return known
 }
 
 // commitStaged makes staged blobs durable with one syncfs, then renames
