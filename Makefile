@@ -11,7 +11,7 @@ DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common 
 	fdisk e2fsprogs zstd docker-registry packer openssh-client ca-certificates
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test vet fmt-check unit fuzz bench demo clean
+.PHONY: all deps build test vet fmt-check unit fuzz bench demo fixture clean
 
 all: build
 
@@ -29,8 +29,12 @@ deps:
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/clawimg ./cmd/clawimg
 
+## fixture: the Debian 12 cloud-init base the tests build on (cached)
+fixture: deps
+	@./scripts/mkfixture.sh
+
 ## test: deps, vet, formatting, every test (integration included), fuzz smoke
-test: deps vet fmt-check unit fuzz
+test: deps fixture vet fmt-check unit fuzz
 
 vet:
 	$(GO) vet ./...

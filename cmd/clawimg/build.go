@@ -1,12 +1,23 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/builder"
+	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/cli"
+)
 
 func buildCmd(e *env) *cobra.Command {
 	var rf recipeFlags
 	var (
 		tag, onError, accel string
-		force               bool
+		force, quiet        bool
 		caCerts             []string
 	)
 	c := &cobra.Command{
@@ -16,7 +27,43 @@ func buildCmd(e *env) *cobra.Command {
 generalize the VM and store its disk as NAME:TAG. Unchanged recipe, variables,
 files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 		Args: args(0, 1),
-		RunE: notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			if onError != "cleanup" && onError != "abort" {
+				return cli.Usagef("--on-error must be cleanup or abort, not %q", onError)
+			}
+			plan, err := hcl.Load(rf.options(e, a))
+			if err != nil {
+				return err
+			}
+			for _, w := range plan.Warnings {
+				fmt.Fprintln(e.stderr, w.String())
+			}
+			st, err := e.store()
+			if err != nil {
+				return err
+			}
+			events, done := e.buildEvents(quiet)
+			res, err := builder.Build(c.Context(), builder.Options{
+				Plan: plan, Tag: tag, Force: force, OnError: onError, Accel: accel,
+				CACerts: caCerts, CacheDir: e.cacheDir(), WorkDir: filepath.Join(e.home(), "builds"),
+				Store: st, Version: version, Log: e.log, Events: events, Output: e.stderr,
+			})
+			done()
+			if err != nil {
+				return buildError(e, err)
+			}
+			img := res.Image
+			switch {
+			case quiet:
+				fmt.Fprintln(e.stdout, img.Digest)
+			case res.UpToDate:
+				fmt.Fprintf(e.stdout, "%s is up to date (%s)\n", img.Ref(), img.Digest)
+			default:
+				fmt.Fprintf(e.stdout, "%s %s (%s stored, %s virtual) built in %s with %s\n", img.Ref(), img.Digest,
+					images.HumanBytes(img.Size), images.HumanBytes(img.VirtualSize), res.Duration.Round(1e9), res.Accel)
+			}
+			return nil
+		},
 	}
 	rf.register(c)
 	f := c.Flags()
@@ -25,5 +72,20 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 	f.StringVar(&onError, "on-error", "cleanup", "on failure: cleanup (stop the VM, remove temp files) or abort (keep the VM running for SSH)")
 	f.StringVar(&accel, "accel", "auto", "accelerator: auto, kvm, hvf or tcg")
 	f.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of CA certificates the build VM trusts (repeatable)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print the digest only; no progress")
 	return c
+}
+
+// buildError adds what helps next to a build failure: the console's last
+// lines, or how to reach the VM that --on-error=abort left running.
+func buildError(e *env, err error) error {
+	var ce *builder.ConsoleError
+	if errors.As(err, &ce) && ce.Tail != "" {
+		fmt.Fprintf(e.stderr, "clawimg: last lines of the VM console:\n%s\n", ce.Tail)
+	}
+	var ab *builder.AbortedError
+	if errors.As(err, &ab) {
+		return cli.WithHint(cli.WithHint(err, "stop it with: kill %d", ab.PID), "the build VM is still running: %s", ab.SSHCommand)
+	}
+	return err
 }

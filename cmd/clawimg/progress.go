@@ -9,6 +9,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/clawimg/clawimg/builder"
 	"github.com/clawimg/clawimg/images"
 )
 
@@ -54,21 +55,47 @@ func barProgress(w io.Writer) (images.ProgressFunc, func()) {
 
 func lineProgress(w io.Writer) (images.ProgressFunc, func()) {
 	last := map[string]int64{}
-	start := time.Now()
+	start := map[string]time.Time{}
 	return func(p images.Progress) {
 		if p.Total <= 0 {
 			return
+		}
+		if _, ok := start[p.Phase]; !ok {
+			start[p.Phase] = time.Now()
 		}
 		step := p.Done * 10 / p.Total
 		if prev, ok := last[p.Phase]; ok && step <= prev {
 			return
 		}
 		last[p.Phase] = step
-		secs := time.Since(start).Seconds()
+		secs := time.Since(start[p.Phase]).Seconds()
 		rate := ""
 		if secs > 0 {
 			rate = fmt.Sprintf(", %s/s", images.HumanBytes(int64(float64(p.Done)/secs)))
 		}
 		fmt.Fprintf(w, "%s: %3d%% %s of %s%s\n", p.Phase, step*10, images.HumanBytes(p.Done), images.HumanBytes(p.Total), rate)
 	}, func() {}
+}
+
+// buildEvents renders a build's phases as lines and its byte progress as
+// a bar (on a terminal) or as lines.
+func (e *env) buildEvents(quiet bool) (func(builder.Event), func()) {
+	if quiet {
+		return nil, func() {}
+	}
+	bytes, done := e.progress(false)
+	return func(ev builder.Event) {
+		switch {
+		case ev.Total > 0:
+			bytes(images.Progress{Phase: ev.Phase, Done: ev.Bytes, Total: ev.Total})
+		case ev.Done && ev.Detail != "":
+			fmt.Fprintf(e.stderr, "    %s done in %s\n", ev.Detail, ev.Elapsed.Round(time.Second))
+		case ev.Done:
+			fmt.Fprintf(e.stderr, "==> %s done in %s\n", ev.Phase, ev.Elapsed.Round(100*time.Millisecond))
+		case ev.Detail != "":
+			fmt.Fprintf(e.stderr, "==> %s: %s\n", ev.Phase, ev.Detail)
+		default:
+			fmt.Fprintf(e.stderr, "==> %s\n", ev.Phase)
+		}
+	}, done
 }

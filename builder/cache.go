@@ -1,0 +1,35 @@
+package builder
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// cacheKey identifies everything a build's result depends on: the resolved
+// plan (every value, every file's hash), the build, the base image's
+// checksum, the CA certificates given and clawimg's version.
+func cacheKey(st *state) (string, error) {
+	var cas [][]byte
+	for _, p := range st.opts.CACerts {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", fmt.Errorf("read CA certificate %s: %w", p, err)
+		}
+		cas = append(cas, b)
+	}
+	b, err := json.Marshal(struct {
+		Plan    any      `json:"plan"`
+		Build   string   `json:"build"`
+		Base    string   `json:"base_sha256"`
+		CAs     [][]byte `json:"ca_certs"`
+		Version string   `json:"version"`
+	}{st.plan, st.build.Name, st.baseSHA256, cas, st.opts.Version})
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,239 @@
+package builder
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// stepFetch finds the base image and checks it: a local file is used in
+// place, a URL is downloaded into the cache (resumable) and kept by its
+// checksum. A file that does not match its checksum is never used.
+type stepFetch struct{}
+
+func (stepFetch) name() string { return "fetch" }
+
+func (stepFetch) cleanup(*state) error { return nil }
+
+func (s stepFetch) run(ctx context.Context, st *state) error {
+	url := st.source.ISOURL
+	want, err := expectedChecksum(ctx, st.source.ISOChecksum, url, st.plan.Root)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		p := strings.TrimPrefix(url, "file://")
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(st.plan.Root, p)
+		}
+		sum, err := hashCached(st.opts.CacheDir, p)
+		if err != nil {
+			return fmt.Errorf("base image: %w", err)
+		}
+		if want != "" && sum != want {
+			return fmt.Errorf("checksum mismatch for %s: expected sha256:%s, got sha256:%s", p, want, sum)
+		}
+		st.basePath, st.baseSHA256 = p, sum
+		return nil
+	}
+	return s.download(ctx, st, url, want)
+}
+
+// expectedChecksum resolves iso_checksum to a hex sha256, or "" for none.
+func expectedChecksum(ctx context.Context, c, url, root string) (string, error) {
+	switch {
+	case c == "none" || c == "":
+		return "", nil
+	case strings.HasPrefix(c, "sha256:"):
+		return strings.ToLower(c[len("sha256:"):]), nil
+	case strings.HasPrefix(c, "file:"):
+		sums, err := readURL(ctx, c[len("file:"):], root)
+		if err != nil {
+			return "", fmt.Errorf("read checksums %s: %w", c[len("file:"):], err)
+		}
+		name := path.Base(url)
+		sc := bufio.NewScanner(strings.NewReader(string(sums)))
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) == 2 && strings.TrimPrefix(f[1], "*") == name && len(f[0]) == 64 {
+				return strings.ToLower(f[0]), nil
+			}
+		}
+		return "", fmt.Errorf("%s has no checksum for %s", c[len("file:"):], name)
+	}
+	return "", fmt.Errorf("unsupported iso_checksum %q", c)
+}
+
+func readURL(ctx context.Context, u, root string) ([]byte, error) {
+	if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s", resp.Status)
+		}
+		return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	}
+	p := strings.TrimPrefix(u, "file://")
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	return os.ReadFile(p)
+}
+
+// download fetches url into the cache, resuming a partial download, and
+// verifies it before it is used.
+func (stepFetch) download(ctx context.Context, st *state, url, want string) error {
+	dir := st.opts.CacheDir
+	if err := os.MkdirAll(filepath.Join(dir, "sha256"), 0o755); err != nil {
+		return err
+	}
+	if want != "" {
+		cached := filepath.Join(dir, "sha256", want)
+		if _, err := os.Stat(cached); err == nil {
+			st.basePath, st.baseSHA256 = cached, want
+			return nil
+		}
+	}
+	urlKey := sha256.Sum256([]byte(url))
+	part := filepath.Join(dir, "downloads", hex.EncodeToString(urlKey[:])+".part")
+	if err := os.MkdirAll(filepath.Dir(part), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	have, _ := f.Seek(0, io.SeekEnd)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if have > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+	case http.StatusOK, http.StatusRequestedRangeNotSatisfiable:
+		if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0 {
+			break // already whole
+		}
+		if err := f.Truncate(0); err != nil {
+			return err
+		}
+		have = 0
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("download %s: %s", url, resp.Status)
+	}
+	total := have + resp.ContentLength
+	if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+		pw := &progressWriter{st: st, done: have, total: total}
+		if _, err := io.Copy(io.MultiWriter(f, pw), resp.Body); err != nil {
+			return fmt.Errorf("download %s: %w (run the build again to resume)", url, err)
+		}
+	}
+	sum, err := hashFile(part)
+	if err != nil {
+		return err
+	}
+	if want != "" && sum != want {
+		os.Remove(part) // the bad file is never used
+		return fmt.Errorf("checksum mismatch for %s: expected sha256:%s, got sha256:%s", url, want, sum)
+	}
+	final := filepath.Join(dir, "sha256", sum)
+	if err := os.Rename(part, final); err != nil {
+		return err
+	}
+	st.basePath, st.baseSHA256 = final, sum
+	return nil
+}
+
+type progressWriter struct {
+	st          *state
+	done, total int64
+	last        time.Time
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.done += int64(len(b))
+	if time.Since(p.last) > 100*time.Millisecond || p.done == p.total {
+		p.last = time.Now()
+		p.st.event(Event{Phase: "fetch", Bytes: p.done, Total: p.total})
+	}
+	return len(b), nil
+}
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashCached hashes a local base image, remembering the result by path,
+// size and modification time, so an unchanged build is "up to date" in well
+// under a second.
+func hashCached(cacheDir, p string) (string, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "", err
+	}
+	if fi.IsDir() {
+		return "", fmt.Errorf("%s is a directory", p)
+	}
+	abs, _ := filepath.Abs(p)
+	type entry struct {
+		Size   int64     `json:"size"`
+		MTime  time.Time `json:"mtime"`
+		SHA256 string    `json:"sha256"`
+	}
+	key := sha256.Sum256([]byte(abs))
+	memo := filepath.Join(cacheDir, "hashes", hex.EncodeToString(key[:16])+".json")
+	var e entry
+	if b, err := os.ReadFile(memo); err == nil && json.Unmarshal(b, &e) == nil &&
+		e.Size == fi.Size() && e.MTime.Equal(fi.ModTime()) && len(e.SHA256) == 64 {
+		return e.SHA256, nil
+	}
+	sum, err := hashFile(p)
+	if err != nil {
+		return "", err
+	}
+	e = entry{Size: fi.Size(), MTime: fi.ModTime(), SHA256: sum}
+	if err := os.MkdirAll(filepath.Dir(memo), 0o755); err == nil {
+		b, _ := json.Marshal(e)
+		_ = os.WriteFile(memo, b, 0o644)
+	}
+	return sum, nil
+}
+

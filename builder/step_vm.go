@@ -1,0 +1,202 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clawimg/clawimg/internal/cidata"
+	"github.com/clawimg/clawimg/internal/guest"
+	"github.com/clawimg/clawimg/internal/qemu"
+)
+
+// stepWorkDir makes the directory that holds everything of the build VM.
+type stepWorkDir struct{}
+
+func (stepWorkDir) name() string { return "prepare" }
+
+func (stepWorkDir) run(ctx context.Context, st *state) error {
+	if err := os.MkdirAll(st.opts.WorkDir, 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(st.opts.WorkDir, st.build.Name+"-*")
+	if err != nil {
+		return err
+	}
+	st.dir = dir
+	return os.Chmod(dir, 0o700)
+}
+
+func (stepWorkDir) cleanup(st *state) error {
+	if st.keep || st.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(st.dir)
+}
+
+// stepDisk makes the VM's disk: a qcow2 overlay on the base, grown to
+// disk_size. The base is never written.
+type stepDisk struct{}
+
+func (stepDisk) name() string { return "disk" }
+
+func (stepDisk) cleanup(*state) error { return nil } // inside the work dir
+
+func (stepDisk) run(ctx context.Context, st *state) error {
+	info, err := exec.CommandContext(ctx, "qemu-img", "info", "--output=json", st.basePath).Output()
+	if err != nil {
+		return fmt.Errorf("read base image %s: %w", st.basePath, err)
+	}
+	var meta struct {
+		Format      string `json:"format"`
+		VirtualSize int64  `json:"virtual-size"`
+	}
+	if err := json.Unmarshal(info, &meta); err != nil {
+		return err
+	}
+	base, _ := filepath.Abs(st.basePath)
+	st.diskPath = filepath.Join(st.dir, "disk.qcow2")
+	args := []string{"create", "-q", "-f", "qcow2", "-F", meta.Format, "-b", base, st.diskPath}
+	if !st.source.SkipResizeDisk && st.source.DiskSize > meta.VirtualSize {
+		args = append(args, strconv.FormatInt(st.source.DiskSize, 10))
+	}
+	if out, err := exec.CommandContext(ctx, "qemu-img", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// stepSeed makes the build's SSH key and its NoCloud seed: ssh_username
+// gets the key and passwordless sudo.
+type stepSeed struct{}
+
+func (stepSeed) name() string { return "seed" }
+
+func (stepSeed) cleanup(*state) error { return nil } // inside the work dir
+
+func (stepSeed) run(ctx context.Context, st *state) error {
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	kp, err := guest.NewKeyPair("clawimg-build-" + id)
+	if err != nil {
+		return err
+	}
+	st.key = kp
+	st.keyPath = filepath.Join(st.dir, "id_ed25519")
+	if err := os.WriteFile(st.keyPath, kp.PrivatePEM, 0o600); err != nil {
+		return err
+	}
+	user := st.source.SSHUsername
+	userData := fmt.Sprintf(`#cloud-config
+users:
+  - default
+  - name: %s
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    shell: /bin/bash
+    lock_passwd: true
+    ssh_authorized_keys:
+      - %s
+ssh_pwauth: false
+`, user, kp.AuthorizedKey)
+	metaData := fmt.Sprintf("instance-id: clawimg-build-%s\nlocal-hostname: %s\n", id, st.build.Name)
+	st.seedPath = filepath.Join(st.dir, "seed.iso")
+	return cidata.WriteISO(st.seedPath, "cidata", []cidata.File{
+		{Name: "user-data", Data: []byte(userData)},
+		{Name: "meta-data", Data: []byte(metaData)},
+	}, time.Now())
+}
+
+// stepBoot starts QEMU with the accelerator that works here.
+type stepBoot struct{}
+
+func (stepBoot) name() string { return "boot" }
+
+func (stepBoot) run(ctx context.Context, st *state) error {
+	want := st.opts.Accel
+	if want == "" || want == "auto" {
+		want = st.source.Accelerator
+	}
+	accel, err := qemu.Resolve(ctx, st.source.QEMUBinary, want)
+	if err != nil {
+		return err
+	}
+	st.accel = accel
+	st.event(Event{Phase: "boot", Detail: "accelerator " + accel})
+	if st.port, err = qemu.FreePort(); err != nil {
+		return err
+	}
+	st.vm, err = qemu.Start(ctx, qemu.Config{
+		Binary: st.source.QEMUBinary, Accel: accel, CPUs: st.source.CPUs, MemoryMiB: st.source.Memory,
+		Disk: st.diskPath, DiskIf: st.source.DiskInterface, Seed: st.seedPath, NetDevice: st.source.NetDevice,
+		SSHPort: st.port, Dir: st.dir, MachineType: st.source.MachineType, ExtraArgs: st.source.QEMUArgs,
+	})
+	return err
+}
+
+func (stepBoot) cleanup(st *state) error {
+	if st.vm == nil || st.keep || st.vm.Exited() {
+		return nil
+	}
+	st.vm.Kill()
+	return nil
+}
+
+// stepSSH waits until the VM lets the build key in and cloud-init is done.
+type stepSSH struct{}
+
+func (stepSSH) name() string { return "ssh" }
+
+func (stepSSH) run(ctx context.Context, st *state) error {
+	if st.source.BootWait > 0 {
+		select {
+		case <-time.After(time.Duration(st.source.BootWait)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := connect(ctx, st, time.Duration(st.source.SSHTimeout)); err != nil {
+		return err
+	}
+	// Provisioners that use apt must not race cloud-init.
+	out, err := st.client.Output(ctx, "command -v cloud-init >/dev/null || exit 0; cloud-init status --wait >/dev/null; cloud-init status")
+	if err != nil && ctx.Err() == nil {
+		st.opts.Log.Warn("cloud-init reported a problem", "status", strings.TrimSpace(out), "err", err)
+	}
+	return ctx.Err()
+}
+
+func (stepSSH) cleanup(st *state) error {
+	if st.client != nil {
+		st.client.Close()
+	}
+	return nil
+}
+
+// connect (re)connects to the build VM within timeout.
+func connect(ctx context.Context, st *state, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	alive := func() error {
+		if st.vm.Exited() {
+			return &ConsoleError{Err: fmt.Errorf("the VM stopped while booting"), Tail: qemu.ConsoleTail(st.vm.ConsoleLog(), 15)}
+		}
+		return nil
+	}
+	c, err := guest.Wait(ctx, st.port, st.source.SSHUsername, st.key.Signer, alive)
+	if err != nil {
+		if ctx.Err() != nil && !st.vm.Exited() {
+			return &ConsoleError{Err: err, Tail: qemu.ConsoleTail(st.vm.ConsoleLog(), 15)}
+		}
+		return err
+	}
+	if st.client != nil {
+		st.client.Close()
+	}
+	st.client = c
+	return nil
+}

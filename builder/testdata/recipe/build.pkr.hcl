@@ -1,0 +1,56 @@
+# The builder's test recipe: every kind of provisioner, on the Debian fixture.
+variable "base" {
+  type    = string
+  default = "../../../build/fixture/base.qcow2"
+}
+
+variable "greeting" {
+  type    = string
+  default = "hello from clawimg"
+}
+
+variable "token" {
+  type      = string
+  sensitive = true
+  default   = "tok-SECRET-4242"
+}
+
+source "qemu" "fixture" {
+  iso_url          = var.base
+  iso_checksum     = "none"
+  disk_image       = true
+  disk_size        = "6G"
+  cpus             = 2
+  memory           = 2048
+  ssh_username     = "debian"
+  ssh_timeout      = "5m"
+  shutdown_timeout = "2m"
+}
+
+build {
+  name    = "testimg"
+  sources = ["source.qemu.fixture"]
+
+  provisioner "shell" {
+    environment_vars = ["GREETING=${var.greeting}", "TOKEN=${var.token}"]
+    inline = [
+      "echo \"$GREETING\" | sudo tee /etc/clawimg-greeting",
+      "echo \"the token is $TOKEN\"",
+      "test \"$TOKEN\" = tok-SECRET-4242",
+    ]
+  }
+
+  provisioner "shell" {
+    script          = "setup.sh"
+    execute_command = "chmod +x {{ .Path }}; sudo {{ .Vars }} {{ .Path }}"
+  }
+
+  provisioner "file" {
+    source      = "files/motd"
+    destination = "/tmp/motd"
+  }
+
+  provisioner "shell" {
+    inline = ["sudo mv /tmp/motd /etc/motd", "sudo chown root:root /etc/motd"]
+  }
+}

@@ -1,0 +1,204 @@
+// Package guest talks to a VM over SSH: it waits for sshd, runs commands
+// with their output streamed, and copies files with SFTP.
+package guest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+// KeyPair is an ed25519 key for one build or instance.
+type KeyPair struct {
+	Signer        ssh.Signer
+	PrivatePEM    []byte // OpenSSH format, for `ssh -i`
+	AuthorizedKey string // "ssh-ed25519 AAAA... comment"
+}
+
+// NewKeyPair makes a fresh key; comment ends up in authorized_keys, so it
+// can be found and removed there.
+func NewKeyPair(comment string) (*KeyPair, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, comment)
+	if err != nil {
+		return nil, err
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	line := string(ssh.MarshalAuthorizedKey(sshPub))
+	return &KeyPair{
+		Signer:        signer,
+		PrivatePEM:    pem.EncodeToMemory(block),
+		AuthorizedKey: line[:len(line)-1] + " " + comment,
+	}, nil
+}
+
+// LoadKey reads a private key written by NewKeyPair.
+func LoadKey(path string) (ssh.Signer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ssh.ParsePrivateKey(b)
+}
+
+// Client is an SSH connection to a guest.
+type Client struct {
+	*ssh.Client
+	addr, user string
+	signer     ssh.Signer
+}
+
+// Dial connects once.
+func Dial(ctx context.Context, port int, user string, signer ssh.Signer) (*Client, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cfg := &ssh.ClientConfig{
+		User: user,
+		Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		// A fresh VM's host key is new by definition; the connection goes to
+		// a loopback port forwarded by QEMU.
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Timeout:         10 * time.Second,
+	}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return &Client{Client: ssh.NewClient(c, chans, reqs), addr: addr, user: user, signer: signer}, nil
+}
+
+// Wait dials until sshd lets the key in, ctx ends, or alive reports the VM
+// gone. It returns the last dial error with the timeout.
+func Wait(ctx context.Context, port int, user string, signer ssh.Signer, alive func() error) (*Client, error) {
+	var last error
+	for {
+		c, err := Dial(ctx, port, user, signer)
+		if err == nil {
+			return c, nil
+		}
+		last = err
+		if alive != nil {
+			if err := alive(); err != nil {
+				return nil, err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("ssh to %s@127.0.0.1:%d: %w (last attempt: %v)", user, port, ctx.Err(), last)
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// ErrDisconnected is returned when the connection dropped before the
+// command reported its exit status (a reboot, for instance).
+var ErrDisconnected = errors.New("connection lost before the command exited")
+
+// Run runs a command with stdout and stderr streamed, and returns its exit
+// status. ctx ending closes the session.
+func (c *Client) Run(ctx context.Context, command string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	s, err := c.NewSession()
+	if err != nil {
+		return -1, err
+	}
+	defer s.Close()
+	s.Stdin, s.Stdout, s.Stderr = stdin, stdout, stderr
+	done := make(chan error, 1)
+	go func() { done <- s.Run(command) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = s.Signal(ssh.SIGKILL)
+		s.Close()
+		return -1, ctx.Err()
+	}
+	var ee *ssh.ExitError
+	var missing *ssh.ExitMissingError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &ee):
+		return ee.ExitStatus(), nil
+	case errors.As(err, &missing), errors.Is(err, io.EOF):
+		return -1, ErrDisconnected
+	}
+	return -1, err
+}
+
+// Output runs a command and returns its standard output; a non-zero exit
+// status is an error carrying its standard error.
+func (c *Client) Output(ctx context.Context, command string) (string, error) {
+	var out, errb limitedBuffer
+	code, err := c.Run(ctx, command, nil, &out, &errb)
+	if err != nil {
+		return out.String(), err
+	}
+	if code != 0 {
+		return out.String(), fmt.Errorf("%q exited %d: %s", command, code, errb.String())
+	}
+	return out.String(), nil
+}
+
+// Upload writes data to path in the guest with mode perm.
+func (c *Client) Upload(path string, data io.Reader, perm os.FileMode) error {
+	sc, err := sftp.NewClient(c.Client)
+	if err != nil {
+		return fmt.Errorf("sftp: %w", err)
+	}
+	defer sc.Close()
+	f, err := sc.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", path, err)
+	}
+	if _, err := io.Copy(f, data); err != nil {
+		f.Close()
+		return fmt.Errorf("upload %s: %w", path, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return fmt.Errorf("upload %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// SFTP opens an SFTP session for several transfers.
+func (c *Client) SFTP() (*sftp.Client, error) { return sftp.NewClient(c.Client) }
+
+type limitedBuffer struct{ b []byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if len(l.b) < 1<<20 {
+		l.b = append(l.b, p[:min(len(p), 1<<20-len(l.b))]...)
+	}
+	return len(p), nil
+}
+
+func (l *limitedBuffer) String() string { return string(l.b) }

@@ -1,0 +1,198 @@
+package qemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Config describes one VM.
+type Config struct {
+	Binary      string // qemu-system-x86_64 or qemu-system-aarch64
+	Accel       string // kvm, hvf or tcg (already resolved)
+	CPUs        int
+	MemoryMiB   int
+	Disk        string // qcow2 file
+	DiskIf      string // virtio (default), ide, scsi ...
+	Seed        string // NoCloud ISO, optional
+	NetDevice   string // virtio-net (default)
+	SSHPort     int    // host port forwarded to the guest's 22 on 127.0.0.1
+	Dir         string // where the console log, pidfile and QMP socket go
+	MachineType string
+	ExtraArgs   [][]string
+	// Detached starts QEMU in its own session so it outlives the caller.
+	Detached bool
+}
+
+// Files of a VM in its directory.
+func (c Config) ConsoleLog() string { return filepath.Join(c.Dir, "console.log") }
+func (c Config) PIDFile() string    { return filepath.Join(c.Dir, "qemu.pid") }
+func (c Config) QMPSocket() string  { return filepath.Join(c.Dir, "qmp.sock") }
+
+// Args is the QEMU command line for c.
+func (c Config) Args() []string {
+	accel := c.Accel
+	if accel == TCG {
+		accel = "tcg,thread=multi"
+	}
+	cpu := "max"
+	if c.Accel == KVM || c.Accel == HVF {
+		cpu = "host"
+	}
+	diskIf := c.DiskIf
+	if diskIf == "" || diskIf == "virtio" {
+		diskIf = "virtio"
+	}
+	nic := c.NetDevice
+	if nic == "" || nic == "virtio-net" {
+		nic = "virtio-net-pci"
+	}
+	args := []string{
+		"-name", filepath.Base(c.Dir),
+		"-accel", accel, "-cpu", cpu,
+		"-smp", strconv.Itoa(max(c.CPUs, 1)), "-m", strconv.Itoa(c.MemoryMiB),
+		"-nodefaults", "-display", "none", "-vga", "none",
+		"-serial", "file:" + c.ConsoleLog(),
+		"-pidfile", c.PIDFile(),
+		"-qmp", "unix:" + c.QMPSocket() + ",server=on,wait=off",
+		"-drive", "file=" + c.Disk + ",format=qcow2,if=" + diskIf + ",discard=unmap,detect-zeroes=unmap",
+		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22", c.SSHPort),
+		"-device", nic + ",netdev=net0",
+		"-device", "virtio-rng-pci",
+	}
+	if c.MachineType != "" {
+		args = append(args, "-machine", c.MachineType)
+	}
+	if c.Seed != "" {
+		args = append(args, "-drive", "file="+c.Seed+",format=raw,media=cdrom,readonly=on")
+	}
+	for _, a := range c.ExtraArgs {
+		args = append(args, a...)
+	}
+	return args
+}
+
+// VM is a running QEMU.
+type VM struct {
+	Config
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// Start launches QEMU. Unless Detached, it is killed if ctx ends.
+func Start(ctx context.Context, c Config) (*VM, error) {
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(c.Binary, c.Args()...)
+	stderr, err := os.Create(filepath.Join(c.Dir, "qemu.stderr"))
+	if err != nil {
+		return nil, err
+	}
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if c.Detached {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	} else {
+		// Own process group, so a ^C in the terminal reaches clawimg first
+		// and clawimg shuts the VM down in order.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", c.Binary, err)
+	}
+	vm := &VM{Config: c, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		vm.err = cmd.Wait()
+		close(vm.done)
+	}()
+	// QEMU fails fast on a bad command line or a busy port.
+	select {
+	case <-vm.done:
+		msg, _ := os.ReadFile(filepath.Join(c.Dir, "qemu.stderr"))
+		return nil, fmt.Errorf("qemu exited at start: %s", strings.TrimSpace(string(msg)))
+	case <-time.After(300 * time.Millisecond):
+	case <-ctx.Done():
+		vm.Kill()
+		return nil, ctx.Err()
+	}
+	return vm, nil
+}
+
+// PID of the QEMU process.
+func (vm *VM) PID() int { return vm.cmd.Process.Pid }
+
+// Done is closed when QEMU has exited.
+func (vm *VM) Done() <-chan struct{} { return vm.done }
+
+// Exited reports whether QEMU has exited.
+func (vm *VM) Exited() bool {
+	select {
+	case <-vm.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Kill stops QEMU at once and waits for it.
+func (vm *VM) Kill() {
+	_ = vm.cmd.Process.Kill()
+	<-vm.done
+}
+
+// Shutdown asks the guest to power off (ACPI), waits up to timeout, then
+// kills QEMU. It reports whether the guest shut down by itself.
+func (vm *VM) Shutdown(ctx context.Context, timeout time.Duration) bool {
+	if !vm.Exited() {
+		_ = QMP(ctx, vm.QMPSocket(), "system_powerdown")
+	}
+	return vm.Wait(ctx, timeout)
+}
+
+// Wait waits up to timeout for QEMU to exit by itself, then kills it. It
+// reports whether QEMU exited by itself.
+func (vm *VM) Wait(ctx context.Context, timeout time.Duration) bool {
+	select {
+	case <-vm.done:
+		return true
+	case <-time.After(timeout):
+	case <-ctx.Done():
+	}
+	vm.Kill()
+	return false
+}
+
+// ConsoleTail returns the last n lines of the serial console.
+func ConsoleTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r", ""), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+var errQMP = errors.New("qmp")
