@@ -111,8 +111,7 @@ func (stepFetch) download(ctx context.Context, st *state, url, want string) erro
 			return nil
 		}
 	}
-	urlKey := sha256.Sum256([]byte(url))
-	part := filepath.Join(dir, "downloads", hex.EncodeToString(urlKey[:])+".part")
+	part := filepath.Join(dir, "downloads", urlKey(url)+".part")
 	if err := os.MkdirAll(filepath.Dir(part), 0o755); err != nil {
 		return err
 	}
@@ -171,6 +170,16 @@ func (stepFetch) download(ctx context.Context, st *state, url, want string) erro
 	}
 	st.basePath, st.baseSHA256 = final, sum
 	return nil
+}
+
+func urlKey(url string) string {
+	k := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(k[:])
+}
+
+func sha256hex(b []byte) string {
+	k := sha256.Sum256(b)
+	return hex.EncodeToString(k[:])
 }
 
 type progressWriter struct {
@@ -236,4 +245,3 @@ func hashCached(cacheDir, p string) (string, error) {
 	}
 	return sum, nil
 }
-

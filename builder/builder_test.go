@@ -1,0 +1,384 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/guest"
+)
+
+// The fixture is made by `make fixture` (make test does it first).
+var fixture, _ = filepath.Abs("../build/fixture/base.qcow2")
+
+func needVM(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("boots a VM")
+	}
+	if _, err := os.Stat(fixture); err != nil {
+		t.Skip("no fixture: run make fixture")
+	}
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("qemu-system-x86_64 not found: run make deps")
+	}
+}
+
+type env struct {
+	home  string
+	store *images.Store
+}
+
+func newEnv(t *testing.T) *env {
+	home := t.TempDir()
+	s, err := images.Open(filepath.Join(home, "store"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{home: home, store: s}
+}
+
+func (e *env) options(t *testing.T, recipe string, vars ...string) Options {
+	t.Helper()
+	var va []hcl.VarArg
+	for _, v := range append([]string{"base=" + fixture}, vars...) {
+		va = append(va, hcl.VarArg{Value: v})
+	}
+	plan, err := hcl.Load(hcl.Options{Path: recipe, Vars: va})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Options{
+		Plan: plan, OnError: "cleanup", CacheDir: filepath.Join(e.home, "cache"),
+		WorkDir: filepath.Join(e.home, "builds"), Store: e.store, Version: "test",
+	}
+}
+
+// output collects provisioner output for assertions.
+type output struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+// The one real build the tests share: under TCG it costs about a minute.
+var shared struct {
+	once sync.Once
+	env  *env
+	res  *Result
+	out  *output
+	err  error
+}
+
+func sharedBuild(t *testing.T) (*env, *Result, string) {
+	needVM(t)
+	shared.once.Do(func() {
+		home, err := os.MkdirTemp("", "clawimg-builder-test-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		s, err := images.Open(filepath.Join(home, "store"), nil)
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.env = &env{home: home, store: s}
+		opts := shared.env.options(t, "testdata/recipe")
+		shared.out = &output{}
+		opts.Output = shared.out
+		shared.res, shared.err = Build(context.Background(), opts)
+	})
+	if shared.err != nil {
+		t.Fatalf("shared build: %v\n%s", shared.err, shared.out)
+	}
+	return shared.env, shared.res, shared.out.String()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.env != nil {
+		os.RemoveAll(shared.env.home)
+	}
+	os.Exit(code)
+}
+
+// guestFile reads a file from the stored image's root file system, with
+// debugfs on the partition (no root or mounting needed).
+func guestFile(t *testing.T, e *env, ref, path string) string {
+	t.Helper()
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "disk.raw")
+	if _, err := e.store.Export(context.Background(), ref, raw, nil); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(dir, "part.img")
+	if out, err := exec.Command("dd", "if="+raw, "of="+part, "bs=1M", "skip=1", "conv=sparse", "status=none").CombinedOutput(); err != nil {
+		t.Fatalf("dd: %v %s", err, out)
+	}
+	out, err := exec.Command("debugfs", "-R", "cat "+path, part).Output()
+	if err != nil {
+		t.Fatalf("debugfs cat %s: %v", path, err)
+	}
+	return string(out)
+}
+
+func TestBuildProvisionsAndGeneralizes(t *testing.T) {
+	e, res, out := sharedBuild(t)
+	if res.UpToDate || res.Image.Ref() != "testimg:latest" {
+		t.Fatalf("result %+v", res)
+	}
+	// Output is streamed with the build's prefix, secrets masked.
+	if !strings.Contains(out, "    testimg: hello from clawimg") || !strings.Contains(out, "the token is <sensitive>") {
+		t.Fatalf("provisioner output:\n%s", out)
+	}
+	if strings.Contains(out, "tok-SECRET-4242") {
+		t.Fatal("the sensitive value leaked into the output")
+	}
+	ref := res.Image.Ref()
+	for path, want := range map[string]string{
+		"/etc/clawimg-greeting":             "hello from clawimg\n",               // inline shell + environment_vars
+		"/opt/clawimg-test/setup.txt":       "setup ran as root for testimg\n",    // script + execute_command
+		"/etc/motd":                         "Welcome to a clawimg test image.\n", // file upload
+		"/etc/machine-id":                   "",                                   // generalized
+		"/home/debian/.ssh/authorized_keys": "",                                   // build key gone
+	} {
+		if got := guestFile(t, e, ref, path); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+	// No SSH host keys, and the secret nowhere on the disk.
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "d.raw")
+	if _, err := e.store.Export(context.Background(), ref, raw, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := exec.Command("grep", "-c", "tok-SECRET-4242", raw).Output(); strings.TrimSpace(string(out)) != "0" {
+		t.Fatalf("the sensitive value is on the disk %s times", out)
+	}
+	part := filepath.Join(dir, "p.img")
+	exec.Command("dd", "if="+raw, "of="+part, "bs=1M", "skip=1", "conv=sparse", "status=none").Run()
+	ls, _ := exec.Command("debugfs", "-R", "ls /etc/ssh", part).Output()
+	if strings.Contains(string(ls), "ssh_host_") {
+		t.Fatalf("host keys left in the image: %s", ls)
+	}
+	d, err := e.store.Inspect(ref)
+	if err != nil || d.RecipeHash == "" || !strings.Contains(d.BaseImage, "@sha256:") {
+		t.Fatalf("metadata %+v %v", d, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(e.home, "builds")); len(entries) != 0 {
+		t.Fatalf("build left %d work dirs", len(entries))
+	}
+}
+
+func TestUnchangedBuildIsUpToDate(t *testing.T) {
+	e, first, _ := sharedBuild(t)
+	start := time.Now()
+	res, err := Build(context.Background(), e.options(t, "testdata/recipe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.UpToDate || res.Image.Digest != first.Image.Digest {
+		t.Fatalf("second build: %+v", res)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Logf("up-to-date check took %v", d) // reported, not asserted: timing belongs to benchmarks
+	}
+	// A different variable value is a different build.
+	opts := e.options(t, "testdata/recipe", "greeting=changed")
+	key1 := first.Image.RecipeHash
+	st, _ := newState(opts)
+	if err := (stepFetch{}).run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	key2, _ := cacheKey(st)
+	if key1 == key2 {
+		t.Fatal("a changed variable keeps the same cache key")
+	}
+}
+
+// copyRecipe copies the test recipe so a test can change it.
+func copyRecipe(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "recipe")
+	if out, err := exec.Command("cp", "-a", "testdata/recipe", dir).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	return dir
+}
+
+func TestChangedScriptRebuildsAndAFailureLeavesNothing(t *testing.T) {
+	e, first, _ := sharedBuild(t)
+	dir := copyRecipe(t)
+	bad := "#!/bin/sh\necho 'about to fail'\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(dir, "setup.sh"), []byte(bad), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.options(t, dir)
+	out := &output{}
+	opts.Output = out
+	_, err := Build(context.Background(), opts)
+	if err == nil {
+		t.Fatal("a failing provisioner built an image")
+	}
+	if !strings.Contains(err.Error(), "provision: provisioner 2 (shell)") || !strings.Contains(err.Error(), "exited with status 3") {
+		t.Fatalf("error %v", err)
+	}
+	if !strings.Contains(out.String(), "testimg: about to fail") {
+		t.Fatalf("the failing script's output is missing:\n%s", out)
+	}
+	// The image is untouched, no VM runs, no work files remain.
+	img, err := e.store.Resolve("testimg:latest")
+	if err != nil || img.Digest != first.Image.Digest {
+		t.Fatalf("image changed: %v %v", img, err)
+	}
+	assertNoVM(t, e)
+}
+
+func assertNoVM(t *testing.T, e *env) {
+	t.Helper()
+	if entries, _ := os.ReadDir(filepath.Join(e.home, "builds")); len(entries) != 0 {
+		t.Fatalf("work dirs left: %d", len(entries))
+	}
+	out, _ := exec.Command("pgrep", "-f", filepath.Join(e.home, "builds")).Output()
+	if len(strings.TrimSpace(string(out))) > 0 {
+		t.Fatalf("qemu still running: %s", out)
+	}
+}
+
+func TestInterruptStopsTheVMAndCleansUp(t *testing.T) {
+	needVM(t)
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := e.options(t, "testdata/recipe")
+	opts.Events = func(ev Event) {
+		if ev.Phase == "ssh" && !ev.Done {
+			go func() { time.Sleep(2 * time.Second); cancel() }() // as SIGINT does
+		}
+	}
+	_, err := Build(ctx, opts)
+	if err == nil || !strings.Contains(err.Error(), "ssh: interrupted") {
+		t.Fatalf("error %v", err)
+	}
+	assertNoVM(t, e)
+	if list, _ := e.store.List(); len(list) != 0 {
+		t.Fatalf("an interrupted build stored %v", list)
+	}
+}
+
+func TestOnErrorAbortKeepsTheVM(t *testing.T) {
+	needVM(t)
+	e := newEnv(t)
+	dir := copyRecipe(t)
+	recipe := filepath.Join(dir, "build.pkr.hcl")
+	b, _ := os.ReadFile(recipe)
+	os.WriteFile(recipe, []byte(strings.Replace(string(b), `ssh_timeout      = "5m"`, `ssh_timeout      = "3s"`, 1)), 0o644)
+	opts := e.options(t, dir)
+	opts.OnError = "abort"
+	_, err := Build(context.Background(), opts)
+	var ab *AbortedError
+	if !errors.As(err, &ab) {
+		t.Fatalf("error %v, want an AbortedError", err)
+	}
+	defer func() {
+		syscall.Kill(ab.PID, syscall.SIGKILL)
+		time.Sleep(200 * time.Millisecond)
+		os.RemoveAll(filepath.Join(e.home, "builds"))
+	}()
+	if err := syscall.Kill(ab.PID, 0); err != nil {
+		t.Fatalf("the VM is not running: %v", err)
+	}
+	if !strings.Contains(ab.SSHCommand, "ssh -i ") || !strings.Contains(ab.SSHCommand, "debian@127.0.0.1") {
+		t.Fatalf("ssh command %q", ab.SSHCommand)
+	}
+	keyPath := strings.Fields(ab.SSHCommand)[2]
+	if _, err := guest.LoadKey(keyPath); err != nil {
+		t.Fatalf("the key for the kept VM: %v", err)
+	}
+}
+
+func TestChecksumMismatchIsRefused(t *testing.T) {
+	if _, err := os.Stat(fixture); err != nil {
+		t.Skip("no fixture: run make fixture")
+	}
+	e := newEnv(t)
+	dir := copyRecipe(t)
+	recipe := filepath.Join(dir, "build.pkr.hcl")
+	b, _ := os.ReadFile(recipe)
+	wrong := `iso_checksum     = "sha256:` + strings.Repeat("0", 64) + `"`
+	os.WriteFile(recipe, []byte(strings.Replace(string(b), `iso_checksum     = "none"`, wrong, 1)), 0o644)
+	_, err := Build(context.Background(), e.options(t, dir))
+	if err == nil || !strings.Contains(err.Error(), "fetch: checksum mismatch") {
+		t.Fatalf("error %v", err)
+	}
+	assertNoVM(t, e)
+}
+
+func TestDownloadIsVerifiedCachedAndResumed(t *testing.T) {
+	payload := []byte(strings.Repeat("cloud image bytes ", 100000))
+	var ranges []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ranges = append(ranges, r.Header.Get("Range"))
+		if strings.HasSuffix(r.URL.Path, "SHA256SUMS") {
+			w.Write([]byte(sha256hex(payload) + " *base.img\n"))
+			return
+		}
+		http.ServeContent(w, r, "base.img", time.Time{}, strings.NewReader(string(payload)))
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	st := &state{opts: Options{CacheDir: cache}, plan: &hcl.Plan{Root: t.TempDir()},
+		source: &hcl.QEMUSource{ISOURL: srv.URL + "/base.img", ISOChecksum: "file:" + srv.URL + "/SHA256SUMS"}}
+	// A partial download from an earlier run is resumed.
+	part := filepath.Join(cache, "downloads", urlKey(st.source.ISOURL)+".part")
+	os.MkdirAll(filepath.Dir(part), 0o755)
+	os.WriteFile(part, payload[:1000], 0o644)
+	if err := (stepFetch{}).run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if st.baseSHA256 != sha256hex(payload) || !strings.Contains(strings.Join(ranges, ","), "bytes=1000-") {
+		t.Fatalf("sha %s, ranges %q", st.baseSHA256, ranges)
+	}
+	// Cached: no second download.
+	ranges = nil
+	if err := (stepFetch{}).run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if len(ranges) != 1 { // only SHA256SUMS
+		t.Fatalf("requests %q", ranges)
+	}
+	// A mismatch is refused and the bad file is not kept.
+	st.source.ISOURL, st.source.ISOChecksum = srv.URL+"/other.img", "sha256:"+strings.Repeat("1", 64)
+	err := (stepFetch{}).run(context.Background(), st)
+	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Fatalf("error %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "downloads", "*")); len(left) != 0 {
+		t.Fatalf("bad download kept: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "sha256", strings.Repeat("1", 64))); err == nil {
+		t.Fatal("bad download stored under the expected checksum")
+	}
+}
