@@ -8,7 +8,7 @@ FUZZTIME ?= 20s
 
 # System packages every part of clawimg and its tests need.
 DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common \
-	fdisk e2fsprogs zstd docker-registry packer openssh-client ca-certificates
+	fdisk e2fsprogs zstd docker-registry packer xorriso openssh-client ca-certificates
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test vet fmt-check unit fuzz bench demo fixture clean

@@ -49,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	return &env{home: home, store: s}
 }
 
-func (e *env) options(t *testing.T, recipe string, vars ...string) Options {
+func (e *env) options(t testing.TB, recipe string, vars ...string) Options {
 	t.Helper()
 	var va []hcl.VarArg
 	for _, v := range append([]string{"base=" + fixture}, vars...) {

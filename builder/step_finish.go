@@ -23,6 +23,11 @@ func (stepGeneralize) name() string { return "generalize" }
 func (stepGeneralize) cleanup(*state) error { return nil }
 
 func (stepGeneralize) run(ctx context.Context, st *state) error {
+	// cloud-init must be done before its state is cleaned.
+	out, err := st.client.Output(ctx, "command -v cloud-init >/dev/null || exit 0; cloud-init status --wait >/dev/null; cloud-init status")
+	if err != nil && ctx.Err() == nil {
+		st.opts.Log.Warn("cloud-init reported a problem", "status", strings.TrimSpace(out), "err", err)
+	}
 	comment := st.key.AuthorizedKey[strings.LastIndex(st.key.AuthorizedKey, " ")+1:]
 	script := fmt.Sprintf(`set -u
 for f in /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys; do
@@ -52,7 +57,7 @@ rm -rf /var/log/journal/*
 sync
 fstrim -a >/dev/null 2>&1 || true
 `, comment, guestCAState, guestCADir, guestCABundle)
-	out, err := st.client.Output(ctx, "sudo -n sh -c "+shellQuote(script))
+	out, err = st.client.Output(ctx, "sudo -n sh -c "+shellQuote(script))
 	if err != nil {
 		return fmt.Errorf("%w: %s", err, strings.TrimSpace(out))
 	}
@@ -103,6 +108,7 @@ func (stepStore) run(ctx context.Context, st *state) error {
 		RecipeHash:   st.cacheKey,
 		BaseImage:    st.source.ISOURL + "@sha256:" + st.baseSHA256,
 		Source:       "clawimg build " + st.build.Name,
+		DefaultUser:  st.source.SSHUsername,
 	}
 	for _, v := range st.plan.Variables {
 		var s string

@@ -159,15 +159,9 @@ func (stepSSH) run(ctx context.Context, st *state) error {
 			return ctx.Err()
 		}
 	}
-	if err := connect(ctx, st, time.Duration(st.source.SSHTimeout)); err != nil {
-		return err
-	}
-	// Provisioners that use apt must not race cloud-init.
-	out, err := st.client.Output(ctx, "command -v cloud-init >/dev/null || exit 0; cloud-init status --wait >/dev/null; cloud-init status")
-	if err != nil && ctx.Err() == nil {
-		st.opts.Log.Warn("cloud-init reported a problem", "status", strings.TrimSpace(out), "err", err)
-	}
-	return ctx.Err()
+	// Like Packer, provisioning starts as soon as SSH answers; cloud-init's
+	// last stage may still run (generalize waits for it).
+	return connect(ctx, st, time.Duration(st.source.SSHTimeout))
 }
 
 func (stepSSH) cleanup(st *state) error {

@@ -16,6 +16,7 @@ type Details struct {
 	BaseImage       string   `json:"base_image,omitempty"`
 	OpenClawVersion string   `json:"openclaw_version,omitempty"`
 	Source          string   `json:"source,omitempty"`
+	DefaultUser     string   `json:"default_user,omitempty"`
 	Config          string   `json:"config"` // config blob digest
 	// Unpacked is the path of the unpacked base, when one exists.
 	Unpacked string `json:"unpacked,omitempty"`
@@ -37,7 +38,7 @@ func (s *Store) Inspect(ref string) (*Details, error) {
 		Image: *img, Tags: []string{}, Architecture: cfg.Architecture, OS: cfg.OS,
 		ChunkSize: cfg.ChunkSize, Chunks: len(cfg.Chunks), UniqueBlobs: len(m.Layers),
 		RecipeHash: cfg.RecipeHash, BaseImage: cfg.BaseImage, OpenClawVersion: cfg.OpenClawVersion,
-		Source: cfg.Source, Config: m.Config.Digest, UsedBy: []string{},
+		Source: cfg.Source, DefaultUser: cfg.DefaultUser, Config: m.Config.Digest, UsedBy: []string{},
 	}
 	for _, c := range cfg.Chunks {
 		d.DataSize += c.Length

@@ -65,7 +65,9 @@ type Config struct {
 	BaseImage       string    `json:"base_image,omitempty"`
 	OpenClawVersion string    `json:"openclaw_version,omitempty"`
 	Source          string    `json:"source,omitempty"`
-	Chunks          []Chunk   `json:"chunks"`
+	// DefaultUser is the cloud-init default user the image was built with.
+	DefaultUser string  `json:"default_user,omitempty"`
+	Chunks      []Chunk `json:"chunks"`
 }
 
 // Chunk is one stored piece of the disk. Offsets not covered by any chunk
@@ -86,6 +88,7 @@ type Metadata struct {
 	BaseImage       string
 	OpenClawVersion string
 	Source          string
+	DefaultUser     string
 	Created         time.Time
 }
 
@@ -103,6 +106,7 @@ func (c *Config) apply(m Metadata) {
 	c.BaseImage = m.BaseImage
 	c.OpenClawVersion = m.OpenClawVersion
 	c.Source = m.Source
+	c.DefaultUser = m.DefaultUser
 	c.Created = m.Created
 }
 

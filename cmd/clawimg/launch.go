@@ -1,39 +1,124 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/internal/cli"
+	"github.com/clawimg/clawimg/launcher"
 )
 
 func launchCmd(e *env) *cobra.Command {
 	var (
-		name, driver, memory, disk, apiKeyFile, sshKey, cloudInit, accel string
-		cpus                                                             int
-		noWait, verify                                                   bool
-		timeout                                                          time.Duration
+		o                            launcher.LaunchOptions
+		apiKeyFile, cloudInit, accel string
+		verify, quiet                bool
 	)
 	c := &cobra.Command{
 		Use:   "launch [IMAGE]",
 		Short: "Start a disposable VM from an image (default openclaw:latest)",
-		Long: `Start a fresh VM from a stored image and wait until it is ready: SSH up and,
-for OpenClaw images, the gateway healthy. The API key comes from
---api-key-file or ANTHROPIC_API_KEY and is written into the VM only.`,
+		Long: `Start a fresh VM from a stored image and wait until it is ready: SSH up,
+cloud-init done and, for OpenClaw images, the gateway healthy. The API key
+comes from --api-key-file or ANTHROPIC_API_KEY and is written into the VM
+only, as the openclaw user's ~/.openclaw/.env.`,
 		Args: args(0, 1),
-		RunE: notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			if verify {
+				return cli.NotImplementedError{Command: "launch --verify"}
+			}
+			if len(a) > 0 {
+				o.Image = a[0]
+			}
+			if o.Driver == "" {
+				o.Driver = e.defaultDriver()
+			}
+			key, err := apiKey(e, apiKeyFile)
+			if err != nil {
+				return err
+			}
+			o.APIKey = key
+			if cloudInit != "" {
+				if o.CloudInit, err = os.ReadFile(cloudInit); err != nil {
+					return fmt.Errorf("--cloud-init: %w", err)
+				}
+			}
+			if !quiet {
+				o.Progress = func(s string) { fmt.Fprintf(e.stderr, "==> %s\n", s) }
+			}
+			m, err := e.manager(accel)
+			if err != nil {
+				return err
+			}
+			res, err := m.Launch(c.Context(), o)
+			if err != nil {
+				return launchError(e, err)
+			}
+			if quiet {
+				fmt.Fprintln(e.stdout, res.Name)
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "Launched %s from %s (%s driver)\n", res.Name, res.Image, res.Driver)
+			if res.Ready > 0 {
+				fmt.Fprintf(e.stdout, "Ready in %s\n", res.Ready.Round(100*time.Millisecond))
+			} else {
+				fmt.Fprintf(e.stdout, "Started in %s (not waiting for it to be ready)\n", res.Started.Round(10*time.Millisecond))
+			}
+			if res.Warning != "" {
+				fmt.Fprintf(e.stderr, "clawimg: warning: %s\n", res.Warning)
+			}
+			fmt.Fprintf(e.stdout, "Connect: clawimg shell %s\n     or: %s\n", res.Name, res.SSH)
+			return nil
+		},
 	}
 	f := c.Flags()
-	f.StringVar(&name, "name", "", "instance name, [a-z0-9-] (default: generated)")
-	f.StringVar(&driver, "driver", "", "multipass or qemu (default: multipass when on PATH, else qemu)")
-	f.IntVar(&cpus, "cpus", 2, "virtual CPUs")
-	f.StringVar(&memory, "memory", "4G", "memory")
-	f.StringVar(&disk, "disk", "20G", "disk size")
+	f.StringVar(&o.Name, "name", "", "instance name, [a-z0-9-] (default: generated)")
+	f.StringVar(&o.Driver, "driver", "", "multipass or qemu (default: multipass when on PATH, else qemu)")
+	f.IntVar(&o.CPUs, "cpus", 2, "virtual CPUs")
+	f.StringVar(&o.Memory, "memory", "4G", "memory")
+	f.StringVar(&o.Disk, "disk", "20G", "disk size")
 	f.StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key (default: $ANTHROPIC_API_KEY)")
-	f.StringVar(&sshKey, "ssh-key", "", "public key allowed to SSH in (default: a per-instance key)")
-	f.StringVar(&cloudInit, "cloud-init", "", "extra cloud-init user-data to merge in")
+	f.StringVar(&o.SSHKey, "ssh-key", "", "public key allowed to SSH in (besides clawimg's per-instance key)")
+	f.StringVar(&cloudInit, "cloud-init", "", "extra cloud-init user-data (cloud-config) to merge in")
 	f.StringVar(&accel, "accel", "auto", "accelerator for the qemu driver: auto, kvm, hvf or tcg")
-	f.BoolVar(&noWait, "no-wait", false, "return as soon as the VM is started")
+	f.BoolVar(&o.NoWait, "no-wait", false, "return as soon as the VM is started")
 	f.BoolVar(&verify, "verify", false, "run the isolation probes of 'clawimg verify' once ready")
-	f.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the instance to be ready")
+	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long to wait for the instance to be ready")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print the instance name only")
 	return c
+}
+
+// apiKey reads the key from a file, else from ANTHROPIC_API_KEY. It is
+// never taken from a flag value: arguments are visible to every user.
+func apiKey(e *env, file string) (string, error) {
+	if file == "" {
+		return e.getenv("ANTHROPIC_API_KEY"), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--api-key-file: %w", err)
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" || strings.ContainsAny(key, "\n\r") {
+		return "", fmt.Errorf("--api-key-file %s must hold the key on one line", file)
+	}
+	return key, nil
+}
+
+func launchError(e *env, err error) error {
+	var nr *launcher.NotReadyError
+	if errors.As(err, &nr) && nr.Console != "" {
+		fmt.Fprintf(e.stderr, "clawimg: last lines of the VM console:\n%s\n", nr.Console)
+	}
+	switch {
+	case errors.Is(err, launcher.ErrInvalidName):
+		return cli.UsageError{Err: err}
+	case errors.Is(err, launcher.ErrNameTaken):
+		return cli.WithHint(err, "choose another --name, or delete the instance first")
+	}
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/cli"
+	"github.com/clawimg/clawimg/launcher"
 )
 
 // env is everything a command may touch of the outside world.
@@ -54,6 +55,10 @@ func run(ctx context.Context, e *env) int {
 
 // report prints err the way SPEC.md says and picks the exit code.
 func report(w io.Writer, err error) int {
+	var code0 exitCode
+	if errors.As(err, &code0) {
+		return int(code0)
+	}
 	var diags hcl.Diagnostics
 	var usage cli.UsageError
 	var notImpl cli.NotImplementedError
@@ -72,7 +77,7 @@ func report(w io.Writer, err error) int {
 	case errors.As(err, &notImpl):
 		fmt.Fprintf(w, "clawimg: %s\n", notImpl.Error())
 		return 1
-	case errors.As(err, &usage), isCobraUsage(err), errors.Is(err, images.ErrInvalidReference):
+	case errors.As(err, &usage), isCobraUsage(err), errors.Is(err, images.ErrInvalidReference), errors.Is(err, launcher.ErrInvalidName):
 		code = 2
 	}
 	fmt.Fprintf(w, "clawimg: error: %s\n", cli.OneLine(err.Error()))

@@ -7,6 +7,12 @@ func shellCmd(e *env) *cobra.Command {
 		Use:   "shell NAME",
 		Short: "Open an interactive shell in an instance",
 		Args:  args(1, 1),
-		RunE:  notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			m, err := e.manager("")
+			if err != nil {
+				return err
+			}
+			return m.Shell(c.Context(), a[0], e.stdin, e.stdout, e.stderr)
+		},
 	}
 }

@@ -3,10 +3,19 @@ package main
 import "github.com/spf13/cobra"
 
 func startCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var accel string
+	c := &cobra.Command{
 		Use:   "start NAME...",
 		Short: "Start stopped instances",
 		Args:  args(1, -1),
-		RunE:  notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			m, err := e.manager(accel)
+			if err != nil {
+				return err
+			}
+			return m.Start(c.Context(), a)
+		},
 	}
+	c.Flags().StringVar(&accel, "accel", "auto", "accelerator for the qemu driver: auto, kvm, hvf or tcg")
+	return c
 }

@@ -202,3 +202,17 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 func (l *limitedBuffer) String() string { return string(l.b) }
+
+// Banner reports whether an SSH server answers on the loopback port.
+func Banner(ctx context.Context, port int) bool {
+	d := net.Dialer{Timeout: 500 * time.Millisecond}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	buf := make([]byte, 4)
+	n, _ := io.ReadFull(conn, buf)
+	return n == 4 && string(buf) == "SSH-"
+}

@@ -1,0 +1,92 @@
+// Package launcher makes disposable instances from stored images, with a
+// driver per hypervisor front-end: qemu (clawimg runs QEMU itself) and
+// multipass (Canonical's Multipass CLI). The Manager does what is common:
+// names, the image's unpacked base, per-instance secrets, readiness and the
+// instance registry.
+package launcher
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Driver runs instances on one hypervisor front-end.
+type Driver interface {
+	Name() string
+	// Launch creates and starts an instance from a prepared spec.
+	Launch(ctx context.Context, spec *Spec) error
+	// State reports an instance's state: starting, running, stopped or unknown.
+	State(ctx context.Context, rec *Record) (string, error)
+	// Exec runs argv in the instance and returns its exit status.
+	Exec(ctx context.Context, rec *Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+	// Shell opens an interactive login shell.
+	Shell(ctx context.Context, rec *Record, stdin io.Reader, stdout, stderr io.Writer) error
+	Stop(ctx context.Context, rec *Record) error
+	Start(ctx context.Context, rec *Record) error
+	// Delete stops the instance and removes everything of it.
+	Delete(ctx context.Context, rec *Record) error
+	// SSH is a ready-to-paste command that logs into the instance.
+	SSH(rec *Record) string
+}
+
+// States an instance can be in.
+const (
+	StateStarting = "starting"
+	StateRunning  = "running"
+	StateStopped  = "stopped"
+	StateUnknown  = "unknown"
+)
+
+// Spec is everything a driver needs to launch one instance.
+type Spec struct {
+	Record
+	// Base is the image's unpacked read-only raw disk.
+	Base string
+	// UserData is the instance's cloud-init user-data. It can hold the API
+	// key: drivers never write it anywhere others can read, never pass it
+	// on a command line, and remove any file holding it once the VM has it.
+	UserData []byte
+	// Key is the per-instance private key clawimg uses to reach the VM.
+	Key []byte
+}
+
+// Record is what clawimg remembers about an instance (instance.json).
+type Record struct {
+	Name      string    `json:"name"`
+	Driver    string    `json:"driver"`
+	Image     string    `json:"image"`
+	Digest    string    `json:"digest"`
+	Created   time.Time `json:"created"`
+	User      string    `json:"user"`
+	CPUs      int       `json:"cpus"`
+	MemoryMiB int       `json:"memory_mib"`
+	DiskBytes int64     `json:"disk_bytes"`
+	Accel     string    `json:"accel,omitempty"`
+	SSHPort   int       `json:"ssh_port,omitempty"`
+	IPv4      string    `json:"ipv4,omitempty"`
+	// Dir holds the instance's files (disk, key, logs).
+	Dir string `json:"dir"`
+}
+
+// Factory makes a driver.
+type Factory func(cfg Config) (Driver, error)
+
+// Config is what drivers are made with.
+type Config struct {
+	Home string // $CLAWIMG_HOME
+	// MultipassBin is the multipass executable; empty means "multipass".
+	MultipassBin string
+	// ImageDir is where images handed to Multipass are kept: its daemon
+	// cannot read /tmp or hidden directories.
+	ImageDir string
+	Accel    string
+}
+
+// Drivers is the table of drivers by name.
+func Drivers() map[string]Factory {
+	return map[string]Factory{
+		"qemu":      newQEMU,
+		"multipass": newMultipass,
+	}
+}

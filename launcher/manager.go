@@ -1,0 +1,362 @@
+package launcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/atomicfile"
+	"github.com/clawimg/clawimg/internal/guest"
+)
+
+// Manager launches and manages instances.
+type Manager struct {
+	cfg     Config
+	store   *images.Store
+	log     *slog.Logger
+	drivers map[string]Factory
+}
+
+// NewManager makes a manager over the store, with the driver table.
+func NewManager(cfg Config, store *images.Store, log *slog.Logger, drivers map[string]Factory) *Manager {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{cfg: cfg, store: store, log: log, drivers: drivers}
+}
+
+func (m *Manager) instancesDir() string { return filepath.Join(m.cfg.Home, "instances") }
+
+// ErrNoInstance is returned for a name no instance has.
+var ErrNoInstance = errors.New("no such instance")
+
+// ErrNameTaken is returned when launching under a name in use.
+var ErrNameTaken = errors.New("an instance with that name exists")
+
+// Get reads an instance's record.
+func (m *Manager) Get(name string) (*Record, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(m.instancesDir(), name, "instance.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNoInstance, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("instance %s: %w", name, err)
+	}
+	return &r, nil
+}
+
+func (m *Manager) save(r *Record) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(r.Dir, "instance.json"), b, 0o600)
+}
+
+func (m *Manager) driver(name string) (Driver, error) {
+	f, ok := m.drivers[name]
+	if !ok {
+		var names []string
+		for n := range m.drivers {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("unknown driver %q: use %s", name, strings.Join(names, " or "))
+	}
+	return f(m.cfg)
+}
+
+// LaunchOptions say what to launch.
+type LaunchOptions struct {
+	Image     string // NAME[:TAG] or digest; default openclaw:latest
+	Name      string // empty: generated
+	Driver    string
+	CPUs      int
+	Memory    string // e.g. 4G
+	Disk      string // e.g. 20G
+	APIKey    string
+	SSHKey    string // a public key file the user logs in with
+	CloudInit []byte
+	NoWait    bool
+	Timeout   time.Duration
+	// Progress reports what the launch is doing, for the CLI.
+	Progress func(string)
+}
+
+// Launched is the outcome of a launch.
+type Launched struct {
+	Record
+	SSH     string
+	Ready   time.Duration // from the start of the launch; 0 with NoWait
+	Started time.Duration // until the VM was started
+	Warning string        // readiness that could not be reached, when not fatal
+}
+
+// Launch makes and starts an instance, and waits until it is ready
+// unless NoWait. A failed launch leaves nothing behind.
+func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error) {
+	start := time.Now()
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if o.Name != "" {
+		if err := CheckName(o.Name); err != nil {
+			return nil, err
+		}
+	}
+	d, err := m.driver(o.Driver)
+	if err != nil {
+		return nil, err
+	}
+	mem, err := hcl.ParseSize(o.Memory, 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("--memory: %w", err)
+	}
+	disk, err := hcl.ParseSize(o.Disk, 1<<30)
+	if err != nil {
+		return nil, fmt.Errorf("--disk: %w", err)
+	}
+	var userKey string
+	if o.SSHKey != "" {
+		b, err := os.ReadFile(o.SSHKey)
+		if err != nil {
+			return nil, fmt.Errorf("--ssh-key: %w", err)
+		}
+		userKey = strings.TrimSpace(string(b))
+		if !strings.HasPrefix(userKey, "ssh-") && !strings.HasPrefix(userKey, "ecdsa-") {
+			return nil, fmt.Errorf("--ssh-key %s is not an SSH public key", o.SSHKey)
+		}
+	}
+	ref := o.Image
+	if ref == "" {
+		ref = "openclaw:latest"
+	}
+	details, err := m.store.Inspect(ref)
+	if err != nil {
+		return nil, err
+	}
+	// Claim the name: creating the directory is atomic.
+	if err := os.MkdirAll(m.instancesDir(), 0o755); err != nil {
+		return nil, err
+	}
+	name := o.Name
+	if name == "" {
+		if name, err = generateName(func(n string) bool { _, err := os.Stat(filepath.Join(m.instancesDir(), n)); return err == nil }); err != nil {
+			return nil, err
+		}
+	}
+	dir := filepath.Join(m.instancesDir(), name)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNameTaken, name)
+		}
+		return nil, err
+	}
+	rec := Record{
+		Name: name, Driver: d.Name(), Image: details.Ref(), Digest: details.Digest,
+		Created: time.Now().UTC().Truncate(time.Second), User: details.DefaultUser,
+		CPUs: o.CPUs, MemoryMiB: int(mem >> 20), DiskBytes: max(disk, details.VirtualSize), Dir: dir,
+	}
+	if rec.User == "" {
+		rec.User = "ubuntu"
+	}
+	launched, err := m.launch(ctx, d, &rec, o, userKey, progress)
+	if err != nil {
+		_ = d.Delete(context.Background(), &rec)
+		_ = m.store.Release(name)
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if !o.NoWait {
+		if err := m.waitReady(ctx, d, &rec, o.Timeout, progress); err != nil {
+			var nr *NotReadyError
+			if !errors.As(err, &nr) || !nr.Soft {
+				return launched, err
+			}
+			launched.Warning = nr.Error()
+		}
+		launched.Ready = time.Since(start)
+	}
+	return launched, nil
+}
+
+func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOptions, userKey string, progress func(string)) (*Launched, error) {
+	start := time.Now()
+	if err := m.store.Hold(rec.Name, rec.Digest); err != nil {
+		return nil, err
+	}
+	progress("unpack " + rec.Image)
+	base, _, err := m.store.Base(ctx, rec.Digest, nil)
+	if err != nil {
+		return nil, err
+	}
+	kp, err := guest.NewKeyPair("clawimg-" + rec.Name)
+	if err != nil {
+		return nil, err
+	}
+	keys := []string{kp.AuthorizedKey}
+	if userKey != "" {
+		keys = append(keys, userKey)
+	}
+	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, Extra: o.CloudInit})
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(rec.Dir, "id_ed25519"), kp.PrivatePEM, 0o600); err != nil {
+		return nil, err
+	}
+	if err := m.save(rec); err != nil {
+		return nil, err
+	}
+	progress("start " + rec.Name)
+	spec := &Spec{Record: *rec, Base: base, UserData: ud, Key: kp.PrivatePEM}
+	if err := d.Launch(ctx, spec); err != nil {
+		return nil, err
+	}
+	*rec = spec.Record
+	if err := m.save(rec); err != nil {
+		return nil, err
+	}
+	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start)}, nil
+}
+
+// List returns every instance with its state, reconciled with reality
+// (a VM that died shows stopped).
+func (m *Manager) List(ctx context.Context) ([]Listed, error) {
+	entries, err := os.ReadDir(m.instancesDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return []Listed{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []Listed{}
+	for _, e := range entries {
+		r, err := m.Get(e.Name())
+		if err != nil {
+			continue // a launch in progress, or not an instance
+		}
+		l := Listed{Name: r.Name, State: StateUnknown, Image: r.Image, Digest: r.Digest, Driver: r.Driver, IPv4: r.IPv4, Created: r.Created}
+		if d, err := m.driver(r.Driver); err == nil {
+			if st, err := d.State(ctx, r); err == nil {
+				l.State = st
+			}
+			l.SSH = d.SSH(r)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Listed is one row of `clawimg list`.
+type Listed struct {
+	Name    string    `json:"name"`
+	State   string    `json:"state"`
+	Image   string    `json:"image"`
+	Digest  string    `json:"digest"`
+	Driver  string    `json:"driver"`
+	IPv4    string    `json:"ipv4"`
+	SSH     string    `json:"ssh"`
+	Created time.Time `json:"created"`
+}
+
+func (m *Manager) withDriver(name string) (*Record, Driver, error) {
+	r, err := m.Get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := m.driver(r.Driver)
+	return r, d, err
+}
+
+// Exec runs argv in an instance and returns its exit status.
+func (m *Manager) Exec(ctx context.Context, name string, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	r, d, err := m.withDriver(name)
+	if err != nil {
+		return -1, err
+	}
+	return d.Exec(ctx, r, argv, stdin, stdout, stderr)
+}
+
+// Shell opens an interactive shell in an instance.
+func (m *Manager) Shell(ctx context.Context, name string, stdin io.Reader, stdout, stderr io.Writer) error {
+	r, d, err := m.withDriver(name)
+	if err != nil {
+		return err
+	}
+	return d.Shell(ctx, r, stdin, stdout, stderr)
+}
+
+// Stop stops instances cleanly.
+func (m *Manager) Stop(ctx context.Context, names []string) error {
+	return m.each(names, func(r *Record, d Driver) error { return d.Stop(ctx, r) })
+}
+
+// Start starts stopped instances.
+func (m *Manager) Start(ctx context.Context, names []string) error {
+	return m.each(names, func(r *Record, d Driver) error {
+		if err := d.Start(ctx, r); err != nil {
+			return err
+		}
+		return m.save(r)
+	})
+}
+
+// Delete stops instances and removes everything of them on the host.
+func (m *Manager) Delete(ctx context.Context, names []string, all bool) ([]string, error) {
+	if all {
+		list, err := m.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names = nil
+		for _, l := range list {
+			names = append(names, l.Name)
+		}
+	}
+	var deleted []string
+	err := m.each(names, func(r *Record, d Driver) error {
+		if err := d.Delete(ctx, r); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(r.Dir); err != nil {
+			return err
+		}
+		deleted = append(deleted, r.Name)
+		return m.store.Release(r.Name)
+	})
+	return deleted, err
+}
+
+// each applies fn to every named instance, all of them even when one fails.
+func (m *Manager) each(names []string, fn func(*Record, Driver) error) error {
+	var errs []error
+	for _, n := range names {
+		r, d, err := m.withDriver(n)
+		if err == nil {
+			err = fn(r, d)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n, err))
+		}
+	}
+	return errors.Join(errs...)
+}

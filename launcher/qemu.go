@@ -1,0 +1,210 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/clawimg/clawimg/internal/cidata"
+	"github.com/clawimg/clawimg/internal/guest"
+	"github.com/clawimg/clawimg/internal/qemu"
+)
+
+// qemuDriver runs each instance as a detached QEMU process: a qcow2
+// overlay on the store's read-only unpacked base (nothing is copied, so a
+// launch costs the same for any image size), a NoCloud seed, SSH forwarded
+// from a free loopback port.
+type qemuDriver struct {
+	accel string
+}
+
+var _ Driver = (*qemuDriver)(nil)
+
+func newQEMU(cfg Config) (Driver, error) { return &qemuDriver{accel: cfg.Accel}, nil }
+
+func (q *qemuDriver) Name() string { return "qemu" }
+
+func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
+	return qemu.Config{
+		Binary: "qemu-system-x86_64", Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,
+		Disk: filepath.Join(r.Dir, "disk.qcow2"), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
+	}
+}
+
+func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
+	r := &s.Record
+	disk := filepath.Join(r.Dir, "disk.qcow2")
+	out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", s.Base,
+		disk, strconv.FormatInt(r.DiskBytes, 10)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+	}
+	if r.Accel, err = qemu.Resolve(ctx, "qemu-system-x86_64", q.accel); err != nil {
+		return err
+	}
+	if r.SSHPort, err = qemu.FreePort(); err != nil {
+		return err
+	}
+	r.IPv4 = "10.0.2.15" // QEMU user networking's guest address; reach it through SSHPort
+	seed := filepath.Join(r.Dir, "seed.iso")
+	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", r.Name, time.Now().UnixNano(), r.Name)
+	if err := cidata.WriteISO(seed, "cidata", []cidata.File{
+		{Name: "user-data", Data: s.UserData}, {Name: "meta-data", Data: []byte(meta)},
+	}, time.Now()); err != nil {
+		return err
+	}
+	// QEMU holds the seed open from its start; the file, which may hold the
+	// API key, is removed as soon as QEMU has it.
+	defer os.Remove(seed)
+	if _, err := qemu.Start(ctx, q.config(r, seed)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// pid returns the instance's QEMU process, or 0 when it is not running.
+func pid(r *Record) int {
+	b, err := os.ReadFile(filepath.Join(r.Dir, "qemu.pid"))
+	if err != nil {
+		return 0
+	}
+	p, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || p <= 0 {
+		return 0
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+	if err != nil || !bytes.Contains(cmdline, []byte(r.Dir)) {
+		return 0 // gone, or the pid was reused by something else
+	}
+	return p
+}
+
+func (q *qemuDriver) State(ctx context.Context, r *Record) (string, error) {
+	if pid(r) == 0 {
+		return StateStopped, nil
+	}
+	if guest.Banner(ctx, r.SSHPort) {
+		return StateRunning, nil
+	}
+	return StateStarting, nil
+}
+
+func (q *qemuDriver) client(ctx context.Context, r *Record) (*guest.Client, error) {
+	if pid(r) == 0 {
+		return nil, errStopped
+	}
+	signer, err := guest.LoadKey(filepath.Join(r.Dir, "id_ed25519"))
+	if err != nil {
+		return nil, err
+	}
+	return guest.Dial(ctx, r.SSHPort, r.User, signer)
+}
+
+func (q *qemuDriver) Exec(ctx context.Context, r *Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	c, err := q.client(ctx, r)
+	if err != nil {
+		return -1, err
+	}
+	defer c.Close()
+	return c.Run(ctx, shellJoin(argv), stdin, stdout, stderr)
+}
+
+// Shell hands the terminal to the system's ssh client, which does
+// interactive sessions (window size, signals) best.
+func (q *qemuDriver) Shell(ctx context.Context, r *Record, stdin io.Reader, stdout, stderr io.Writer) error {
+	if pid(r) == 0 {
+		return errStopped
+	}
+	args := append(sshArgs(r), "-t")
+	cmd := exec.CommandContext(ctx, "ssh", args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	return cmd.Run()
+}
+
+func sshArgs(r *Record) []string {
+	return []string{"-i", filepath.Join(r.Dir, "id_ed25519"), "-p", strconv.Itoa(r.SSHPort),
+		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+		r.User + "@127.0.0.1"}
+}
+
+func (q *qemuDriver) SSH(r *Record) string { return "ssh " + strings.Join(sshArgs(r), " ") }
+
+// StopTimeout bounds a clean shutdown before QEMU is killed.
+const StopTimeout = 2 * time.Minute
+
+func (q *qemuDriver) Stop(ctx context.Context, r *Record) error {
+	p := pid(r)
+	if p == 0 {
+		return nil
+	}
+	if err := qemu.QMP(ctx, filepath.Join(r.Dir, "qmp.sock"), "system_powerdown"); err != nil {
+		return q.kill(r)
+	}
+	deadline := time.Now().Add(StopTimeout)
+	for time.Now().Before(deadline) {
+		if pid(r) == 0 {
+			return nil
+		}
+		if sleep(ctx, 250*time.Millisecond) != nil {
+			break
+		}
+	}
+	return q.kill(r)
+}
+
+func (q *qemuDriver) kill(r *Record) error {
+	p := pid(r)
+	if p == 0 {
+		return nil
+	}
+	if err := syscall.Kill(p, syscall.SIGKILL); err != nil {
+		return err
+	}
+	for range 100 {
+		if pid(r) == 0 {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("qemu (pid %d) did not exit", p)
+}
+
+func (q *qemuDriver) Start(ctx context.Context, r *Record) error {
+	if pid(r) != 0 {
+		return nil
+	}
+	var err error
+	if r.SSHPort, err = qemu.FreePort(); err != nil {
+		return err
+	}
+	_, err = qemu.Start(ctx, q.config(r, ""))
+	return err
+}
+
+func (q *qemuDriver) Delete(ctx context.Context, r *Record) error { return q.kill(r) }
+
+// shellJoin quotes argv for the remote shell, one argument each.
+func shellJoin(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@") == "" {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'"'"'`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// consoleTail is the end of an instance's serial console, for errors.
+func consoleTail(r *Record) string {
+	return qemu.ConsoleTail(filepath.Join(r.Dir, "console.log"), 15)
+}
