@@ -175,8 +175,8 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 		Created: time.Now().UTC().Truncate(time.Second), User: details.DefaultUser,
 		CPUs: o.CPUs, MemoryMiB: int(mem >> 20), DiskBytes: max(disk, details.VirtualSize), Dir: dir,
 	}
-	if rec.User == "" {
-		rec.User = "ubuntu"
+	if rec.User == "" || d.Name() == "multipass" {
+		rec.User = "ubuntu" // Multipass logs in as ubuntu, whatever the image
 	}
 	launched, err := m.launch(ctx, d, &rec, o, userKey, progress)
 	if err != nil {

@@ -1,7 +1,232 @@
 package launcher
 
-import "errors"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// multipassDriver runs instances with Canonical's Multipass, driven through
+// its CLI (the contract is in ../shared/multipass/CONTRACT.md).
+//
+// Launch versus clone: Multipass ≥ 1.15 can clone a stopped instance, which
+// would skip the per-launch SHA-256 of the image. It is not used, because a
+// clone copies the template's cloud-init seed and its disk: every clone would
+// get the template's user-data (so no per-instance API key or host name) and
+// its /etc/machine-id (a clone is not a new identity), and both are what an
+// instance must not share. Each launch is `multipass launch file://...` with
+// the instance's own user-data on stdin; the image is prepared once per
+// digest as qcow2 v3 so Multipass does not convert it.
+type multipassDriver struct {
+	bin      string
+	imageDir string
+}
+
+var _ Driver = (*multipassDriver)(nil)
 
 func newMultipass(cfg Config) (Driver, error) {
-	return nil, errors.New("the multipass driver is not implemented yet: use --driver qemu")
+	bin := cfg.MultipassBin
+	if bin == "" {
+		bin = "multipass"
+	}
+	dir := cfg.ImageDir
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, err
+		}
+		// The snap-confined daemon reads $HOME but not /tmp or hidden
+		// directories, so not under ~/.local/share/clawimg.
+		dir = filepath.Join(home, "clawimg-images")
+	}
+	return &multipassDriver{bin: bin, imageDir: dir}, nil
 }
+
+func (d *multipassDriver) Name() string { return "multipass" }
+
+// run runs the multipass CLI; stdin carries user-data, never argv.
+func (d *multipassDriver) run(ctx context.Context, stdin io.Reader, args ...string) (string, string, int, error) {
+	cmd := exec.CommandContext(ctx, d.bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), errb.String(), ee.ExitCode(), nil
+	}
+	if err != nil {
+		return "", "", -1, fmt.Errorf("run %s: %w", d.bin, err)
+	}
+	return out.String(), "", 0, nil
+}
+
+// failure turns Multipass's "<cmd> failed: ..." text into one error line.
+func failure(stderr string, code int) error {
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(stderr), "The following errors occurred:", "")), " ")
+	if msg == "" {
+		msg = fmt.Sprintf("multipass exited with status %d", code)
+	}
+	return fmt.Errorf("multipass: %s", msg)
+}
+
+// image returns the qcow2 v3 copy of a base that Multipass is given,
+// made once per image digest.
+func (d *multipassDriver) image(ctx context.Context, base, digest string) (string, error) {
+	if err := os.MkdirAll(d.imageDir, 0o755); err != nil {
+		return "", err
+	}
+	p := filepath.Join(d.imageDir, strings.TrimPrefix(digest, "sha256:")[:16]+".img")
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	tmp := p + ".tmp"
+	out, err := exec.CommandContext(ctx, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1", base, tmp).CombinedOutput()
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("prepare image for multipass: %s", strings.TrimSpace(string(out)))
+	}
+	return p, os.Rename(tmp, p)
+}
+
+func (d *multipassDriver) Launch(ctx context.Context, s *Spec) error {
+	r := &s.Record
+	img, err := d.image(ctx, s.Base, r.Digest)
+	if err != nil {
+		return err
+	}
+	args := []string{"launch", "file://" + img, "--name", r.Name,
+		"--cpus", strconv.Itoa(max(r.CPUs, 1)), "--memory", fmt.Sprintf("%dM", r.MemoryMiB),
+		"--disk", fmt.Sprintf("%dM", r.DiskBytes>>20), "--cloud-init", "-", "--timeout", "600"}
+	_, stderr, code, err := d.run(ctx, bytes.NewReader(s.UserData), args...)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		if code == 5 {
+			return fmt.Errorf("multipass: timed out waiting for the instance to start")
+		}
+		return failure(stderr, code)
+	}
+	if info, err := d.info(ctx, r.Name); err == nil && len(info.IPv4) > 0 {
+		r.IPv4 = info.IPv4[0]
+	}
+	return nil
+}
+
+type mpInfo struct {
+	State string   `json:"state"`
+	IPv4  []string `json:"ipv4"`
+}
+
+func (d *multipassDriver) info(ctx context.Context, name string) (*mpInfo, error) {
+	out, stderr, code, err := d.run(ctx, nil, "info", name, "--format", "json")
+	if err != nil {
+		return nil, err
+	}
+	if code != 0 {
+		return nil, failure(stderr, code)
+	}
+	var doc struct {
+		Info map[string]mpInfo `json:"info"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		return nil, fmt.Errorf("read multipass info: %w", err)
+	}
+	i, ok := doc.Info[name]
+	if !ok {
+		return nil, fmt.Errorf("multipass info has no %s", name)
+	}
+	return &i, nil
+}
+
+func (d *multipassDriver) State(ctx context.Context, r *Record) (string, error) {
+	i, err := d.info(ctx, r.Name)
+	if err != nil {
+		return StateUnknown, err
+	}
+	switch i.State {
+	case "Running":
+		return StateRunning, nil
+	case "Stopped", "Suspended":
+		return StateStopped, nil
+	case "Starting", "Restarting":
+		return StateStarting, nil
+	}
+	return StateUnknown, nil
+}
+
+// exit4 stands in for a remote exit status of 4, which Multipass ≤ 1.16
+// takes for its own "retry" code and re-runs the command forever (#3771).
+const exit4 = 104
+
+// execWrapper runs "$@" and maps status 4 to exit4.
+const execWrapper = `"$@"; r=$?; [ $r -eq 4 ] && r=104; exit $r`
+
+func (d *multipassDriver) Exec(ctx context.Context, r *Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	args := append([]string{"exec", r.Name, "--", "sh", "-c", execWrapper, "sh"}, argv...)
+	cmd := exec.CommandContext(ctx, d.bin, args...)
+	var errb bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, io.MultiWriter(stderr, &errb)
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code := ee.ExitCode()
+		if strings.HasPrefix(errb.String(), "exec failed:") {
+			return -1, failure(errb.String(), code)
+		}
+		if code == exit4 {
+			code = 4
+		}
+		return code, nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
+
+func (d *multipassDriver) Shell(ctx context.Context, r *Record, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := exec.CommandContext(ctx, d.bin, "shell", r.Name)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	return cmd.Run()
+}
+
+func (d *multipassDriver) simple(ctx context.Context, args ...string) error {
+	_, stderr, code, err := d.run(ctx, nil, args...)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return failure(stderr, code)
+	}
+	return nil
+}
+
+func (d *multipassDriver) Stop(ctx context.Context, r *Record) error {
+	return d.simple(ctx, "stop", r.Name)
+}
+
+func (d *multipassDriver) Start(ctx context.Context, r *Record) error {
+	return d.simple(ctx, "start", r.Name)
+}
+
+func (d *multipassDriver) Delete(ctx context.Context, r *Record) error {
+	_, stderr, code, err := d.run(ctx, nil, "delete", "--purge", r.Name)
+	if err != nil {
+		return err
+	}
+	if code != 0 && !strings.Contains(stderr, "does not exist") {
+		return failure(stderr, code)
+	}
+	return nil
+}
+
+func (d *multipassDriver) SSH(r *Record) string { return "multipass shell " + r.Name }

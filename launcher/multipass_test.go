@@ -1,0 +1,169 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/testdisk"
+)
+
+// fakeMultipass builds testdata/fakemultipass and returns a manager whose
+// multipass driver uses it, with a small image in the store.
+func fakeMultipass(t *testing.T) (*Manager, string) {
+	t.Helper()
+	if err := testdisk.Available(); err != nil {
+		t.Skip(err)
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "multipass")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/fakemultipass").CombinedOutput(); err != nil {
+		t.Fatalf("build the fake: %v\n%s", err, out)
+	}
+	fakeDir := filepath.Join(work, "fake")
+	t.Setenv("FAKE_MULTIPASS_DIR", fakeDir)
+	t.Setenv("FAKE_MULTIPASS_BOOT_SECONDS", "3")
+	src := filepath.Join(work, "src")
+	testdisk.Fill(src, 1, 5, 4096)
+	disk := filepath.Join(work, "disk.raw")
+	if err := testdisk.Make(disk, 32<<20, src); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(work, "home")
+	st, err := images.Open(home, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Import(context.Background(), disk, images.ImportOptions{Tag: "small:1"}); err != nil {
+		t.Fatal(err)
+	}
+	// Multipass's daemon reads neither /tmp nor hidden folders: the images
+	// it is given live in a visible folder outside /tmp.
+	imageDir, err := filepath.Abs(filepath.Join("..", "build", "test-multipass-images"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(imageDir) })
+	cfg := Config{Home: home, MultipassBin: bin, ImageDir: imageDir}
+	return NewManager(cfg, st, nil, Drivers()), fakeDir
+}
+
+func mpOptions(name string) LaunchOptions {
+	return LaunchOptions{Image: "small:1", Name: name, Driver: "multipass", CPUs: 2, Memory: "1G", Disk: "5G", Timeout: time.Minute}
+}
+
+func TestMultipassDriverAgainstTheFake(t *testing.T) {
+	m, fake := fakeMultipass(t)
+	ctx := context.Background()
+	o := mpOptions("mp-1")
+	o.APIKey = testKey
+	start := time.Now()
+	res, err := m.Launch(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Running is not ready: the launch waited for cloud-init's boot-finished.
+	if time.Since(start) < 3*time.Second || res.Ready < 3*time.Second {
+		t.Fatalf("ready after %v: did not wait for cloud-init", res.Ready)
+	}
+	if res.SSH != "multipass shell mp-1" || res.User != "ubuntu" {
+		t.Fatalf("launched %+v", res)
+	}
+	// The user-data (with the key) went through stdin, never argv.
+	ud, _ := os.ReadFile(filepath.Join(fake, "roots", "mp-1", "user-data"))
+	if !strings.Contains(string(ud), testKey) || !strings.HasPrefix(string(ud), "#cloud-config") {
+		t.Fatalf("user-data: %s", ud)
+	}
+	argv, _ := os.ReadFile(filepath.Join(fake, "argv.log"))
+	if strings.Contains(string(argv), testKey) {
+		t.Fatal("the key was on a multipass command line")
+	}
+	if !strings.Contains(string(argv), "launch file://") || !strings.Contains(string(argv), ".img --name mp-1 --cpus 2 --memory 1024M --disk 5120M --cloud-init -") {
+		t.Fatalf("launch command: %s", argv)
+	}
+	// exec: status through, including 4 (which multipass 1.16 loops on).
+	for _, code := range []int{0, 3, 4, 7} {
+		got, err := m.Exec(ctx, "mp-1", []string{"sh", "-c", "exit " + string(rune('0'+code))}, nil, os.Stdout, os.Stderr)
+		if err != nil || got != code {
+			t.Fatalf("exec exit %d: %d %v", code, got, err)
+		}
+	}
+	list, err := m.List(ctx)
+	if err != nil || len(list) != 1 || list[0].State != StateRunning || list[0].IPv4 != "10.21.124.56" {
+		t.Fatalf("list %+v %v", list, err)
+	}
+	if err := m.Stop(ctx, []string{"mp-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(t, m, "mp-1"); s != StateStopped {
+		t.Fatalf("after stop: %s", s)
+	}
+	if err := m.Start(ctx, []string{"mp-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(t, m, "mp-1"); s != StateRunning {
+		t.Fatalf("after start: %s", s)
+	}
+	// A name clawimg knows is refused before multipass is asked.
+	if _, err := m.Launch(ctx, mpOptions("mp-1")); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("taken: %v", err)
+	}
+	if _, err := m.Delete(ctx, []string{"mp-1"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(fake, "roots", "mp-1")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("delete did not purge the multipass instance")
+	}
+}
+
+func TestMultipassErrorPaths(t *testing.T) {
+	m, _ := fakeMultipass(t)
+	ctx := context.Background()
+	bin := m.cfg.MultipassBin
+	// A name only multipass knows: multipass refuses, clawimg keeps nothing.
+	if out, err := exec.Command(bin, "launch", "--name", "other").CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	_, err := m.Launch(ctx, mpOptions("other"))
+	if err == nil || !strings.Contains(err.Error(), `multipass: launch failed: instance "other" already exists`) {
+		t.Fatalf("taken in multipass: %v", err)
+	}
+	if _, err := m.Get("other"); !errors.Is(err, ErrNoInstance) {
+		t.Fatalf("a failed launch left a record: %v", err)
+	}
+	// Launch timeout: a clear error, nothing left behind.
+	t.Setenv("FAKE_MULTIPASS_LAUNCH_TIMEOUT", "1")
+	_, err = m.Launch(ctx, mpOptions("slow"))
+	if err == nil || !strings.Contains(err.Error(), "slow: timed out waiting for response") {
+		t.Fatalf("timeout: %v", err)
+	}
+	if _, err := m.Get("slow"); !errors.Is(err, ErrNoInstance) {
+		t.Fatalf("a timed-out launch left a record: %v", err)
+	}
+	os.Unsetenv("FAKE_MULTIPASS_LAUNCH_TIMEOUT")
+	// An instance deleted behind clawimg's back: not found, in one line.
+	if _, err := m.Launch(ctx, mpOptions("gone")); err != nil {
+		t.Fatal(err)
+	}
+	exec.Command(bin, "delete", "--purge", "gone").Run()
+	_, err = m.Exec(ctx, "gone", []string{"true"}, nil, os.Stdout, os.Stderr)
+	if err == nil || !strings.Contains(err.Error(), `multipass: exec failed: instance "gone" does not exist`) {
+		t.Fatalf("not found: %v", err)
+	}
+	list, _ := m.List(ctx)
+	if len(list) != 1 || list[0].State != StateUnknown {
+		t.Fatalf("list of a vanished instance: %+v", list)
+	}
+	// The image in /tmp is refused by the snap-confined daemon.
+	m.cfg.ImageDir = t.TempDir()
+	_, err = m.Launch(ctx, mpOptions("tmp-image"))
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("image under /tmp: %v", err)
+	}
+}

@@ -1,0 +1,179 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clawimg/clawimg/images"
+)
+
+var fixture, _ = filepath.Abs("../build/fixture/base.qcow2")
+
+const testKey = "sk-ant-test-0123456789-SECRET"
+
+// openclawUser makes the fixture look like an OpenClaw image to the key
+// installer: the image has an openclaw user.
+const openclawUser = "#cloud-config\nusers:\n  - name: openclaw\n    shell: /bin/bash\n"
+
+func needQEMU(t *testing.T) (*Manager, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("boots VMs")
+	}
+	if _, err := os.Stat(fixture); err != nil {
+		t.Skip("no fixture: run make fixture")
+	}
+	home := t.TempDir()
+	st, err := images.Open(home, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Import(context.Background(), fixture, images.ImportOptions{Tag: "fixture:1"}); err != nil {
+		t.Fatal(err)
+	}
+	return NewManager(Config{Home: home, Accel: "tcg"}, st, nil, Drivers()), home
+}
+
+func execOut(t *testing.T, m *Manager, name string, argv ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code, err := m.Exec(context.Background(), name, argv, nil, &out, &out)
+	if err != nil {
+		t.Fatalf("exec %s %v: %v", name, argv, err)
+	}
+	return code, strings.TrimSpace(out.String())
+}
+
+func TestQEMUInstancesEndToEnd(t *testing.T) {
+	m, home := needQEMU(t)
+	ctx := context.Background()
+	opts := func(name, key string) LaunchOptions {
+		return LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, Memory: "1G", Disk: "8G",
+			APIKey: key, CloudInit: []byte(openclawUser), Timeout: 8 * time.Minute}
+	}
+	// Two at once.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, o := range []LaunchOptions{opts("vm-a", testKey), opts("vm-b", "")} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = m.Launch(ctx, o)
+		}()
+	}
+	wg.Wait()
+	t.Cleanup(func() { m.Delete(context.Background(), nil, true) })
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A taken name fails and changes nothing.
+	if _, err := m.Launch(ctx, opts("vm-a", "")); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("launch under a taken name: %v", err)
+	}
+	if _, err := m.Launch(ctx, opts("Bad_Name", "")); !errors.Is(err, ErrInvalidName) {
+		t.Fatalf("bad name: %v", err)
+	}
+	list, err := m.List(ctx)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list %+v %v", list, err)
+	}
+	for _, l := range list {
+		if l.State != StateRunning || l.Driver != "qemu" || l.Image != "fixture:1" || !strings.HasPrefix(l.SSH, "ssh -i ") {
+			t.Fatalf("row %+v", l)
+		}
+	}
+	// exec passes the exit status through.
+	if code, out := execOut(t, m, "vm-a", "sh", "-c", "echo hi; exit 7"); code != 7 || out != "hi" {
+		t.Fatalf("exec: %d %q", code, out)
+	}
+	// Each instance has its own identity.
+	_, idA := execOut(t, m, "vm-a", "cat", "/etc/machine-id")
+	_, idB := execOut(t, m, "vm-b", "cat", "/etc/machine-id")
+	_, hkA := execOut(t, m, "vm-a", "cat", "/etc/ssh/ssh_host_ed25519_key.pub")
+	_, hkB := execOut(t, m, "vm-b", "cat", "/etc/ssh/ssh_host_ed25519_key.pub")
+	if len(idA) != 32 || idA == idB || hkA == "" || hkA == hkB {
+		t.Fatalf("identities: %q %q / %q %q", idA, idB, hkA, hkB)
+	}
+	// The key is where it must be ...
+	if _, out := execOut(t, m, "vm-a", "sudo", "stat", "-c", "%a %U", "/home/openclaw/.openclaw/.env"); out != "600 openclaw" {
+		t.Fatalf("key file: %q", out)
+	}
+	if _, out := execOut(t, m, "vm-a", "sudo", "cat", "/home/openclaw/.openclaw/.env"); out != "ANTHROPIC_API_KEY="+testKey {
+		t.Fatalf("key content: %q", out)
+	}
+	if code, _ := execOut(t, m, "vm-b", "sudo", "test", "-e", "/home/openclaw/.openclaw/.env"); code == 0 {
+		t.Fatal("vm-b got a key file without a key")
+	}
+	// ... and nowhere else: no process argument list, no host file but the
+	// instance's own disk.
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(testKey)) {
+			t.Fatalf("the key is in %s", p)
+		}
+	}
+	if out, _ := exec.Command("grep", "-rl", testKey, home).Output(); strings.TrimSpace(string(out)) != filepath.Join(home, "instances", "vm-a", "disk.qcow2") {
+		t.Fatalf("files holding the key: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(home, "instances", "vm-a", "seed.iso")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the seed holding the key is still on the host")
+	}
+	// The image in use cannot be removed.
+	if _, err := m.store.Remove(ctx, []string{"fixture:1"}); err == nil {
+		t.Fatal("rmi of an image in use succeeded")
+	}
+	// stop, list shows it, start again.
+	if err := m.Stop(ctx, []string{"vm-b"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(t, m, "vm-b"); st != StateStopped {
+		t.Fatalf("after stop: %s", st)
+	}
+	if err := m.Start(ctx, []string{"vm-b"}); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := m.Get("vm-b")
+	d, _ := m.driver("qemu")
+	if err := m.waitReady(ctx, d, r, 6*time.Minute, func(string) {}); err != nil {
+		t.Fatalf("after start: %v", err)
+	}
+	if _, id := execOut(t, m, "vm-b", "cat", "/etc/machine-id"); id != idB {
+		t.Fatalf("machine-id changed across a restart: %q %q", idB, id)
+	}
+	// delete leaves nothing of them.
+	deleted, err := m.Delete(ctx, nil, true)
+	if err != nil || len(deleted) != 2 {
+		t.Fatalf("delete: %v %v", deleted, err)
+	}
+	for _, dir := range []string{"instances", "holds"} {
+		if entries, _ := os.ReadDir(filepath.Join(home, dir)); len(entries) != 0 {
+			t.Fatalf("%s left: %v", dir, entries)
+		}
+	}
+	if out, _ := exec.Command("pgrep", "-f", filepath.Join(home, "instances")).Output(); len(out) > 0 {
+		t.Fatalf("qemu still running: %s", out)
+	}
+}
+
+func state(t *testing.T, m *Manager, name string) string {
+	list, err := m.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range list {
+		if l.Name == name {
+			return l.State
+		}
+	}
+	return "absent"
+}

@@ -1,0 +1,52 @@
+package launcher
+
+import (
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestCheckName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"vm1": true, "openclaw-cedar-42": true, "a": true,
+		"": false, "-vm": false, "vm-": false, "VM": false, "vm_1": false, "vm.1": false, strings.Repeat("a", 64): false,
+	} {
+		if err := CheckName(name); (err == nil) != ok {
+			t.Errorf("CheckName(%q) = %v", name, err)
+		}
+	}
+	n, err := generateName(func(string) bool { return false })
+	if err != nil || CheckName(n) != nil || !strings.HasPrefix(n, "openclaw-") {
+		t.Fatalf("generated %q %v", n, err)
+	}
+}
+
+func TestUserDataMergesTheUsersCloudConfig(t *testing.T) {
+	ud, err := makeUserData(userDataSpec{
+		Hostname: "vm1", User: "ubuntu", Keys: []string{"ssh-ed25519 AAA x"}, APIKey: "k-1",
+		Extra: []byte("#cloud-config\npackages: [htop]\nruncmd:\n  - echo theirs\nssh_authorized_keys: [ssh-rsa BBB y]\n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(ud), "#cloud-config\n") {
+		t.Fatalf("%s", ud)
+	}
+	var got map[string]any
+	if err := yaml.Unmarshal(ud, &got); err != nil {
+		t.Fatal(err)
+	}
+	keys := got["ssh_authorized_keys"].([]any)
+	runcmd := got["runcmd"].([]any)
+	if got["hostname"] != "vm1" || len(keys) != 2 || len(runcmd) != 2 || runcmd[1] != "echo theirs" || got["packages"] == nil {
+		t.Fatalf("merged: %+v", got)
+	}
+	// The key appears only as the content of the file cloud-init writes.
+	if strings.Count(string(ud), "k-1") != 1 {
+		t.Fatalf("key appears %d times", strings.Count(string(ud), "k-1"))
+	}
+	if _, err := makeUserData(userDataSpec{Extra: []byte("{not yaml")}); err == nil {
+		t.Fatal("bad --cloud-init accepted")
+	}
+}
