@@ -44,10 +44,13 @@ func needQEMU(t *testing.T) (*Manager, string) {
 
 func execOut(t *testing.T, m *Manager, name string, argv ...string) (int, string) {
 	t.Helper()
-	var out bytes.Buffer
-	code, err := m.Exec(context.Background(), name, argv, nil, &out, &out)
+	var out, errb bytes.Buffer
+	code, err := m.Exec(context.Background(), name, argv, nil, &out, &errb)
 	if err != nil {
-		t.Fatalf("exec %s %v: %v", name, argv, err)
+		t.Fatalf("exec %s %v: %v (stderr %q)", name, argv, err, errb.String())
+	}
+	if errb.Len() > 0 {
+		t.Logf("exec %s %v: stderr %q", name, argv, errb.String())
 	}
 	return code, strings.TrimSpace(out.String())
 }
