@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/clawimg/clawimg/internal/cidata"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
@@ -134,6 +136,7 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 		Binary: st.source.QEMUBinary, Accel: accel, CPUs: st.source.CPUs, MemoryMiB: st.source.Memory,
 		Disk: st.diskPath, DiskIf: st.source.DiskInterface, Seed: st.seedPath, NetDevice: st.source.NetDevice,
 		SSHPort: st.port, Dir: st.dir, MachineType: st.source.MachineType, ExtraArgs: st.source.QEMUArgs,
+		UUID: uuid.NewString(),
 	})
 	return err
 }

@@ -63,6 +63,7 @@ type Record struct {
 	MemoryMiB int       `json:"memory_mib"`
 	DiskBytes int64     `json:"disk_bytes"`
 	Accel     string    `json:"accel,omitempty"`
+	UUID      string    `json:"uuid,omitempty"` // SMBIOS UUID of a qemu instance
 	SSHPort   int       `json:"ssh_port,omitempty"`
 	IPv4      string    `json:"ipv4,omitempty"`
 	// Dir holds the instance's files (disk, key, logs).

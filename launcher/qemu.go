@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/clawimg/clawimg/internal/cidata"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
@@ -36,6 +38,7 @@ func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
 	return qemu.Config{
 		Binary: "qemu-system-x86_64", Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,
 		Disk: filepath.Join(r.Dir, "disk.qcow2"), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
+		UUID: r.UUID,
 	}
 }
 
@@ -54,6 +57,7 @@ func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 		return err
 	}
 	r.IPv4 = "10.0.2.15" // QEMU user networking's guest address; reach it through SSHPort
+	r.UUID = uuid.NewString()
 	seed := filepath.Join(r.Dir, "seed.iso")
 	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", r.Name, time.Now().UnixNano(), r.Name)
 	if err := cidata.WriteISO(seed, "cidata", []cidata.File{

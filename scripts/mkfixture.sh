@@ -43,6 +43,8 @@ manage_etc_hosts: true
 CFG
 echo debian >"$root/etc/hostname"
 : >"$root/etc/machine-id"
+# dbus made one during debootstrap; systemd would copy it into every instance
+rm -f "$root/var/lib/dbus/machine-id"
 rm -f "$root"/etc/ssh/ssh_host_*
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 mkdir -p "$root/boot/extlinux"

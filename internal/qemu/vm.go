@@ -27,7 +27,10 @@ type Config struct {
 	SSHPort     int    // host port forwarded to the guest's 22 on 127.0.0.1
 	Dir         string // where the console log, pidfile and QMP socket go
 	MachineType string
-	ExtraArgs   [][]string
+	// UUID is the VM's SMBIOS UUID. systemd derives a fresh machine-id from
+	// it, so every instance needs its own: QEMU's default is the same for all.
+	UUID      string
+	ExtraArgs [][]string
 	// Detached starts QEMU in its own session so it outlives the caller.
 	Detached bool
 }
@@ -67,6 +70,9 @@ func (c Config) Args() []string {
 		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22", c.SSHPort),
 		"-device", nic + ",netdev=net0",
 		"-device", "virtio-rng-pci",
+	}
+	if c.UUID != "" {
+		args = append(args, "-uuid", c.UUID)
 	}
 	if c.MachineType != "" {
 		args = append(args, "-machine", c.MachineType)
