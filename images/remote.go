@@ -1,0 +1,476 @@
+package images
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// RemoteOptions say how to reach a registry.
+type RemoteOptions struct {
+	// Insecure allows plain HTTP to a registry that is not on loopback.
+	Insecure bool
+	// Keychain finds credentials; nil means the Docker config and its
+	// credential helpers (what `docker login` wrote).
+	Keychain authn.Keychain
+	// Jobs bounds parallel blob transfers (default 4).
+	Jobs     int
+	Progress ProgressFunc
+	// Transport is the HTTP transport (tests); nil means the default.
+	Transport http.RoundTripper
+}
+
+func (o RemoteOptions) jobs() int {
+	if o.Jobs > 0 {
+		return o.Jobs
+	}
+	return 4
+}
+
+func (o RemoteOptions) parse(ref string) (name.Reference, error) {
+	var opts []name.Option
+	if o.Insecure {
+		opts = append(opts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidReference, err)
+	}
+	return r, nil
+}
+
+// guard refuses plain HTTP except to loopback addresses or when allowed:
+// go-containerregistry would also speak HTTP to private networks.
+type guard struct {
+	next     http.RoundTripper
+	insecure bool
+}
+
+func (g guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.insecure && !loopback(req.URL.Hostname()) {
+		return nil, fmt.Errorf("refusing plain HTTP to %s: use --insecure to allow it", req.URL.Host)
+	}
+	return g.next.RoundTrip(req)
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// client returns remote options and an authenticated HTTP client for repo.
+func (o RemoteOptions) client(ctx context.Context, repo name.Repository, scope string) ([]remote.Option, *http.Client, error) {
+	kc := o.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	auth, err := kc.Resolve(repo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("credentials for %s: %w", repo.RegistryStr(), err)
+	}
+	base := o.Transport
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	rt := guard{next: base, insecure: o.Insecure}
+	tr, err := transport.NewWithContext(ctx, repo.Registry, auth, rt, []string{repo.Scope(scope)})
+	if err != nil {
+		return nil, nil, registryError(err)
+	}
+	opts := []remote.Option{remote.WithAuth(auth), remote.WithTransport(rt), remote.WithContext(ctx)}
+	return opts, &http.Client{Transport: tr}, nil
+}
+
+// registryError shortens go-containerregistry's errors to one line.
+func registryError(err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch te.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return fmt.Errorf("registry refused the credentials (%d): run clawimg login, or check the user name and password", te.StatusCode)
+		case http.StatusNotFound:
+			return fmt.Errorf("not found in the registry: %s", strings.TrimSpace(firstLine([]byte(te.Error()), err)))
+		}
+	}
+	return errors.New(strings.Join(strings.Fields(err.Error()), " "))
+}
+
+// blobLayer is a stored blob seen as a layer, for uploads.
+type blobLayer struct {
+	s    *Store
+	desc Descriptor
+	sent *atomic.Int64
+	o    RemoteOptions
+	all  int64
+}
+
+func (l *blobLayer) Digest() (v1.Hash, error) { return v1.NewHash(l.desc.Digest) }
+func (l *blobLayer) DiffID() (v1.Hash, error) { return v1.NewHash(l.desc.Digest) }
+func (l *blobLayer) Size() (int64, error)     { return l.desc.Size, nil }
+func (l *blobLayer) MediaType() (types.MediaType, error) {
+	return types.MediaType(l.desc.MediaType), nil
+}
+func (l *blobLayer) Uncompressed() (io.ReadCloser, error) {
+	return nil, errors.New("clawimg chunks are only sent compressed")
+}
+func (l *blobLayer) Compressed() (io.ReadCloser, error) {
+	f, err := os.Open(l.s.blobPath(l.desc.Digest))
+	if err != nil {
+		return nil, err
+	}
+	return &countingReader{ReadCloser: f, n: l.sent, report: func(n int64) {
+		l.o.Progress.report(Progress{Phase: "push", Done: n, Total: l.all})
+	}}, nil
+}
+
+type countingReader struct {
+	io.ReadCloser
+	n      *atomic.Int64
+	report func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.report(c.n.Add(int64(n)))
+	return n, err
+}
+
+// rawManifest is a manifest or index pushed byte for byte.
+type rawManifest struct {
+	b  []byte
+	mt types.MediaType
+}
+
+func (r rawManifest) RawManifest() ([]byte, error)        { return r.b, nil }
+func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
+
+// PushReport says what a push moved.
+type PushReport struct {
+	Ref          string
+	Digest       string
+	Blobs        int
+	Pushed       int
+	PushedBytes  int64
+	PresentBytes int64
+}
+
+// Push uploads an image to a registry: the blobs the registry lacks
+// (several at once), then the manifest, then an index at the tag that keeps
+// the other architectures already there.
+func (s *Store) Push(ctx context.Context, local, ref string, o RemoteOptions) (*PushReport, error) {
+	rep, err := s.push(ctx, local, ref, o)
+	if err != nil {
+		return rep, fmt.Errorf("push %s: %w", ref, err)
+	}
+	return rep, nil
+}
+
+func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*PushReport, error) {
+	img, err := s.Resolve(local)
+	if err != nil {
+		return nil, err
+	}
+	r, err := o.parse(ref)
+	if err != nil {
+		return nil, err
+	}
+	m, cfg, err := s.manifest(img.Digest)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := s.readBlob(img.Digest)
+	if err != nil {
+		return nil, err
+	}
+	opts, client, err := o.client(ctx, r.Context(), transport.PushScope)
+	if err != nil {
+		return nil, err
+	}
+	rep := &PushReport{Ref: r.String(), Digest: img.Digest}
+	blobs := append([]Descriptor{m.Config}, m.Layers...)
+	var missing []Descriptor
+	var total int64
+	for _, b := range blobs {
+		rep.Blobs++
+		ok, err := blobExists(ctx, client, r.Context(), b.Digest)
+		if err != nil {
+			return rep, err
+		}
+		if ok {
+			rep.PresentBytes += b.Size
+			continue
+		}
+		missing = append(missing, b)
+		total += b.Size
+	}
+	var sent atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.jobs())
+	for _, b := range missing {
+		g.Go(func() error {
+			if _, err := s.readBlob(b.Digest); err != nil { // never send a damaged blob
+				return err
+			}
+			l := &blobLayer{s: s, desc: b, sent: &sent, o: o, all: total}
+			if err := remote.WriteLayer(r.Context(), l, append(opts, remote.WithContext(gctx))...); err != nil {
+				return fmt.Errorf("upload %s: %w", b.Digest, registryError(err))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return rep, err
+	}
+	rep.Pushed, rep.PushedBytes = len(missing), total
+	if err := remote.Put(r.Context().Digest(img.Digest), rawManifest{raw, types.OCIManifestSchema1}, opts...); err != nil {
+		return rep, registryError(err)
+	}
+	if _, isTag := r.(name.Tag); isTag {
+		index, err := mergeIndex(r, img.Digest, int64(len(raw)), cfg.Architecture, cfg.OS, opts)
+		if err != nil {
+			return rep, err
+		}
+		if err := remote.Put(r, rawManifest{index, types.OCIImageIndex}, opts...); err != nil {
+			return rep, registryError(err)
+		}
+	}
+	_ = m
+	return rep, nil
+}
+
+func blobExists(ctx context.Context, c *http.Client, repo name.Repository, digest string) (bool, error) {
+	u := fmt.Sprintf("%s://%s/v2/%s/blobs/%s", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr(), digest)
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false, registryError(err)
+	}
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return true, nil
+	case http.StatusNotFound:
+		return false, nil
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return false, fmt.Errorf("registry refused the credentials (%d): run clawimg login", resp.StatusCode)
+	}
+	return false, fmt.Errorf("check blob %s: %s", digest, resp.Status)
+}
+
+// mergeIndex builds the index for a tag: what it held for other
+// platforms, plus this image for its own.
+func mergeIndex(tag name.Reference, digest string, size int64, arch, os string, opts []remote.Option) ([]byte, error) {
+	ours := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: digest, Size: size,
+		Platform: &Platform{Architecture: arch, OS: os}}
+	idx := Index{SchemaVersion: 2, MediaType: MediaTypeIndex}
+	if desc, err := remote.Get(tag, opts...); err == nil && desc.MediaType == types.OCIImageIndex {
+		var old Index
+		if json.Unmarshal(desc.Manifest, &old) == nil {
+			for _, d := range old.Manifests {
+				if d.Platform == nil || d.Platform.Architecture != arch || d.Platform.OS != os {
+					idx.Manifests = append(idx.Manifests, d)
+				}
+			}
+		}
+	}
+	idx.Manifests = append(idx.Manifests, ours)
+	return json.Marshal(idx)
+}
+
+// PullReport says what a pull moved.
+type PullReport struct {
+	Image        *Image
+	Blobs        int
+	Fetched      int
+	FetchedBytes int64
+}
+
+// Pull downloads an image: only the blobs the store lacks, each verified
+// against its digest before it counts. Blobs already verified stay when a
+// pull is interrupted, so the next one resumes.
+func (s *Store) Pull(ctx context.Context, ref, tag string, o RemoteOptions) (*PullReport, error) {
+	rep, err := s.pull(ctx, ref, tag, o)
+	if err != nil {
+		return rep, fmt.Errorf("pull %s: %w", ref, err)
+	}
+	return rep, nil
+}
+
+func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*PullReport, error) {
+	r, err := o.parse(ref)
+	if err != nil {
+		return nil, err
+	}
+	local, err := localRef(r, tag)
+	if err != nil {
+		return nil, err
+	}
+	opts, _, err := o.client(ctx, r.Context(), transport.PullScope)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := remote.Get(r, opts...)
+	if err != nil {
+		return nil, registryError(err)
+	}
+	digest, raw := desc.Digest.String(), desc.Manifest
+	if desc.MediaType == types.OCIImageIndex || desc.MediaType == types.DockerManifestList {
+		if digest, err = pickPlatform(raw); err != nil {
+			return nil, err
+		}
+		d, err := remote.Get(r.Context().Digest(digest), opts...)
+		if err != nil {
+			return nil, registryError(err)
+		}
+		raw = d.Manifest
+	}
+	if digestOf(raw) != digest {
+		return nil, fmt.Errorf("manifest %s does not match its digest", digest)
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil || m.Config.MediaType != MediaTypeConfig {
+		return nil, fmt.Errorf("%s is not a clawimg disk image", ref)
+	}
+	unlock, err := s.lockGC(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	rep := &PullReport{}
+	var missing []Descriptor
+	var total int64
+	for _, b := range append([]Descriptor{m.Config}, m.Layers...) {
+		rep.Blobs++
+		if !validDigest(b.Digest) {
+			return rep, fmt.Errorf("manifest names an invalid digest %q", b.Digest)
+		}
+		if !s.hasBlob(b.Digest, b.Size) {
+			missing = append(missing, b)
+			total += b.Size
+		}
+	}
+	if err := s.checkSpace(s.root, total); err != nil {
+		return rep, err
+	}
+	var got atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.jobs())
+	for _, b := range missing {
+		g.Go(func() error {
+			return s.fetchBlob(gctx, r.Context(), b, opts, func(n int64) {
+				o.Progress.report(Progress{Phase: "pull", Done: got.Add(n), Total: total})
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return rep, err
+	}
+	if err := syncDir(s.blobDir()); err != nil {
+		return rep, err
+	}
+	rep.Fetched, rep.FetchedBytes = len(missing), total
+	if _, err := s.putBlobSync(raw); err != nil {
+		return rep, err
+	}
+	d := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: digest, Size: int64(len(raw))}
+	if err := s.setTag(ctx, local, d); err != nil {
+		return rep, err
+	}
+	rep.Image, err = s.image(local.Name, local.Tag, digest)
+	return rep, err
+}
+
+// fetchBlob downloads one blob into the store, verified; a blob that does
+// not match its digest is never stored.
+func (s *Store) fetchBlob(ctx context.Context, repo name.Repository, b Descriptor, opts []remote.Option, progress func(int64)) error {
+	l, err := remote.Layer(repo.Digest(b.Digest), append(opts, remote.WithContext(ctx))...)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", b.Digest, registryError(err))
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", b.Digest, registryError(err))
+	}
+	defer rc.Close()
+	tmp, err := s.stageStream(&progressReader{r: rc, report: progress}, b.Digest)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", b.Digest, err)
+	}
+	if fi, err := os.Stat(tmp); err != nil || fi.Size() != b.Size {
+		os.Remove(tmp)
+		return fmt.Errorf("fetch %s: size differs from the manifest's", b.Digest)
+	}
+	return os.Rename(tmp, s.blobPath(b.Digest))
+}
+
+type progressReader struct {
+	r      io.Reader
+	report func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.report(int64(n))
+	return n, err
+}
+
+// pickPlatform chooses this machine's architecture from an index.
+func pickPlatform(raw []byte) (string, error) {
+	var idx Index
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return "", err
+	}
+	var archs []string
+	for _, d := range idx.Manifests {
+		if d.Platform != nil {
+			if d.Platform.Architecture == runtime.GOARCH {
+				return d.Digest, nil
+			}
+			archs = append(archs, d.Platform.Architecture)
+		}
+	}
+	if len(idx.Manifests) == 1 && idx.Manifests[0].Platform == nil {
+		return idx.Manifests[0].Digest, nil
+	}
+	return "", fmt.Errorf("no image for %s (the tag has: %s)", runtime.GOARCH, strings.Join(archs, ", "))
+}
+
+// localRef is the local name of a pulled image: -t, else the repository's
+// last path element and the tag (latest for a digest).
+func localRef(r name.Reference, tag string) (Ref, error) {
+	if tag == "" {
+		repo := r.Context().RepositoryStr()
+		t := DefaultTag
+		if tg, ok := r.(name.Tag); ok {
+			t = tg.TagStr()
+		}
+		tag = repo[strings.LastIndex(repo, "/")+1:] + ":" + t
+	}
+	lr, err := ParseRef(tag)
+	if err == nil && lr.Digest != "" {
+		err = fmt.Errorf("%w: -t needs NAME[:TAG]", ErrInvalidReference)
+	}
+	return lr, err
+}

@@ -1,0 +1,357 @@
+package images
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/clawimg/clawimg/internal/testdisk"
+)
+
+// registry is Debian's docker-registry (the distribution registry) on a
+// free loopback port, with its storage in a temp dir.
+type registry struct {
+	t        *testing.T
+	addr     string
+	storage  string
+	config   string
+	cmd      *exec.Cmd
+	stopOnce sync.Once
+}
+
+func startRegistry(t *testing.T, htpasswd string) *registry {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Skip("docker-registry not found (run make deps)")
+	}
+	dir := t.TempDir()
+	l, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &registry{t: t, addr: l, storage: filepath.Join(dir, "storage"), config: filepath.Join(dir, "config.yml")}
+	auth := ""
+	if htpasswd != "" {
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: clawimg-test\n    path: %s\n", htpasswd)
+	}
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n%s", r.storage, r.addr, auth)
+	if err := os.WriteFile(r.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.start(bin)
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *registry) start(bin string) {
+	r.cmd = exec.Command(bin, "serve", r.config)
+	r.cmd.Stdout, r.cmd.Stderr = os.Stderr, os.Stderr
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.stopOnce = sync.Once{}
+	for range 100 {
+		if resp, err := http.Get("http://" + r.addr + "/v2/"); err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.t.Fatal("the registry did not start")
+}
+
+func (r *registry) stop() {
+	r.stopOnce.Do(func() {
+		r.cmd.Process.Kill()
+		r.cmd.Wait()
+	})
+}
+
+func (r *registry) restart() {
+	r.stop()
+	bin, _ := exec.LookPath("docker-registry")
+	r.start(bin)
+}
+
+func mustRef(t *testing.T, s string) name.Reference {
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// anonymous is a keychain with no credentials, so tests never read the
+// developer's Docker config.
+var anonymous = authn.NewMultiKeychain()
+
+func pushPullStores(t *testing.T) (a, b *Store, disk string, dir string) {
+	t.Helper()
+	if err := testdisk.Available(); err != nil {
+		t.Skip(err)
+	}
+	dir = t.TempDir()
+	disk = newDisk(t, dir, "one.raw", 256, 40, 900)
+	a, b = openStore(t), openStore(t)
+	if _, err := a.Import(context.Background(), disk, ImportOptions{Tag: "img:1"}); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, disk, dir
+}
+
+// editedCopy writes a copy of disk with 64 KiB rewritten in place.
+func editedCopy(t *testing.T, disk, path string) {
+	b, err := os.ReadFile(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := openRaw(disk)
+	at := d.extents[len(d.extents)/2].off
+	d.Close()
+	copy(b[at:], strings.Repeat("edited! ", 8192))
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPushPullRoundTripAndDedup(t *testing.T) {
+	ctx := context.Background()
+	reg := startRegistry(t, "")
+	a, b, disk, dir := pushPullStores(t)
+	o := RemoteOptions{Keychain: anonymous}
+	ref := reg.addr + "/team/openclaw:1"
+	rep, err := a.Push(ctx, "img:1", ref, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pushed != rep.Blobs || rep.PresentBytes != 0 {
+		t.Fatalf("first push %+v", rep)
+	}
+	// A second, independent reader: go-containerregistry's own client.
+	gimg, err := remote.Image(mustRef(t, ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := gimg.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := a.Inspect("img:1")
+	if len(man.Layers) != local.UniqueBlobs || string(man.Layers[0].MediaType) != MediaTypeChunk || string(man.Config.MediaType) != MediaTypeConfig {
+		t.Fatalf("manifest as go-containerregistry reads it: %+v", man)
+	}
+	if d, _ := gimg.Digest(); d.String() != local.Digest {
+		t.Fatalf("digest %s, local %s", d, local.Digest)
+	}
+	// Pull into an empty store: verified and byte-identical.
+	prep, err := b.Pull(ctx, ref, "", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prep.Image.Ref() != "openclaw:1" || prep.Fetched != prep.Blobs {
+		t.Fatalf("pull %+v %+v", prep, prep.Image)
+	}
+	if _, err := b.Verify(ctx, "openclaw:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.raw")
+	if _, err := b.Export(ctx, "openclaw:1", out, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameFile(t, disk, out)
+	// A second image that differs by one in-place edit moves only its
+	// changed chunk(s), both ways.
+	edited := filepath.Join(dir, "two.raw")
+	editedCopy(t, disk, edited)
+	img2, err := a.Import(ctx, edited, ImportOptions{Tag: "img:2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep2, err := a.Push(ctx, "img:2", reg.addr+"/team/openclaw:2", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep2, err := b.Pull(ctx, reg.addr+"/team/openclaw:2", "", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, down := float64(rep2.PushedBytes)/float64(img2.Size), float64(prep2.FetchedBytes)/float64(img2.Size)
+	t.Logf("one-file change: pushed %d of %d blobs (%.3f of the image), pulled %d (%.3f)", rep2.Pushed, rep2.Blobs, up, prep2.Fetched, down)
+	if rep2.Pushed > 3 || prep2.Fetched > 3 || up > 0.1 || down > 0.1 {
+		t.Fatalf("the one-file change moved too much: push %+v, pull %+v", rep2, prep2)
+	}
+	if _, err := b.Verify(ctx, "openclaw:2", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIndexHoldsBothArchitectures(t *testing.T) {
+	ctx := context.Background()
+	reg := startRegistry(t, "")
+	a, b, disk, _ := pushPullStores(t)
+	o := RemoteOptions{Keychain: anonymous}
+	if _, err := a.Import(ctx, disk, ImportOptions{Tag: "arm:1", Meta: Metadata{Architecture: "arm64"}}); err != nil {
+		t.Fatal(err)
+	}
+	ref := reg.addr + "/team/multi:latest"
+	for _, img := range []string{"img:1", "arm:1", "img:1"} {
+		if _, err := a.Push(ctx, img, ref, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx, err := remote.Index(mustRef(t, ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	if len(im.Manifests) != 2 {
+		t.Fatalf("index %+v", im.Manifests)
+	}
+	rep, err := b.Pull(ctx, ref, "x:1", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := a.Resolve("img:1")
+	if rep.Image.Digest != want.Digest {
+		t.Fatalf("pulled %s, want this machine's %s", rep.Image.Digest, want.Digest)
+	}
+}
+
+func TestRegistryStoppedMidTransfer(t *testing.T) {
+	ctx := context.Background()
+	reg := startRegistry(t, "")
+	a, b, _, _ := pushPullStores(t)
+	ref := reg.addr + "/team/flaky:1"
+	var once sync.Once
+	o := RemoteOptions{Keychain: anonymous, Jobs: 2, Progress: func(p Progress) {
+		if p.Done > p.Total/3 {
+			once.Do(func() { go reg.stop() })
+		}
+	}}
+	if _, err := a.Push(ctx, "img:1", ref, o); err == nil {
+		t.Fatal("a push to a registry that stopped succeeded")
+	} else if strings.Count(err.Error(), "\n") > 0 {
+		t.Fatalf("error is not one line: %q", err)
+	}
+	if _, err := a.Verify(ctx, "img:1", nil); err != nil {
+		t.Fatalf("the local store suffered: %v", err)
+	}
+	reg.restart()
+	rep, err := a.Push(ctx, "img:1", ref, RemoteOptions{Keychain: anonymous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pushed == rep.Blobs {
+		t.Fatalf("the re-run pushed everything again: %+v", rep)
+	}
+	t.Logf("push resumed: %d of %d blobs were already there", rep.Blobs-rep.Pushed, rep.Blobs)
+	// And a pull interrupted the same way resumes.
+	once = sync.Once{}
+	if _, err := b.Pull(ctx, ref, "", o); err == nil {
+		t.Fatal("a pull from a registry that stopped succeeded")
+	}
+	if list, _ := b.List(); len(list) != 0 {
+		t.Fatalf("an interrupted pull stored an image: %v", list)
+	}
+	reg.restart()
+	prep, err := b.Pull(ctx, ref, "", RemoteOptions{Keychain: anonymous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prep.Fetched == prep.Blobs {
+		t.Fatalf("the re-run fetched everything again: %+v", prep)
+	}
+	if _, err := b.Verify(ctx, "flaky:1", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTamperedBlobIsRefused(t *testing.T) {
+	ctx := context.Background()
+	reg := startRegistry(t, "")
+	a, b, _, _ := pushPullStores(t)
+	o := RemoteOptions{Keychain: anonymous}
+	ref := reg.addr + "/team/tamper:1"
+	if _, err := a.Push(ctx, "img:1", ref, o); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := a.Inspect("img:1")
+	m, _, _ := a.manifest(d.Digest)
+	victim := strings.TrimPrefix(m.Layers[len(m.Layers)/2].Digest, "sha256:")
+	data := filepath.Join(reg.storage, "docker/registry/v2/blobs/sha256", victim[:2], victim, "data")
+	raw, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0xff
+	os.WriteFile(data, raw, 0o644)
+	_, err = b.Pull(ctx, ref, "", o)
+	if err == nil || !strings.Contains(err.Error(), victim) {
+		t.Fatalf("pull of a tampered blob: %v", err)
+	}
+	if list, _ := b.List(); len(list) != 0 {
+		t.Fatalf("stored %v", list)
+	}
+	if b.hasBlob("sha256:"+victim, -1) {
+		t.Fatal("the tampered blob entered the store")
+	}
+}
+
+func TestRegistryAuthAndErrors(t *testing.T) {
+	ctx := context.Background()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret-pw"), bcrypt.DefaultCost)
+	htpasswd := filepath.Join(t.TempDir(), "htpasswd")
+	os.WriteFile(htpasswd, []byte("alice:"+string(hash)+"\n"), 0o644)
+	reg := startRegistry(t, htpasswd)
+	a, _, _, _ := pushPullStores(t)
+	cfg := filepath.Join(t.TempDir(), "docker", "config.json")
+	t.Setenv("DOCKER_CONFIG", filepath.Dir(cfg))
+	ref := reg.addr + "/team/private:1"
+	// No credentials.
+	_, err := a.Push(ctx, "img:1", ref, RemoteOptions{})
+	if err == nil || !strings.Contains(err.Error(), "registry refused the credentials") {
+		t.Fatalf("push without login: %v", err)
+	}
+	// Wrong password.
+	err = Login(ctx, reg.addr, "alice", "wrong", cfg, RemoteOptions{})
+	if err == nil || err.Error() != "login "+reg.addr+": wrong user name or password" {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := os.Stat(cfg); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a failed login wrote credentials")
+	}
+	// Right password: written as docker login does, then used.
+	if err := Login(ctx, reg.addr, "alice", "s3cret-pw", cfg, RemoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(cfg); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config %v %v", fi, err)
+	}
+	if _, err := a.Push(ctx, "img:1", ref, RemoteOptions{}); err != nil {
+		t.Fatalf("push after login: %v", err)
+	}
+	// A repository that does not exist.
+	_, err = a.Pull(ctx, reg.addr+"/team/nope:1", "", RemoteOptions{})
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("missing repository: %q", err)
+	}
+	// Plain HTTP beyond loopback needs --insecure; nothing is sent.
+	_, err = a.Push(ctx, "img:1", "10.255.0.1:5000/x:1", RemoteOptions{Keychain: anonymous})
+	if err == nil || !strings.Contains(err.Error(), "refusing plain HTTP to 10.255.0.1:5000") {
+		t.Fatalf("plain HTTP to a private address: %v", err)
+	}
+}
