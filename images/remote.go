@@ -163,7 +163,8 @@ type rawManifest struct {
 func (r rawManifest) RawManifest() ([]byte, error)        { return r.b, nil }
 func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
-// PushReport says what a push moved.
+// PushReport says what a push moved. Blobs and Pushed count chunks; the
+// bytes include the config.
 type PushReport struct {
 	Ref          string
 	Digest       string
@@ -209,11 +210,13 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 	blobs := append([]Descriptor{m.Config}, m.Layers...)
 	var missing []Descriptor
 	var total int64
-	for _, b := range blobs {
-		rep.Blobs++
+	for i, b := range blobs {
 		ok, err := blobExists(ctx, client, r.Context(), b.Digest)
 		if err != nil {
 			return rep, err
+		}
+		if i > 0 { // the report counts chunks; the config goes along
+			rep.Blobs++
 		}
 		if ok {
 			rep.PresentBytes += b.Size
@@ -221,6 +224,9 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 		}
 		missing = append(missing, b)
 		total += b.Size
+		if i > 0 {
+			rep.Pushed++
+		}
 	}
 	var sent atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
@@ -240,7 +246,7 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 	if err := g.Wait(); err != nil {
 		return rep, err
 	}
-	rep.Pushed, rep.PushedBytes = len(missing), total
+	rep.PushedBytes = total
 	if err := remote.Put(r.Context().Digest(img.Digest), rawManifest{raw, types.OCIManifestSchema1}, opts...); err != nil {
 		return rep, registryError(err)
 	}
@@ -253,7 +259,6 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 			return rep, registryError(err)
 		}
 	}
-	_ = m
 	return rep, nil
 }
 
@@ -299,7 +304,8 @@ func mergeIndex(tag name.Reference, digest string, size int64, arch, os string, 
 	return json.Marshal(idx)
 }
 
-// PullReport says what a pull moved.
+// PullReport says what a pull moved. Blobs and Fetched count chunks; the
+// bytes include the config.
 type PullReport struct {
 	Image        *Image
 	Blobs        int
@@ -361,14 +367,19 @@ func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*Pu
 	rep := &PullReport{}
 	var missing []Descriptor
 	var total int64
-	for _, b := range append([]Descriptor{m.Config}, m.Layers...) {
-		rep.Blobs++
+	for i, b := range append([]Descriptor{m.Config}, m.Layers...) {
 		if !validDigest(b.Digest) {
 			return rep, fmt.Errorf("manifest names an invalid digest %q", b.Digest)
+		}
+		if i > 0 { // the report counts chunks; the config comes along
+			rep.Blobs++
 		}
 		if !s.hasBlob(b.Digest, b.Size) {
 			missing = append(missing, b)
 			total += b.Size
+			if i > 0 {
+				rep.Fetched++
+			}
 		}
 	}
 	if err := s.checkSpace(s.root, total); err != nil {
@@ -390,7 +401,7 @@ func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*Pu
 	if err := syncDir(s.blobDir()); err != nil {
 		return rep, err
 	}
-	rep.Fetched, rep.FetchedBytes = len(missing), total
+	rep.FetchedBytes = total
 	if _, err := s.putBlobSync(raw); err != nil {
 		return rep, err
 	}

@@ -138,7 +138,7 @@ func TestPushPullRoundTripAndDedup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Pushed != rep.Blobs || rep.PresentBytes != 0 {
+	if rep.Pushed != rep.Blobs || rep.PresentBytes != 0 || rep.Blobs == 0 {
 		t.Fatalf("first push %+v", rep)
 	}
 	// A second, independent reader: go-containerregistry's own client.

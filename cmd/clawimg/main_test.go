@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -35,9 +38,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mkdisk":  mkdisk,
-			"corrupt": corrupt,
-			"exits":   exits,
+			"mkdisk":   mkdisk,
+			"corrupt":  corrupt,
+			"exits":    exits,
+			"registry": startRegistry,
 		},
 	})
 }
@@ -61,6 +65,35 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
 	}
+}
+
+// registry starts Debian's docker-registry on a free loopback port for
+// the rest of the script and sets $REGISTRY to its address.
+func startRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		ts.Fatalf("docker-registry not found (run make deps)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := l.Addr().String()
+	l.Close()
+	dir := ts.MkAbs("registry")
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", dir, addr)
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644))
+	cmd := exec.Command(bin, "serve", filepath.Join(dir, "config.yml"))
+	ts.Check(cmd.Start())
+	ts.Defer(func() { cmd.Process.Kill(); cmd.Wait() })
+	for range 100 {
+		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
+			resp.Body.Close()
+			ts.Setenv("REGISTRY", addr)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("the registry did not start")
 }
 
 // mkdisk PATH SIZE_MIB SEED FILES writes a raw disk (MBR + ext4) holding

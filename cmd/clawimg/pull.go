@@ -1,17 +1,43 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/images"
+)
 
 func pullCmd(e *env) *cobra.Command {
 	var tag string
-	var insecure bool
+	var insecure, quiet bool
 	c := &cobra.Command{
 		Use:   "pull REF",
 		Short: "Download an image from an OCI registry (only the chunks the store lacks)",
 		Args:  args(1, 1),
-		RunE:  notImplemented,
+		RunE: func(c *cobra.Command, a []string) error {
+			st, err := e.store()
+			if err != nil {
+				return err
+			}
+			progress, done := e.progress(quiet)
+			rep, err := st.Pull(c.Context(), a[0], tag, images.RemoteOptions{Insecure: insecure, Progress: progress})
+			done()
+			if err != nil {
+				return err
+			}
+			if quiet {
+				fmt.Fprintln(e.stdout, rep.Image.Digest)
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "pulled %d of %d chunks, %s; %d already here\n", rep.Fetched, rep.Blobs,
+				images.HumanBytes(rep.FetchedBytes), rep.Blobs-rep.Fetched)
+			fmt.Fprintf(e.stdout, "%s %s\n", rep.Image.Ref(), rep.Image.Digest)
+			return nil
+		},
 	}
 	c.Flags().StringVarP(&tag, "tag", "t", "", "local name and tag (default: the repository's last path element and tag)")
 	c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the digest only, no progress")
 	return c
 }
