@@ -2,6 +2,8 @@ package builder
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -381,4 +383,9 @@ func TestDownloadIsVerifiedCachedAndResumed(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cache, "sha256", strings.Repeat("1", 64))); err == nil {
 		t.Fatal("bad download stored under the expected checksum")
 	}
+}
+
+func sha256hex(b []byte) string {
+	k := sha256.Sum256(b)
+	return hex.EncodeToString(k[:])
 }

@@ -6,7 +6,8 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
-	"strings"
+
+	"github.com/clawimg/clawimg/internal/guest"
 )
 
 // Where injected CA certificates go in the guest, and what generalize
@@ -64,14 +65,9 @@ if [ -f %[3]s ]; then cp %[3]s %[4]s/bundle.orig; fi
 cat %[5]s >> %[3]s
 sha256sum %[3]s > %[4]s/bundle.sum
 rm -f %[5]s`, guestCADir, guestCAFile, guestCABundle, guestCAState, tmp)
-	if _, err := st.client.Output(ctx, "sudo -n sh -c "+shellQuote(script)); err != nil {
+	if _, err := st.client.Output(ctx, "sudo -n sh -c "+guest.Quote(script)); err != nil {
 		return err
 	}
 	st.caPath = guestCAFile
 	return nil
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }

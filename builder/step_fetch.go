@@ -177,11 +177,6 @@ func urlKey(url string) string {
 	return hex.EncodeToString(k[:])
 }
 
-func sha256hex(b []byte) string {
-	k := sha256.Sum256(b)
-	return hex.EncodeToString(k[:])
-}
-
 type progressWriter struct {
 	st          *state
 	done, total int64

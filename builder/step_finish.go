@@ -57,7 +57,7 @@ rm -rf /var/log/journal/*
 sync
 fstrim -a >/dev/null 2>&1 || true
 `, comment, guestCAState, guestCADir, guestCABundle)
-	out, err = st.client.Output(ctx, "sudo -n sh -c "+shellQuote(script))
+	out, err = st.client.Output(ctx, "sudo -n sh -c "+guest.Quote(script))
 	if err != nil {
 		return fmt.Errorf("%w: %s", err, strings.TrimSpace(out))
 	}

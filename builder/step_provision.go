@@ -105,7 +105,7 @@ func vars(env []string) string {
 	parts := make([]string, len(env))
 	for i, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
-		parts[i] = k + "=" + shellQuote(v)
+		parts[i] = k + "=" + guest.Quote(v)
 	}
 	return strings.Join(parts, " ")
 }
@@ -155,7 +155,7 @@ func runShell(ctx context.Context, st *state, s *hcl.Shell, out *lineWriter) err
 		if !slices.Contains(s.ValidExitCodes, code) {
 			return fmt.Errorf("%s exited with status %d", sc.name, code)
 		}
-		_, _ = st.client.Output(ctx, "rm -f "+shellQuote(remote))
+		_, _ = st.client.Output(ctx, "rm -f "+guest.Quote(remote))
 	}
 	return nil
 }

@@ -131,13 +131,8 @@ func openDisk(ctx context.Context, path, format, tmpDir string) (*disk, func(), 
 
 // openRaw finds the data extents of a raw file with SEEK_DATA/SEEK_HOLE.
 func openRaw(path string) (*disk, error) {
-	f, err := os.Open(path)
+	f, fi, err := openStat(path)
 	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	d := &disk{format: "raw", virtualSize: fi.Size(), f: f}
@@ -162,6 +157,20 @@ func openRaw(path string) (*disk, error) {
 }
 
 var errNeedsConvert = errors.New("qcow2 needs conversion")
+
+// openStat opens a file and describes it.
+func openStat(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
 
 type mapEntry struct {
 	Start   int64  `json:"start"`
@@ -201,13 +210,8 @@ func openQcow2(ctx context.Context, path string) (*disk, error) {
 	if err := json.Unmarshal(out, &entries); err != nil {
 		return nil, fmt.Errorf("read qemu-img map: %w", err)
 	}
-	f, err := os.Open(path)
+	f, fi, err := openStat(path)
 	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	d := &disk{format: "qcow2", virtualSize: meta.VirtualSize, f: f}

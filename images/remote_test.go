@@ -24,7 +24,7 @@ import (
 // registry is Debian's docker-registry (the distribution registry) on a
 // free loopback port, with its storage in a temp dir.
 type registry struct {
-	t        *testing.T
+	t        testing.TB
 	addr     string
 	storage  string
 	config   string
@@ -32,7 +32,7 @@ type registry struct {
 	stopOnce sync.Once
 }
 
-func startRegistry(t *testing.T, htpasswd string) *registry {
+func startRegistry(t testing.TB, htpasswd string) *registry {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {

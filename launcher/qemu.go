@@ -199,11 +199,7 @@ func (q *qemuDriver) Delete(ctx context.Context, r *Record) error { return q.kil
 func shellJoin(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@") == "" {
-			q[i] = a
-		} else {
-			q[i] = "'" + strings.ReplaceAll(a, "'", `'"'"'`) + "'"
-		}
+		q[i] = guest.Quote(a)
 	}
 	return strings.Join(q, " ")
 }

@@ -65,20 +65,12 @@ func makeUserData(s userDataSpec) ([]byte, error) {
 			return nil, fmt.Errorf("read --cloud-init: %w", err)
 		}
 		for k, v := range theirs {
-			mine, ok := ours[k]
-			if !ok {
-				ours[k] = v
-				continue
-			}
-			a, aok := mine.([]any)
+			a, aok := ours[k].([]any)
 			b, bok := v.([]any)
-			switch {
-			case aok && bok:
+			if aok && bok {
 				ours[k] = append(a, b...)
-			case k == "system_info":
-				ours[k] = v // the user may name the default user differently
-			default:
-				ours[k] = v
+			} else {
+				ours[k] = v // the user's value wins
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/images"
 )
 
 func inspectCmd(e *env) *cobra.Command {
@@ -60,7 +61,7 @@ func writePlan(w io.Writer, p *hcl.Plan) {
 		fmt.Fprintf(w, "  source.qemu.%s\n", s.Name)
 		fmt.Fprintf(w, "    base:    %s (checksum %s)\n", s.ISOURL, s.ISOChecksum)
 		fmt.Fprintf(w, "    machine: %s, %d CPUs, %d MiB, disk %s, accelerator %s\n",
-			s.Arch, s.CPUs, s.Memory, humanBytes(s.DiskSize), s.Accelerator)
+			s.Arch, s.CPUs, s.Memory, images.HumanBytes(s.DiskSize), s.Accelerator)
 		fmt.Fprintf(w, "    ssh:     %s (timeout %s)\n", s.SSHUsername, s.SSHTimeout)
 	}
 	fmt.Fprintln(w, "\nBuilds:")
@@ -91,18 +92,4 @@ func describeProvisioner(p hcl.Provisioner) string {
 		return fmt.Sprintf("%s %s -> %s", p.File.Direction, p.File.Source.Path, p.File.Destination)
 	}
 	return ""
-}
-
-// humanBytes prints a size in binary units, as qemu-img does.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

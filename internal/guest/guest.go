@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -215,4 +216,12 @@ func Banner(ctx context.Context, port int) bool {
 	buf := make([]byte, 4)
 	n, _ := io.ReadFull(conn, buf)
 	return n == 4 && string(buf) == "SSH-"
+}
+
+// Quote quotes s as one word for a POSIX shell; plain words stay as they are.
+func Quote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
