@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/clawimg/clawimg/hcl"
@@ -114,6 +115,7 @@ type state struct {
 	image      *images.Image
 	keep       bool // leave the VM running on failure
 	secrets    []string
+	outMu      sync.Mutex // one writer of Output at a time
 }
 
 func (st *state) event(e Event) {
@@ -152,7 +154,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	steps := []step{
 		&stepWorkDir{}, &stepDisk{}, &stepSeed{}, &stepBoot{}, &stepSSH{}, &stepCACerts{},
-		&stepProvision{}, &stepGeneralize{}, &stepShutdown{}, &stepStore{},
+		&stepProvision{}, &stepGeneralize{}, &stepShutdown{}, &stepStore{}, &stepPostProcess{},
 	}
 	if err := runSteps(ctx, st, steps); err != nil {
 		if st.keep && st.vm != nil && !st.vm.Exited() {

@@ -54,7 +54,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) options(t testing.TB, recipe string, vars ...string) Options {
 	t.Helper()
 	var va []hcl.VarArg
-	for _, v := range append([]string{"base=" + fixture}, vars...) {
+	for _, v := range append([]string{"base=" + fixture, "out_dir=" + e.home}, vars...) {
 		va = append(va, hcl.VarArg{Value: v})
 	}
 	plan, err := hcl.Load(hcl.Options{Path: recipe, Vars: va})
@@ -187,8 +187,20 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 		t.Fatalf("host keys left in the image: %s", ls)
 	}
 	d, err := e.store.Inspect(ref)
-	if err != nil || d.RecipeHash == "" || !strings.Contains(d.BaseImage, "@sha256:") {
+	if err != nil || d.RecipeHash == "" || !strings.Contains(d.BaseImage, "@sha256:") || d.DefaultUser != "debian" {
 		t.Fatalf("metadata %+v %v", d, err)
+	}
+	// The post-processors ran on the host, with the image as the artifact.
+	digest := res.Image.Digest
+	for file, want := range map[string]string{
+		"manifest.json":  `"artifact_id": "testimg:latest@` + digest + `"`,
+		"image.checksum": "sha256\t" + strings.TrimPrefix(digest, "sha256:") + "\ttestimg:latest\n",
+		"local.txt":      "testimg:latest " + digest + "\n",
+	} {
+		b, err := os.ReadFile(filepath.Join(e.home, file))
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s = %q (%v), want it to contain %q", file, b, err, want)
+		}
 	}
 	if entries, _ := os.ReadDir(filepath.Join(e.home, "builds")); len(entries) != 0 {
 		t.Fatalf("build left %d work dirs", len(entries))

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"text/template"
 	"time"
 
@@ -32,7 +31,6 @@ func (stepProvision) cleanup(*state) error { return nil }
 
 func (stepProvision) run(ctx context.Context, st *state) error {
 	srcName := "qemu." + st.source.Name
-	var mu sync.Mutex
 	for i, p := range st.build.Provisioners {
 		if (len(p.Only) > 0 && !slices.Contains(p.Only, srcName)) || slices.Contains(p.Except, srcName) {
 			continue
@@ -47,7 +45,7 @@ func (stepProvision) run(ctx context.Context, st *state) error {
 				return ctx.Err()
 			}
 		}
-		out := newLineWriter(&mu, st.opts.Output, "    "+st.build.Name+": ", st.secrets)
+		out := newLineWriter(&st.outMu, st.opts.Output, "    "+st.build.Name+": ", st.secrets)
 		var err error
 		for attempt := 0; attempt <= p.MaxRetries; attempt++ {
 			pctx, cancel := ctx, context.CancelFunc(func() {})

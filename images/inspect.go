@@ -62,3 +62,7 @@ func (s *Store) Inspect(ref string) (*Details, error) {
 	d.UsedBy = append(d.UsedBy, holds[img.Digest]...)
 	return d, nil
 }
+
+// ManifestBytes returns an image's manifest exactly as stored (its digest
+// covers these bytes).
+func (s *Store) ManifestBytes(digest string) ([]byte, error) { return s.readBlob(digest) }

@@ -9,6 +9,11 @@ variable "greeting" {
   default = "hello from clawimg"
 }
 
+variable "out_dir" {
+  type    = string
+  default = "."
+}
+
 variable "token" {
   type      = string
   sensitive = true
@@ -52,5 +57,19 @@ build {
 
   provisioner "shell" {
     inline = ["sudo mv /tmp/motd /etc/motd", "sudo chown root:root /etc/motd"]
+  }
+
+  post-processor "manifest" {
+    output = "${var.out_dir}/manifest.json"
+  }
+
+  post-processor "checksum" {
+    checksum_types = ["sha256"]
+    output         = "${var.out_dir}/image.checksum"
+  }
+
+  post-processor "shell-local" {
+    environment_vars = ["OUT=${var.out_dir}/local.txt"]
+    inline           = ["echo \"$CLAWIMG_IMAGE $CLAWIMG_DIGEST\" > \"$OUT\""]
   }
 }
