@@ -131,6 +131,37 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(home, "instances", "vm-a", "seed.iso")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("the seed holding the key is still on the host")
 	}
+	// verify runs every probe in the guest. The fixture is not hardened
+	// (no ufw, no OpenClaw), so those fail with their reason; identity and
+	// mounts are real passes. (The hardened image passes all: issue 8.)
+	v, err := m.Verify(ctx, "vm-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Probe{}
+	for _, p := range v.Checks {
+		got[p.ID] = p
+	}
+	if len(v.Checks) != len(ProbeIDs) || v.OK {
+		t.Fatalf("verify: %+v", v)
+	}
+	for _, id := range ProbeIDs {
+		if _, ok := got[id]; !ok {
+			t.Fatalf("probe %s missing: %+v", id, v)
+		}
+	}
+	for id, want := range map[string]bool{
+		"identity.machine-id-unique": true, "identity.host-keys-unique": true, "host.no-mounts": true,
+		"secrets.no-build-key": true, "firewall.active": false, "openclaw.gateway-healthy": false,
+	} {
+		if got[id].OK != want {
+			t.Errorf("%s = %+v, want ok=%v", id, got[id], want)
+		}
+	}
+	if !strings.Contains(got["firewall.active"].Detail, "ufw is not installed") ||
+		!strings.Contains(got["identity.machine-id-unique"].Detail, "1 other instance(s) compared") {
+		t.Errorf("details: %+v", v.Checks)
+	}
 	// The image in use cannot be removed.
 	if _, err := m.store.Remove(ctx, []string{"fixture:1"}); err == nil {
 		t.Fatal("rmi of an image in use succeeded")

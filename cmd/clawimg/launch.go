@@ -28,9 +28,6 @@ comes from --api-key-file or ANTHROPIC_API_KEY and is written into the VM
 only, as the openclaw user's ~/.openclaw/.env.`,
 		Args: args(0, 1),
 		RunE: func(c *cobra.Command, a []string) error {
-			if verify {
-				return cli.NotImplementedError{Command: "launch --verify"}
-			}
 			if len(a) > 0 {
 				o.Image = a[0]
 			}
@@ -72,6 +69,9 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 				fmt.Fprintf(e.stderr, "clawimg: warning: %s\n", res.Warning)
 			}
 			fmt.Fprintf(e.stdout, "Connect: clawimg shell %s\n     or: %s\n", res.Name, res.SSH)
+			if verify {
+				return runVerify(e, c, res.Name, false)
+			}
 			return nil
 		},
 	}
