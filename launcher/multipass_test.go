@@ -45,7 +45,12 @@ func fakeMultipass(t *testing.T) (*Manager, string) {
 	}
 	// Multipass's daemon reads neither /tmp nor hidden folders: the images
 	// it is given live in a visible folder outside /tmp.
-	imageDir, err := filepath.Abs(filepath.Join("..", "build", "test-multipass-images"))
+	// Like the real default (~/clawimg-images), under the home directory.
+	userHome, err := os.UserHomeDir()
+	if err != nil || strings.HasPrefix(userHome, "/tmp") || strings.Contains(userHome, "/.") {
+		t.Skipf("no home directory outside /tmp and hidden folders (%q): Multipass could not read the images", userHome)
+	}
+	imageDir, err := os.MkdirTemp(userHome, "clawimg-test-images-")
 	if err != nil {
 		t.Fatal(err)
 	}
