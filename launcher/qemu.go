@@ -3,6 +3,7 @@ package launcher
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -140,6 +141,8 @@ func sshArgs(r *Record) []string {
 }
 
 func (q *qemuDriver) SSH(r *Record) string { return "ssh " + strings.Join(sshArgs(r), " ") }
+
+var errStopped = errors.New("the instance is not running")
 
 // StopTimeout bounds a clean shutdown before QEMU is killed.
 const StopTimeout = 2 * time.Minute

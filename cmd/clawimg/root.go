@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,7 +60,6 @@ func report(w io.Writer, err error) int {
 	}
 	var diags hcl.Diagnostics
 	var usage cli.UsageError
-	var notImpl cli.NotImplementedError
 	code := 1
 	switch {
 	case errors.As(err, &diags):
@@ -74,9 +72,6 @@ func report(w io.Writer, err error) int {
 		}
 		fmt.Fprintf(w, "clawimg: error: invalid recipe: %d error(s)\n", n)
 		return 2
-	case errors.As(err, &notImpl):
-		fmt.Fprintf(w, "clawimg: %s\n", notImpl.Error())
-		return 1
 	case errors.As(err, &usage), isCobraUsage(err), errors.Is(err, images.ErrInvalidReference), errors.Is(err, launcher.ErrInvalidName):
 		code = 2
 	}
@@ -168,12 +163,3 @@ func args(min, max int) cobra.PositionalArgs {
 			"usage: %s", c.UseLine())
 	}
 }
-
-// notImplemented is the RunE of a command whose capability belongs to an
-// open issue: it fails instead of pretending.
-func notImplemented(c *cobra.Command, _ []string) error {
-	return cli.NotImplementedError{Command: strings.TrimPrefix(c.CommandPath(), "clawimg ")}
-}
-
-// absent reports a missing file the way every command does.
-func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

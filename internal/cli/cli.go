@@ -40,12 +40,6 @@ func Usagef(format string, args ...any) error {
 	return UsageError{fmt.Errorf(format, args...)}
 }
 
-// NotImplementedError is a command whose capability has not been built yet.
-// It fails (exit 1) rather than pretend to succeed.
-type NotImplementedError struct{ Command string }
-
-func (e NotImplementedError) Error() string { return e.Command + ": not implemented yet" }
-
 // HintError carries a suggestion printed after the error as
 // "clawimg: hint: ...".
 type HintError struct {

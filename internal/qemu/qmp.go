@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"time"
 )
+
+var errQMP = errors.New("qmp")
 
 // QMP runs one command on a VM's QMP socket and returns its result.
 func QMP(ctx context.Context, socket, command string) error {
