@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -132,6 +133,13 @@ func (c *Client) Run(ctx context.Context, command string, stdin io.Reader, stdou
 	}
 	defer s.Close()
 	s.Stdin, s.Stdout, s.Stderr = stdin, stdout, stderr
+	if stdout != nil && stdout == stderr {
+		// The session copies both streams at once; one writer (a
+		// bytes.Buffer, say) must not see two concurrent io.Copy calls,
+		// whose ReadFrom would lose output.
+		w := &lockedWriter{w: stdout}
+		s.Stdout, s.Stderr = w, w
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(command) }()
 	select {
@@ -192,6 +200,18 @@ func (c *Client) Upload(path string, data io.Reader, perm os.FileMode) error {
 
 // SFTP opens an SFTP session for several transfers.
 func (c *Client) SFTP() (*sftp.Client, error) { return sftp.NewClient(c.Client) }
+
+// lockedWriter serializes writes and hides any ReadFrom of the writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
 
 type limitedBuffer struct{ b []byte }
 

@@ -1,0 +1,90 @@
+package guest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// A minimal SSH server that answers every exec with a line on stdout, a
+// line on stderr and status 3, to test Run's plumbing without a VM.
+func testServer(t *testing.T, kp *KeyPair) int {
+	t.Helper()
+	hostKey, err := NewKeyPair("host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+		if string(k.Marshal()) == string(kp.Signer.PublicKey().Marshal()) {
+			return nil, nil
+		}
+		return nil, io.EOF
+	}}
+	cfg.AddHostKey(hostKey.Signer)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_, chans, reqs, err := ssh.NewServerConn(conn, cfg)
+				if err != nil {
+					return
+				}
+				go ssh.DiscardRequests(reqs)
+				for nc := range chans {
+					ch, creqs, _ := nc.Accept()
+					go func() {
+						for r := range creqs {
+							if r.Type == "exec" {
+								r.Reply(true, nil)
+								io.WriteString(ch, strings.Repeat("out ", 4000)+"\n")
+								io.WriteString(ch.Stderr(), "err\n")
+								ch.SendRequest("exit-status", false, ssh.Marshal(struct{ C uint32 }{3}))
+								ch.Close()
+							}
+						}
+					}()
+				}
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestRunKeepsOutputWhenStdoutIsStderr(t *testing.T) {
+	kp, err := NewKeyPair("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := testServer(t, kp)
+	c, err := Dial(context.Background(), port, "u", kp.Signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 20 {
+		var both bytes.Buffer
+		code, err := c.Run(context.Background(), "x", nil, &both, &both)
+		if err != nil || code != 3 || !strings.Contains(both.String(), "out out") || !strings.Contains(both.String(), "err") {
+			t.Fatalf("code %d err %v output %d bytes", code, err, both.Len())
+		}
+	}
+	if !Banner(context.Background(), port) {
+		t.Fatal("no SSH banner")
+	}
+	if q := Quote("it's"); q != `'it'"'"'s'` || Quote("plain-word") != "plain-word" || Quote("") != "''" {
+		t.Fatalf("quote: %s", q)
+	}
+}
