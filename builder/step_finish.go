@@ -23,10 +23,13 @@ func (stepGeneralize) name() string { return "generalize" }
 func (stepGeneralize) cleanup(*state) error { return nil }
 
 func (stepGeneralize) run(ctx context.Context, st *state) error {
-	// cloud-init must be done before its state is cleaned.
-	out, err := st.client.Output(ctx, "command -v cloud-init >/dev/null || exit 0; cloud-init status --wait >/dev/null; cloud-init status")
+	// cloud-init must not write its state after it is cleaned. Its last
+	// stage (final message, key fingerprints to the console: 10 s under
+	// emulation) only writes logs that are cleaned anyway, so it is stopped
+	// rather than awaited, as Packer, which never waits for it, would.
+	out, err := st.client.Output(ctx, "sudo -n sh -c "+guest.Quote(stopCloudInit))
 	if err != nil && ctx.Err() == nil {
-		st.opts.Log.Warn("cloud-init reported a problem", "status", strings.TrimSpace(out), "err", err)
+		st.opts.Log.Warn("stopping cloud-init's final stage failed", "output", strings.TrimSpace(out), "err", err)
 	}
 	comment := st.key.AuthorizedKey[strings.LastIndex(st.key.AuthorizedKey, " ")+1:]
 	script := fmt.Sprintf(`set -u
@@ -63,6 +66,16 @@ fstrim -a >/dev/null 2>&1 || true
 	}
 	return nil
 }
+
+// stopCloudInit waits until cloud-init's config stage has finished (what
+// configures the system), then stops its final stage.
+const stopCloudInit = `command -v cloud-init >/dev/null || exit 0
+i=0
+while [ $i -lt 600 ]; do
+  python3 -c 'import json,sys; s=json.load(open("/run/cloud-init/status.json"))["v1"]; sys.exit(0 if (s.get("modules-config") or {}).get("finished") else 1)' 2>/dev/null && break
+  sleep 0.5; i=$((i+1))
+done
+systemctl stop cloud-final.service 2>/dev/null || true`
 
 // stepShutdown stops the VM cleanly: shutdown_command if the recipe has
 // one, else an ACPI power-off; killed after shutdown_timeout.
