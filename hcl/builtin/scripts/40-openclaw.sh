@@ -8,8 +8,11 @@ passwd -l openclaw >/dev/null
 home=/home/openclaw
 as_openclaw() { runuser -u openclaw -- env HOME="$home" PATH="$home/.npm-global/bin:$PATH" "$@"; }
 as_openclaw npm config set prefix "$home/.npm-global"
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then as_openclaw npm config set cafile "$NODE_EXTRA_CA_CERTS"; fi
-as_openclaw npm install -g --allow-scripts=@google/genai,koffi,protobufjs,openclaw "openclaw@${OPENCLAW_VERSION}"
+# Build-time CA certificates (--ca-cert) are passed per command, so no npm
+# config in the image points at a file generalize removes.
+cafile=
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then cafile="--cafile=$NODE_EXTRA_CA_CERTS"; fi
+as_openclaw npm install -g $cafile --allow-scripts=@google/genai,koffi,protobufjs,openclaw "openclaw@${OPENCLAW_VERSION}"
 as_openclaw npm cache clean --force
 loginctl enable-linger openclaw
 as_openclaw openclaw --version
