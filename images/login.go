@@ -13,8 +13,6 @@ import (
 	"github.com/clawimg/clawimg/internal/atomicfile"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // DockerConfigPath is where `docker login` keeps credentials:
@@ -39,20 +37,15 @@ func Login(ctx context.Context, host, user, password, configPath string, o Remot
 	if err != nil {
 		return fmt.Errorf("login %s: %w: %v", host, ErrInvalidReference, err)
 	}
-	base := o.Transport
-	if base == nil {
-		base = remote.DefaultTransport
-	}
-	rt := guard{next: base, insecure: o.Insecure}
-	tr, err := transport.NewWithContext(ctx, reg, &authn.Basic{Username: user, Password: password}, rt, nil)
+	_, client, err := o.httpClient(ctx, reg, &authn.Basic{Username: user, Password: password}, nil)
 	if err != nil {
-		return fmt.Errorf("login %s: %w", host, registryError(err))
+		return fmt.Errorf("login %s: %w", host, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s://%s/v2/", reg.Scheme(), reg.RegistryStr()), nil)
 	if err != nil {
 		return err
 	}
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("login %s: %w", host, registryError(err))
 	}

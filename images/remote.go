@@ -87,17 +87,27 @@ func (o RemoteOptions) client(ctx context.Context, repo name.Repository, scope s
 	if err != nil {
 		return nil, nil, fmt.Errorf("credentials for %s: %w", repo.RegistryStr(), err)
 	}
+	rt, c, err := o.httpClient(ctx, repo.Registry, auth, []string{repo.Scope(scope)})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := []remote.Option{remote.WithAuth(auth), remote.WithTransport(rt), remote.WithContext(ctx)}
+	return opts, c, nil
+}
+
+// httpClient returns the guarded base transport and a client that
+// authenticates to reg with auth (registry token dance included).
+func (o RemoteOptions) httpClient(ctx context.Context, reg name.Registry, auth authn.Authenticator, scopes []string) (http.RoundTripper, *http.Client, error) {
 	base := o.Transport
 	if base == nil {
 		base = remote.DefaultTransport
 	}
 	rt := guard{next: base, insecure: o.Insecure}
-	tr, err := transport.NewWithContext(ctx, repo.Registry, auth, rt, []string{repo.Scope(scope)})
+	tr, err := transport.NewWithContext(ctx, reg, auth, rt, scopes)
 	if err != nil {
 		return nil, nil, registryError(err)
 	}
-	opts := []remote.Option{remote.WithAuth(auth), remote.WithTransport(rt), remote.WithContext(ctx)}
-	return opts, &http.Client{Transport: tr}, nil
+	return rt, &http.Client{Transport: tr}, nil
 }
 
 // registryError shortens go-containerregistry's errors to one line.

@@ -9,7 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func statfsFree(path string) (uint64, error) {
+// FreeSpace is the number of bytes available to unprivileged users under path.
+func FreeSpace(path string) (uint64, error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(path, &st); err != nil {
 		return 0, err

@@ -25,7 +25,7 @@ func Open(root string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{root: root, log: log, freeSpace: statfsFree}
+	s := &Store{root: root, log: log, freeSpace: FreeSpace}
 	for _, d := range []string{s.blobDir(), s.tmpDir(), s.baseDir(), s.holdDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", root, err)

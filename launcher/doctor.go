@@ -9,7 +9,6 @@ import (
 
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/qemu"
-	"golang.org/x/sys/unix"
 )
 
 // Check is one line of `clawimg doctor`.
@@ -69,9 +68,9 @@ func Doctor(ctx context.Context, cfg Config, store *images.Store) []Check {
 		}
 		out = append(out, c)
 	}
-	var st unix.Statfs_t
-	if err := os.MkdirAll(cfg.Home, 0o755); err == nil && unix.Statfs(cfg.Home, &st) == nil {
-		free := int64(st.Bavail) * int64(st.Bsize)
+	_ = os.MkdirAll(cfg.Home, 0o755)
+	if f, err := images.FreeSpace(cfg.Home); err == nil {
+		free := int64(f)
 		c := Check{Name: "disk", OK: free > 10<<30, Detail: fmt.Sprintf("%s free under %s", images.HumanBytes(free), cfg.Home)}
 		if !c.OK {
 			c.Fix = "an OpenClaw image needs about 2 GiB stored and 16 GiB per instance disk (sparse): free some space or clawimg prune"
