@@ -16,6 +16,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
+
+	"github.com/clawimg/clawimg/internal/atomicfile"
 )
 
 // DefaultChunkSize is the size of the pieces a disk is cut into. 4 MiB was
@@ -327,7 +329,7 @@ func (s *Store) commitStaged(chunks []chunkResult) error {
 			return err
 		}
 	}
-	return syncDir(s.blobDir())
+	return atomicfile.SyncDir(s.blobDir())
 }
 
 // chunkIndexes lists, in order, the chunks that overlap any extent.

@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/clawimg/clawimg/internal/atomicfile"
 )
 
 // RemoteOptions say how to reach a registry.
@@ -408,7 +410,7 @@ func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*Pu
 	if err := g.Wait(); err != nil {
 		return rep, err
 	}
-	if err := syncDir(s.blobDir()); err != nil {
+	if err := atomicfile.SyncDir(s.blobDir()); err != nil {
 		return rep, err
 	}
 	rep.FetchedBytes = total

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/clawimg/clawimg/internal/atomicfile"
 )
 
 // Store is a local image store rooted at a directory ($CLAWIMG_HOME).
@@ -75,35 +77,8 @@ func (s *Store) lockGC(ctx context.Context, shared bool) (func(), error) {
 	return s.lock(ctx, "gc.lock", shared)
 }
 
-// writeFileSync writes a small file atomically and durably.
+// writeFileSync writes a small file atomically and durably, readable by
+// the owner only.
 func writeFileSync(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.WriteFile(path, data, 0o600)
 }

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 )
 
-// WriteFile writes data to a temporary file beside path, syncs it and
-// renames it over path, so a reader sees the old or the new file, never half
+// WriteFile writes data to a temporary file beside path, syncs it,
+// renames it over path and syncs the directory, so a reader sees the old or the new file, never half
 // of one. perm 0 keeps the mode of an existing file (0644 for a new one).
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if perm == 0 {
@@ -42,5 +42,18 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err := SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return nil
+}
+
+// SyncDir makes the entries of dir (renames into it) durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
