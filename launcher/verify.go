@@ -150,6 +150,8 @@ func (m *Manager) identities(ctx context.Context, except string) identities {
 	return ids
 }
 
+var sshRule = regexp.MustCompile(`^(22|22/tcp|OpenSSH)( \(v6\))? ALLOW IN`)
+
 // ufwRules splits `ufw status` rules into SSH allows and everything else.
 func ufwRules(status string) (ssh, other []string) {
 	in := false
@@ -162,7 +164,7 @@ func ufwRules(status string) (ssh, other []string) {
 			continue
 		}
 		rule := strings.Join(strings.Fields(l), " ")
-		if regexp.MustCompile(`^(22|22/tcp|OpenSSH)( \(v6\))? ALLOW IN`).MatchString(rule) {
+		if sshRule.MatchString(rule) {
 			ssh = append(ssh, rule)
 		} else {
 			other = append(other, rule)
