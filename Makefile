@@ -11,7 +11,7 @@ DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common 
 	fdisk e2fsprogs zstd docker-registry packer xorriso openssh-client ca-certificates
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test vet fmt-check unit fuzz bench demo fixture clean
+.PHONY: all deps build test vet fmt-check unit e2e fuzz bench demo fixture clean
 
 all: build
 
@@ -33,8 +33,8 @@ build:
 fixture: deps
 	@./scripts/mkfixture.sh
 
-## test: deps, vet, formatting, every test (integration included), fuzz smoke
-test: deps fixture vet fmt-check unit fuzz
+## test: deps, vet, formatting, every test (integration and e2e included), fuzz smoke
+test: deps fixture vet fmt-check unit e2e fuzz
 
 vet:
 	$(GO) vet ./...
@@ -46,6 +46,10 @@ fmt-check:
 unit:
 	$(GO) test -count=1 -timeout 45m ./...
 
+## e2e: bake the built-in OpenClaw recipe on the fixture, launch two VMs, verify (20-30 min under TCG)
+e2e: fixture
+	CLAWIMG_E2E=1 $(GO) test -count=1 -timeout 60m -run '^TestOpenClawImage$$' -v ./cmd/clawimg
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./hcl
 
@@ -53,7 +57,7 @@ fuzz:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
-## demo: bake the built-in recipe and launch a VM from it (what exists so far)
+## demo: bake the built-in recipe, launch a VM from it, verify it, show how to connect
 demo: deps build
 	@./scripts/demo.sh
 

@@ -107,6 +107,9 @@ type Launched struct {
 	Ready   time.Duration // from the start of the launch; 0 with NoWait
 	Started time.Duration // until the VM was started
 	Warning string        // readiness that could not be reached, when not fatal
+	// Tunnel forwards the OpenClaw gateway's port to the host's loopback
+	// over SSH; empty when the image has no gateway (or with NoWait).
+	Tunnel string
 }
 
 // Launch makes and starts an instance, and waits until it is ready
@@ -186,7 +189,11 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 		return nil, err
 	}
 	if !o.NoWait {
-		if err := m.waitReady(ctx, d, &rec, o.Timeout, progress); err != nil {
+		gw, err := m.waitReady(ctx, d, &rec, o.Timeout, progress)
+		if gw.Installed {
+			launched.Tunnel = tunnel(d, &rec)
+		}
+		if err != nil {
 			var nr *NotReadyError
 			if !errors.As(err, &nr) || !nr.Soft {
 				return launched, err
@@ -216,7 +223,7 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	if userKey != "" {
 		keys = append(keys, userKey)
 	}
-	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, Extra: o.CloudInit})
+	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, GatewayToken: newGatewayToken(), Extra: o.CloudInit})
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package launcher
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -24,8 +23,9 @@ func (e *NotReadyError) Error() string {
 }
 
 // waitReady waits until the instance answers over SSH, cloud-init has
-// finished, and, for OpenClaw images, the gateway is healthy.
-func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout time.Duration, progress func(string)) error {
+// finished, and, for OpenClaw images, the gateway is healthy. It returns
+// the gateway's last state (Installed false: not an OpenClaw image).
+func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout time.Duration, progress func(string)) (gatewayState, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}
@@ -52,7 +52,7 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout ti
 			break
 		}
 		if err := sleep(ctx, 2*time.Second); err != nil {
-			return fail("ssh", out)
+			return gatewayState{}, fail("ssh", out)
 		}
 	}
 	progress("wait for cloud-init")
@@ -62,45 +62,26 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout ti
 			break
 		}
 		if err := sleep(ctx, 2*time.Second); err != nil {
-			return fail("cloud-init", out)
+			return gatewayState{}, fail("cloud-init", out)
 		}
-	}
-	if code, _ := run("sudo", "-n", "-u", "openclaw", "-i", "sh", "-c", "command -v openclaw"); code != 0 {
-		return nil // not an OpenClaw image
 	}
 	progress("wait for the OpenClaw gateway")
-	var last string
 	for {
-		code, out := run("sudo", "-n", "-u", "openclaw", "-i", "sh", "-c",
-			`XDG_RUNTIME_DIR=/run/user/$(id -u) openclaw gateway status --json`)
-		if code == 0 && gatewayHealthy(out) {
-			return nil
+		g, err := probeGateway(ctx, d, r)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			return g, fail("gateway", err.Error())
+		case err == nil && (!g.Installed || g.Ready):
+			return g, nil // healthy, or not an OpenClaw image
+		case err == nil && g.stopped():
+			return g, &NotReadyError{Stage: "gateway", Detail: g.String(), Soft: true}
 		}
-		last = out
 		if err := sleep(ctx, 5*time.Second); err != nil {
-			nr := fail("gateway", last).(*NotReadyError)
+			nr := fail("gateway", g.String()).(*NotReadyError)
 			nr.Soft = true
-			return nr
+			return g, nr
 		}
 	}
-}
-
-// gatewayHealthy reads `openclaw gateway status --json`: healthy is the
-// runtime running and rpc.ok true.
-func gatewayHealthy(out string) bool {
-	i := strings.IndexByte(out, '{')
-	if i < 0 {
-		return false
-	}
-	var st struct {
-		RPC struct {
-			OK bool `json:"ok"`
-		} `json:"rpc"`
-	}
-	if err := json.NewDecoder(strings.NewReader(out[i:])).Decode(&st); err != nil {
-		return false
-	}
-	return st.RPC.OK
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -24,7 +24,7 @@ func TestCheckName(t *testing.T) {
 
 func TestUserDataMergesTheUsersCloudConfig(t *testing.T) {
 	ud, err := makeUserData(userDataSpec{
-		Hostname: "vm1", User: "ubuntu", Keys: []string{"ssh-ed25519 AAA x"}, APIKey: "k-1",
+		Hostname: "vm1", User: "ubuntu", Keys: []string{"ssh-ed25519 AAA x"}, APIKey: "k-1", GatewayToken: "t-1",
 		Extra: []byte("#cloud-config\npackages: [htop]\nruncmd:\n  - echo theirs\nssh_authorized_keys: [ssh-rsa BBB y]\n"),
 	})
 	if err != nil {
@@ -42,9 +42,20 @@ func TestUserDataMergesTheUsersCloudConfig(t *testing.T) {
 	if got["hostname"] != "vm1" || len(keys) != 2 || len(runcmd) != 2 || runcmd[1] != "echo theirs" || got["packages"] == nil {
 		t.Fatalf("merged: %+v", got)
 	}
-	// The key appears only as the content of the file cloud-init writes.
-	if strings.Count(string(ud), "k-1") != 1 {
-		t.Fatalf("key appears %d times", strings.Count(string(ud), "k-1"))
+	// The secrets appear only as the content of the file cloud-init writes.
+	files := got["write_files"].([]any)
+	if len(files) != 1 || files[0].(map[string]any)["content"] != "ANTHROPIC_API_KEY=k-1\nOPENCLAW_GATEWAY_TOKEN=t-1\n" {
+		t.Fatalf("write_files: %+v", files)
+	}
+	for _, secret := range []string{"k-1", "t-1"} {
+		if n := strings.Count(string(ud), secret); n != 1 {
+			t.Fatalf("%s appears %d times", secret, n)
+		}
+	}
+	for _, bad := range []string{"k\nOPENCLAW_GATEWAY_TOKEN=x", "k 1", "k#1"} {
+		if _, err := makeUserData(userDataSpec{APIKey: bad}); err == nil {
+			t.Errorf("API key %q accepted", bad)
+		}
 	}
 	if _, err := makeUserData(userDataSpec{Extra: []byte("{not yaml")}); err == nil {
 		t.Fatal("bad --cloud-init accepted")

@@ -3,6 +3,7 @@ package launcher
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -11,9 +12,10 @@ import (
 // readable by root only here, and gone at the next boot.
 const secretPath = "/run/clawimg/openclaw.env"
 
-// installKey moves the key into the OpenClaw user's ~/.openclaw/.env (mode
-// 0600, owned by that user) when the image has that user, and deletes it
-// otherwise. It names the file, never the key.
+// installKey moves the secrets into the OpenClaw user's ~/.openclaw/.env
+// (mode 0600, owned by that user) when the image has that user, and
+// deletes them otherwise; then it starts the gateway, whose service waits
+// for that file. It names the file, never the secrets.
 const installKey = `f=` + secretPath + `
 [ -f "$f" ] || exit 0
 if id openclaw >/dev/null 2>&1; then
@@ -21,8 +23,14 @@ if id openclaw >/dev/null 2>&1; then
   install -d -m 0700 -o openclaw -g openclaw "$h/.openclaw"
   install -m 0600 -o openclaw -g openclaw "$f" "$h/.openclaw/.env"
   uid=$(id -u openclaw)
-  if [ -S "/run/user/$uid/bus" ]; then
-    runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$uid systemctl --user try-restart openclaw-gateway.service >/dev/null 2>&1 || true
+  if [ -f /var/lib/systemd/linger/openclaw ]; then
+    i=0
+    while [ ! -S "/run/user/$uid/bus" ] && [ $i -lt 120 ]; do sleep 0.5; i=$((i+1)); done
+    as() { runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$uid "$@"; }
+    if as systemctl --user cat ` + gatewayUnit + ` >/dev/null 2>&1; then
+      as systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null || true
+      as systemctl --user restart --no-block ` + gatewayUnit + `
+    fi
   fi
 fi
 rm -f "$f"
@@ -34,6 +42,8 @@ type userDataSpec struct {
 	User     string   // the default user, who gets the keys and sudo
 	Keys     []string // authorized keys
 	APIKey   string
+	// GatewayToken authenticates clients of the OpenClaw gateway.
+	GatewayToken string
 	// Extra is the user's --cloud-init (a cloud-config document), merged in.
 	Extra []byte
 }
@@ -50,12 +60,24 @@ func makeUserData(s userDataSpec) ([]byte, error) {
 		"ssh_authorized_keys": toAny(s.Keys),
 		"ssh_pwauth":          false,
 	}
+	for _, v := range []string{s.APIKey, s.GatewayToken} {
+		if strings.ContainsAny(v, " \t\r\n\x00\"'#") {
+			return nil, fmt.Errorf("the API key must be one word on one line")
+		}
+	}
+	var env strings.Builder
 	if s.APIKey != "" {
+		env.WriteString("ANTHROPIC_API_KEY=" + s.APIKey + "\n")
+	}
+	if s.GatewayToken != "" {
+		env.WriteString("OPENCLAW_GATEWAY_TOKEN=" + s.GatewayToken + "\n")
+	}
+	if env.Len() > 0 {
 		ours["write_files"] = []any{map[string]any{
 			"path":        secretPath,
 			"permissions": "0600",
 			"owner":       "root:root",
-			"content":     "ANTHROPIC_API_KEY=" + s.APIKey + "\n",
+			"content":     env.String(),
 		}}
 		ours["runcmd"] = []any{[]any{"sh", "-c", installKey}}
 	}

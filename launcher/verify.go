@@ -32,9 +32,6 @@ var ProbeIDs = []string{
 	"host.no-mounts", "updates.unattended",
 }
 
-// GatewayPort is where the OpenClaw gateway listens, on loopback only.
-const GatewayPort = 18789
-
 // Verify runs the isolation probes inside an instance over its driver.
 // Each probe is a real check in the guest; identities are compared with
 // the other instances clawimg knows.
@@ -81,25 +78,18 @@ func (m *Manager) Verify(ctx context.Context, name string) (*Verification, error
 	add("sshd.root-login-off", regexp.MustCompile(`(?m)^permitrootlogin no$`).MatchString(sshd), firstMatch(sshd, `permitrootlogin \S+`))
 
 	// OpenClaw.
-	_, procs := run(`ps -eo user:32,args | grep -E '[o]penclaw.*gateway|[o]penclaw-gateway' | head -n 5`)
-	owners := map[string]bool{}
-	for _, l := range strings.Split(procs, "\n") {
-		if f := strings.Fields(l); len(f) > 0 {
-			owners[f[0]] = true
-		}
+	gw, err := probeGateway(ctx, d, r)
+	if err != nil {
+		gw = gatewayState{Reason: err.Error()}
 	}
-	add("openclaw.non-root", len(owners) > 0 && !owners["root"], ownersDetail(owners))
+	_, user := run(openclawUserProbe)
+	nonRoot, who := openclawNonRoot(user, gw)
+	add("openclaw.non-root", nonRoot, who)
 	_, listen := run(fmt.Sprintf("ss -Hltn 'sport = :%d'", GatewayPort))
-	addrs := listenAddrs(listen)
-	add("openclaw.gateway-loopback-only", len(addrs) > 0 && allLoopback(addrs),
-		fmt.Sprintf("port %d listens on %s", GatewayPort, orNone(addrs)))
-	code, status := run(`su - openclaw -s /bin/sh -c 'XDG_RUNTIME_DIR=/run/user/$(id -u) timeout 180 openclaw gateway status --json' 2>&1`)
-	healthy := code == 0 && gatewayHealthy(status)
-	detail := "healthy (rpc ok)"
-	if !healthy {
-		detail = "not healthy: " + lastLine(status)
-	}
-	add("openclaw.gateway-healthy", healthy, detail)
+	_, conf := run(gatewayConfigProbe)
+	loop, where := gatewayLoopbackOnly(listenAddrs(listen), conf)
+	add("openclaw.gateway-loopback-only", loop, where)
+	add("openclaw.gateway-healthy", gw.Ready, gw.String())
 
 	// Secrets.
 	_, key := run(`h=$(getent passwd openclaw | cut -d: -f6); [ -n "$h" ] || { echo 'no openclaw user'; exit 1; }; stat -c '%a %U %G' "$h/.openclaw/.env" 2>&1`)
@@ -191,17 +181,6 @@ func allLoopback(addrs []string) bool {
 		}
 	}
 	return true
-}
-
-func ownersDetail(owners map[string]bool) string {
-	if len(owners) == 0 {
-		return "no gateway process"
-	}
-	var us []string
-	for u := range owners {
-		us = append(us, u)
-	}
-	return "gateway runs as " + strings.Join(us, ", ")
 }
 
 func firstMatch(s, re string) string {

@@ -69,6 +69,10 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 				fmt.Fprintf(e.stderr, "clawimg: warning: %s\n", res.Warning)
 			}
 			fmt.Fprintf(e.stdout, "Connect: clawimg shell %s\n     or: %s\n", res.Name, res.SSH)
+			if res.Tunnel != "" {
+				fmt.Fprintf(e.stdout, "Gateway: %s\n         then http://127.0.0.1:%d/ with the token from:\n         clawimg exec %s -- sudo grep OPENCLAW_GATEWAY_TOKEN /home/openclaw/.openclaw/.env\n",
+					res.Tunnel, launcher.GatewayPort, res.Name)
+			}
 			if verify {
 				return runVerify(e, c, res.Name, false)
 			}
@@ -96,7 +100,7 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 // never taken from a flag value: arguments are visible to every user.
 func apiKey(e *env, file string) (string, error) {
 	if file == "" {
-		return e.getenv("ANTHROPIC_API_KEY"), nil
+		return strings.TrimSpace(e.getenv("ANTHROPIC_API_KEY")), nil
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {

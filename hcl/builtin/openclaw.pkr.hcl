@@ -113,6 +113,7 @@ build {
       "scripts/20-harden.sh",
       "scripts/30-node.sh",
       "scripts/40-openclaw.sh",
+      "scripts/50-gateway.sh",
     ]
     timeout = "90m"
   }

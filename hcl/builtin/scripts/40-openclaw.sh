@@ -1,7 +1,6 @@
 #!/bin/sh
-# OpenClaw for a dedicated unprivileged user with its own npm prefix; the
-# gateway runs as that user's systemd service. No API key is baked in: it
-# arrives at launch.
+# OpenClaw for a dedicated unprivileged user (no password, no sudo) with its
+# own npm prefix.
 set -eu
 id openclaw >/dev/null 2>&1 || useradd --create-home --shell /bin/bash openclaw
 passwd -l openclaw >/dev/null
@@ -14,5 +13,4 @@ cafile=
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then cafile="--cafile=$NODE_EXTRA_CA_CERTS"; fi
 as_openclaw npm install -g $cafile --allow-scripts=@google/genai,koffi,protobufjs,openclaw "openclaw@${OPENCLAW_VERSION}"
 as_openclaw npm cache clean --force
-loginctl enable-linger openclaw
 as_openclaw openclaw --version

@@ -1,0 +1,440 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOpenClawImage is the product end to end, through the CLI as a user
+// runs it: the built-in recipe baked on the local Debian base (the test
+// path of ENVIRONMENT.md), two instances launched with an API key, the
+// isolation probes, a probe made to fail on purpose, the exported image
+// scanned for secrets, and the gateway's port reached only through SSH.
+// It takes 20–30 minutes under emulation, so it runs only when asked:
+// CLAWIMG_E2E=1 (make e2e, part of make test).
+func TestOpenClawImage(t *testing.T) {
+	if os.Getenv("CLAWIMG_E2E") == "" {
+		t.Skip("set CLAWIMG_E2E=1 (make e2e) to build and launch the OpenClaw image")
+	}
+	fixture, _ := filepath.Abs("../../build/fixture/base.qcow2")
+	if _, err := os.Stat(fixture); err != nil {
+		t.Fatal("no fixture: run make fixture")
+	}
+	e := newE2E(t)
+
+	// Build, once; every step below shares the image.
+	start := time.Now()
+	buildOut, buildErr := e.must("build", "-t", "openclaw:e2e",
+		"-var", "base_url="+fixture, "-var", "base_checksum=none", "-var", "base_user=debian",
+		"-var", "node_source=npm", "--ca-cert", "/etc/ssl/certs/ca-certificates.crt")
+	buildTime := time.Since(start)
+	buildLog := buildErr + buildOut
+	accel := submatch(t, buildLog, `built in \S+ with (\w+)`)
+	tcg := accel == "tcg"
+	var imgs []struct {
+		Size int64 `json:"size"`
+	}
+	out, _ := e.must("images", "--json")
+	if err := json.Unmarshal([]byte(out), &imgs); err != nil || len(imgs) != 1 {
+		t.Fatalf("images --json: %v\n%s", err, out)
+	}
+	e.figure("build %s (%s)", buildTime.Round(time.Second), accel)
+	e.figure("from-scratch provisioning (boot + ssh + provision + CA)", stepTimes(buildLog, "boot", "ssh", "ca-certificates", "provision"))
+	e.figure("image stored %s, virtual %s", mib(imgs[0].Size), submatch(t, buildLog, `stored, (\S+ \S+) virtual`))
+
+	// Two instances, one API key file each run.
+	apiKey := "sk-ant-e2e-" + rand.Text()
+	keyFile := filepath.Join(e.dir, "api-key")
+	if err := os.WriteFile(keyFile, []byte(apiKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"oc-a", "oc-b"} {
+		start := time.Now()
+		out, errOut := e.must("launch", "openclaw:e2e", "--name", name, "--driver", "qemu",
+			"--api-key-file", keyFile, "--timeout", "15m")
+		e.figure("launch %s → %s: %s", name, time.Since(start).Round(time.Second),
+			firstLine(submatchOr(out, `(Ready in \S+)`, "not ready")+"; "+submatchOr(errOut, `warning: (.*)`, "gateway healthy")))
+		if !strings.Contains(out, "Gateway: ssh -N -L 18789:127.0.0.1:18789") {
+			t.Errorf("launch does not say how to reach the gateway:\n%s", out)
+		}
+		if strings.Contains(out+errOut, apiKey) {
+			t.Errorf("launch printed the API key")
+		}
+	}
+
+	// The probes, on both: all pass (under TCG the gateway cannot become
+	// healthy; it must say why), and the identities differ.
+	ids := map[string]string{}
+	for _, name := range []string{"oc-a", "oc-b"} {
+		v := e.verify(name)
+		for _, c := range v.Checks {
+			want := !(tcg && c.ID == "openclaw.gateway-healthy")
+			if c.OK != want {
+				t.Errorf("%s: %s ok=%v (want %v): %s", name, c.ID, c.OK, want, c.Detail)
+			}
+			if c.ID == "openclaw.gateway-healthy" && tcg && !strings.Contains(c.Detail, "exit status 78") {
+				t.Errorf("%s: the gateway's failure under TCG should give its reason: %s", name, c.Detail)
+			}
+			if strings.HasPrefix(c.ID, "identity.") {
+				id := strings.Fields(c.Detail)[0]
+				if prev, dup := ids[c.ID+id]; dup {
+					t.Errorf("%s and %s share %s %s", prev, name, c.ID, id)
+				}
+				ids[c.ID+id] = name
+			}
+		}
+		if len(v.Checks) != 15 {
+			t.Errorf("%s: %d checks, want 15", name, len(v.Checks))
+		}
+	}
+
+	// The key is in the instance, private to the openclaw user, and not in
+	// anything clawimg keeps on the host.
+	out, _ = e.must("exec", "oc-a", "--", "sudo", "stat", "-c", "%a %U", "/home/openclaw/.openclaw/.env")
+	if strings.TrimSpace(out) != "600 openclaw" {
+		t.Errorf("key file: %q", out)
+	}
+	// (The key goes through stdin: never into an argument list.)
+	if code, _ := e.run(strings.NewReader("ANTHROPIC_API_KEY="+apiKey+"\n"), "exec", "oc-a", "--",
+		"sudo", "grep", "-qxFf", "-", "/home/openclaw/.openclaw/.env"); code != 0 {
+		t.Error("the API key did not reach the instance")
+	}
+	// Disks excepted: the instance's own disk holds it, inside the VM.
+	if hits := grepTree(t, e.home, apiKey); len(hits) > 0 {
+		t.Errorf("the API key is on the host in %v", hits)
+	}
+
+	out, _ = e.must("exec", "oc-a", "--", "sh", "-c", "swapon --show=NAME,SIZE --noheadings; sudo -u openclaw -i sh -c 'command -v openclaw'")
+	if !regexp.MustCompile(`(?m)^/swapfile +2G$`).MatchString(out) || !strings.Contains(out, "/home/openclaw/.npm-global/bin/openclaw") {
+		t.Errorf("swap and openclaw on the openclaw user's PATH:\n%s", out)
+	}
+
+	// The gateway's port: nothing outside reaches it; through SSH it does.
+	// Under TCG the gateway is not running, so a stand-in listens on the
+	// same loopback port as the openclaw user to show the path.
+	if tcg {
+		e.must("exec", "oc-a", "--", "sudo", "-u", "openclaw", "sh", "-c",
+			"cd /tmp && nohup python3 -m http.server --bind 127.0.0.1 18789 >/dev/null 2>&1 &")
+	}
+	var inside string
+	for i := 0; i < 30; i++ {
+		inside, _ = e.must("exec", "oc-a", "--", "sh", "-c", "curl -s -o /dev/null -w %{http_code} http://127.0.0.1:18789/ || true")
+		if strings.TrimSpace(inside) == "200" {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if strings.TrimSpace(inside) != "200" {
+		t.Fatalf("nothing answers on 127.0.0.1:18789 inside: %q", inside)
+	}
+	e.tunnelReaches("oc-a")
+
+	// One probe failing on purpose.
+	e.must("exec", "oc-a", "--", "sudo", "ufw", "disable")
+	code, out := e.run(nil, "verify", "oc-a", "--json")
+	if code != 1 {
+		t.Errorf("verify after ufw disable: exit %d, want 1", code)
+	}
+	var v verification
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("verify --json: %v\n%s", err, out)
+	}
+	for _, c := range v.Checks {
+		if c.ID == "firewall.active" && c.OK {
+			t.Errorf("firewall.active passes with ufw disabled: %s", c.Detail)
+		}
+	}
+	code, out = e.run(nil, "verify", "oc-a")
+	if code != 1 || !regexp.MustCompile(`(?m)^FAIL firewall\.active +Status: inactive`).MatchString(out) {
+		t.Errorf("verify (text) exit %d:\n%s", code, out)
+	}
+
+	// Rotating the key in place, as the README says (through stdin).
+	newKey := "sk-ant-e2e-rotated-" + rand.Text()
+	rotate := `k=$(cat); sed -i "/^ANTHROPIC_API_KEY=/d" /home/openclaw/.openclaw/.env &&
+  printf "ANTHROPIC_API_KEY=%s\n" "$k" >> /home/openclaw/.openclaw/.env &&
+  systemctl --user -M openclaw@ restart openclaw-gateway.service`
+	if code, _ := e.run(strings.NewReader(newKey+"\n"), "exec", "oc-b", "--", "sudo", "sh", "-c", rotate); code != 0 {
+		t.Errorf("rotating the key: exit %d", code)
+	}
+	out, _ = e.must("exec", "oc-b", "--", "sudo", "sh", "-c", "stat -c '%a %U' /home/openclaw/.openclaw/.env; grep -c ^ANTHROPIC_API_KEY= /home/openclaw/.openclaw/.env; grep -c ^OPENCLAW_GATEWAY_TOKEN= /home/openclaw/.openclaw/.env")
+	if out != "600 openclaw\n1\n1\n" {
+		t.Errorf("after rotation: %q", out)
+	}
+	if code, _ := e.run(strings.NewReader("ANTHROPIC_API_KEY="+newKey+"\n"), "exec", "oc-b", "--",
+		"sudo", "grep", "-qxFf", "-", "/home/openclaw/.openclaw/.env"); code != 0 {
+		t.Error("the rotated key is not in the instance")
+	}
+
+	// The golden image holds neither the launch's API key nor the build's
+	// SSH key.
+	raw := filepath.Join(e.dir, "golden.raw")
+	e.must("export", "openclaw:e2e", "-o", raw)
+	for what, re := range map[string]*regexp.Regexp{
+		"API key":   regexp.MustCompile(regexp.QuoteMeta(apiKey)),
+		"build key": regexp.MustCompile(`clawimg-build-[0-9a-z]{6,}`),
+	} {
+		if at := scanFile(t, raw, re); at >= 0 {
+			t.Errorf("the %s is in the exported image at offset %d", what, at)
+		}
+	}
+	os.Remove(raw)
+	e.must("delete", "--all")
+}
+
+type verification struct {
+	Instance string `json:"instance"`
+	OK       bool   `json:"ok"`
+	Checks   []struct {
+		ID     string `json:"id"`
+		OK     bool   `json:"ok"`
+		Detail string `json:"detail"`
+	} `json:"checks"`
+}
+
+type e2e struct {
+	t              *testing.T
+	bin, home, dir string
+}
+
+func newE2E(t *testing.T) *e2e {
+	dir, _ := filepath.Abs("../../build/e2e")
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{t: t, bin: filepath.Join(dir, "clawimg"), home: filepath.Join(dir, "home"), dir: dir}
+	if out, err := exec.Command("go", "build", "-o", e.bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			e.run(nil, "list")
+		}
+		e.run(nil, "delete", "--all")
+		if !t.Failed() {
+			os.RemoveAll(dir)
+		}
+	})
+	return e
+}
+
+// run runs clawimg with its own home and returns its exit code and stdout;
+// stderr goes to the test log.
+func (e *e2e) run(stdin io.Reader, args ...string) (int, string) {
+	code, out, _ := e.run3(stdin, args...)
+	return code, out
+}
+
+func (e *e2e) run3(stdin io.Reader, args ...string) (int, string, string) {
+	cmd := exec.Command(e.bin, args...)
+	cmd.Env = append(os.Environ(), "CLAWIMG_HOME="+e.home, "ANTHROPIC_API_KEY=")
+	cmd.Stdin = stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("clawimg %s: %v", strings.Join(args, " "), err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+// must runs clawimg and fails the test unless it exits 0.
+func (e *e2e) must(args ...string) (stdout, stderr string) {
+	e.t.Helper()
+	t0 := time.Now()
+	code, out, errOut := e.run3(nil, args...)
+	e.t.Logf("clawimg %s: exit %d in %s", strings.Join(args, " "), code, time.Since(t0).Round(100*time.Millisecond))
+	if code != 0 {
+		e.t.Fatalf("clawimg %s: exit %d\n%s\n%s", strings.Join(args, " "), code, out, tail(errOut, 40))
+	}
+	return out, errOut
+}
+
+func (e *e2e) verify(name string) verification {
+	e.t.Helper()
+	code, out := e.run(nil, "verify", name, "--json")
+	var v verification
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		e.t.Fatalf("verify %s --json (exit %d): %v\n%s", name, code, err, out)
+	}
+	if v.Instance != name || (code == 0) != v.OK {
+		e.t.Errorf("verify %s: exit %d, ok %v", name, code, v.OK)
+	}
+	for _, c := range v.Checks {
+		e.t.Logf("%s %-32s %v %s", name, c.ID, c.OK, c.Detail)
+	}
+	return v
+}
+
+// tunnelReaches checks that the instance's port 18789 answers through an
+// SSH forward and not directly: only SSH is forwarded to the VM.
+func (e *e2e) tunnelReaches(name string) {
+	e.t.Helper()
+	out, _ := e.must("list", "--json")
+	var rows []struct{ Name, SSH string }
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		e.t.Fatal(err)
+	}
+	var sshCmd []string
+	for _, r := range rows {
+		if r.Name == name {
+			sshCmd = strings.Fields(r.SSH)
+		}
+	}
+	if len(sshCmd) < 2 || sshCmd[0] != "ssh" {
+		e.t.Fatalf("no ssh command for %s in %s", name, out)
+	}
+	local := freePort(e.t)
+	args := append([]string{"-N", "-o", "ExitOnForwardFailure=yes", "-L", fmt.Sprintf("127.0.0.1:%d:127.0.0.1:18789", local)}, sshCmd[1:]...)
+	tun := exec.Command("ssh", args...)
+	if err := tun.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	defer func() { tun.Process.Kill(); tun.Wait() }()
+	var status string
+	for i := 0; i < 30 && status != "200"; i++ {
+		time.Sleep(time.Second)
+		status = httpStatus(fmt.Sprintf("127.0.0.1:%d", local))
+	}
+	if status != "200" {
+		e.t.Errorf("through the SSH tunnel: %s", status)
+	}
+	// Directly: the host has no route to the guest's port but SSH's.
+	if st := httpStatus("127.0.0.1:18789"); st == "200" {
+		e.t.Errorf("port 18789 answers on the host without a tunnel")
+	}
+}
+
+func (e *e2e) figure(format string, args ...any) {
+	e.t.Logf("FIGURE "+format, args...)
+}
+
+// httpStatus does a minimal HTTP GET / and returns the status code or the
+// error.
+func httpStatus(addr string) string {
+	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", addr)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if f := strings.Fields(line); len(f) >= 2 {
+		return f[1]
+	}
+	return fmt.Sprintf("no HTTP answer (%v)", err)
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// scanFile returns the offset of the first match of re in a (sparse) file,
+// or -1, reading it in overlapping windows.
+func scanFile(t *testing.T, path string, re *regexp.Regexp) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const window, overlap = 16 << 20, 4096
+	buf := make([]byte, window+overlap)
+	var off int64
+	carry := 0
+	for {
+		n, err := io.ReadFull(f, buf[carry:])
+		data := buf[:carry+n]
+		if loc := re.FindIndex(data); loc != nil {
+			return off - int64(carry) + int64(loc[0])
+		}
+		if err != nil {
+			return -1
+		}
+		off += int64(n)
+		carry = copy(buf, data[len(data)-overlap:])
+	}
+}
+
+// grepTree lists the files under dir that contain s, disk images and
+// the store's blobs excepted.
+func grepTree(t *testing.T, dir, s string) []string {
+	var hits []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "blobs" {
+			return filepath.SkipDir
+		}
+		if err != nil || !d.Type().IsRegular() || strings.HasSuffix(p, ".qcow2") || strings.HasSuffix(p, ".raw") {
+			return nil
+		}
+		if at := scanFile(t, p, regexp.MustCompile(regexp.QuoteMeta(s))); at >= 0 {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	return hits
+}
+
+// stepTimes sums the "==> STEP done in D" lines of a build log.
+func stepTimes(log string, steps ...string) time.Duration {
+	var sum time.Duration
+	for _, s := range steps {
+		m := regexp.MustCompile(`==> ` + regexp.QuoteMeta(s) + ` done in (\S+)`).FindStringSubmatch(log)
+		if m != nil {
+			d, _ := time.ParseDuration(m[1])
+			sum += d
+		}
+	}
+	return sum.Round(time.Second)
+}
+
+func submatch(t *testing.T, s, re string) string {
+	t.Helper()
+	m := regexp.MustCompile(re).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %q in:\n%s", re, tail(s, 20))
+	}
+	return m[1]
+}
+
+func submatchOr(s, re, or string) string {
+	if m := regexp.MustCompile(re).FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return or
+}
+
+func firstLine(s string) string { return strings.SplitN(s, "\n", 2)[0] }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

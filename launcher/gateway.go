@@ -1,0 +1,267 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// GatewayPort is where the OpenClaw gateway listens, on loopback only.
+const GatewayPort = 18789
+
+// gatewayUnit is the OpenClaw gateway's systemd user service, installed
+// for the openclaw user by the built-in recipe.
+const gatewayUnit = "openclaw-gateway.service"
+
+// gatewayProbe prints, as key=value lines, what the guest knows about the
+// gateway: whether the service is installed, whether its /readyz answers
+// ready on loopback (cheap, unlike `openclaw gateway status`, which takes
+// over a minute under emulation), the service's systemd state, and the
+// last line of its journal that says why it stopped. Run as root.
+var gatewayProbe = fmt.Sprintf(`u=$(id -u openclaw 2>/dev/null) || { echo installed=no; exit 0; }
+h=$(getent passwd openclaw | cut -d: -f6)
+if [ -f "$h/.config/systemd/user/%[1]s" ]; then echo installed=yes; else echo installed=no; exit 0; fi
+url=http://127.0.0.1:%[2]d/readyz
+if command -v curl >/dev/null; then body=$(curl -fsS --max-time 10 "$url" 2>/dev/null)
+else body=$(python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$url" 2>/dev/null); fi
+case "$body" in *'"ready":true'*) echo ready=yes ;; *) echo ready=no ;; esac
+[ -f "$h/.openclaw/.env" ] && echo envfile=yes || echo envfile=no
+if [ -S "/run/user/$u/bus" ]; then
+  runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user show %[1]s \
+    -p ActiveState -p SubState -p Result -p ExecMainStatus -p NRestarts 2>/dev/null
+else echo ActiveState=no-user-manager; fi
+echo "reason=$(journalctl -q --no-pager -o cat _SYSTEMD_USER_UNIT=%[1]s _UID=$u -n 300 2>/dev/null |
+  grep -iE 'heartbeat|lease|migration|startup failed|failed to start|unavailable|refus|error' | tail -n 1)"
+`, gatewayUnit, GatewayPort)
+
+// gatewayState is what gatewayProbe printed.
+type gatewayState struct {
+	Installed, Ready, EnvFile bool
+	Active, Sub, Result       string
+	ExitStatus, Restarts      string
+	Reason                    string
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+
+func parseGatewayState(out string) gatewayState {
+	var g gatewayState
+	for _, l := range strings.Split(out, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(l), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "installed":
+			g.Installed = v == "yes"
+		case "ready":
+			g.Ready = v == "yes"
+		case "envfile":
+			g.EnvFile = v == "yes"
+		case "ActiveState":
+			g.Active = v
+		case "SubState":
+			g.Sub = v
+		case "Result":
+			g.Result = v
+		case "ExecMainStatus":
+			g.ExitStatus = v
+		case "NRestarts":
+			g.Restarts = v
+		case "reason":
+			g.Reason = oneLine(ansi.ReplaceAllString(v, ""))
+		}
+	}
+	return g
+}
+
+// stopped says the gateway will not become healthy by waiting: the service
+// failed for good (systemd gave up restarting it, or it exited with a
+// status that forbids restarts), or it never started because the file
+// launch writes is missing.
+func (g gatewayState) stopped() bool {
+	if g.Ready {
+		return false
+	}
+	return g.Active == "failed" || g.Active == "no-user-manager" || (g.Active == "inactive" && (!g.EnvFile || g.Result != "success" || g.ExitStatus != "0"))
+}
+
+// String is the one-line account of the gateway's health.
+func (g gatewayState) String() string {
+	switch {
+	case !g.Installed:
+		return "no OpenClaw gateway service in this image"
+	case g.Ready:
+		return fmt.Sprintf("ready on 127.0.0.1:%d (%s %s)", GatewayPort, g.Active, g.Sub)
+	case !g.EnvFile:
+		return "not started: ~openclaw/.openclaw/.env (token and API key, written at launch) is missing"
+	case g.Active == "no-user-manager":
+		return "not running: the openclaw user's systemd manager is not running (linger off?)"
+	}
+	s := fmt.Sprintf("not ready: service %s/%s", g.Active, g.Sub)
+	if g.Result != "" && g.Result != "success" {
+		s += ", " + g.Result
+	}
+	if g.ExitStatus != "" && g.ExitStatus != "0" {
+		s += ", exit status " + g.ExitStatus
+		if g.ExitStatus == "78" {
+			s += " (start-up refused, restarts prevented)"
+		}
+	}
+	if g.Restarts != "" && g.Restarts != "0" {
+		s += ", " + g.Restarts + " restart(s)"
+	}
+	if g.Reason != "" {
+		s += ": " + g.Reason
+	}
+	return s
+}
+
+// probeGateway runs gatewayProbe in the instance.
+func probeGateway(ctx context.Context, d Driver, r *Record) (gatewayState, error) {
+	var out bytes.Buffer
+	code, err := d.Exec(ctx, r, []string{"sudo", "-n", "sh", "-c", gatewayProbe}, nil, &out, &out)
+	if err != nil {
+		return gatewayState{}, err
+	}
+	if code != 0 {
+		return gatewayState{}, fmt.Errorf("gateway probe: exit status %d: %s", code, lastLine(out.String()))
+	}
+	return parseGatewayState(out.String()), nil
+}
+
+// newGatewayToken is a fresh token for one instance's gateway: clients
+// (the Control UI through an SSH tunnel, the CLI) present it to connect.
+func newGatewayToken() string { return rand.Text() }
+
+// openclawUserProbe describes the openclaw user and who runs the gateway,
+// as key=value lines. Run as root.
+var openclawUserProbe = fmt.Sprintf(`id openclaw >/dev/null 2>&1 || { echo user=none; exit 0; }
+echo "uid=$(id -u openclaw)"
+echo "groups=$(id -nG openclaw)"
+echo "password=$(passwd -S openclaw 2>/dev/null | awk '{print $2}')"
+if sudo -l -n -U openclaw 2>/dev/null | grep -q 'may run'; then echo sudo=yes; else echo sudo=no; fi
+h=$(getent passwd openclaw | cut -d: -f6)
+if [ -f "$h/.config/systemd/user/%[1]s" ]; then echo userunit=yes; else echo userunit=no; fi
+for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+  [ -f "$d/%[1]s" ] && echo "systemunit=$d/%[1]s"
+done
+ps -eo user:32=,comm= | awk '$2 ~ /^openclaw/ {print "proc=" $1}' | sort -u
+`, gatewayUnit)
+
+// openclawNonRoot reads openclawUserProbe: the gateway must be the
+// openclaw user's own service (never a system one), no gateway process
+// may run as root, and the user must have neither sudo nor a password.
+func openclawNonRoot(out string, gw gatewayState) (bool, string) {
+	kv := map[string][]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok {
+			kv[k] = append(kv[k], v)
+		}
+	}
+	get := func(k string) string {
+		if v := kv[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	if get("user") == "none" || get("uid") == "" {
+		return false, "no openclaw user"
+	}
+	var bad []string
+	for _, p := range kv["proc"] {
+		if p != "openclaw" {
+			bad = append(bad, "an OpenClaw process runs as "+p)
+		}
+	}
+	for _, u := range kv["systemunit"] {
+		bad = append(bad, "system service "+u)
+	}
+	if get("userunit") != "yes" {
+		bad = append(bad, "no gateway user service")
+	}
+	if get("sudo") == "yes" {
+		bad = append(bad, "openclaw may run sudo")
+	}
+	for _, g := range strings.Fields(get("groups")) {
+		switch g {
+		case "root", "sudo", "admin", "wheel", "adm", "docker", "lxd", "libvirt":
+			bad = append(bad, "openclaw is in group "+g)
+		}
+	}
+	if get("password") == "P" {
+		bad = append(bad, "openclaw has a usable password")
+	}
+	if len(bad) > 0 {
+		return false, strings.Join(bad, "; ")
+	}
+	running := "not running now"
+	if len(kv["proc"]) > 0 {
+		running = "running as openclaw"
+	}
+	if gw.Ready {
+		running = "serving as openclaw"
+	}
+	return true, fmt.Sprintf("gateway is the openclaw user's service (uid %s), %s; openclaw: no sudo, password locked", get("uid"), running)
+}
+
+// gatewayConfigProbe prints the gateway's configured bind and auth mode.
+const gatewayConfigProbe = `h=$(getent passwd openclaw | cut -d: -f6) || { echo 'no openclaw user'; exit 0; }
+python3 -c 'import json,sys
+g = json.load(open(sys.argv[1])).get("gateway") or {}
+print("bind=%s auth=%s" % (g.get("bind", ""), (g.get("auth") or {}).get("mode", "")))' "$h/.openclaw/openclaw.json" 2>&1 | tail -n 1`
+
+// gatewayLoopbackOnly: nothing listens on the gateway's port beyond
+// loopback, and the configuration binds it to loopback (so it holds when
+// the gateway is not running at the moment of the check).
+func gatewayLoopbackOnly(addrs []string, conf string) (bool, string) {
+	fields := map[string]string{}
+	for _, f := range strings.Fields(conf) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			fields[k] = v
+		}
+	}
+	bind, auth := fields["bind"], fields["auth"]
+	listening := "not listening now"
+	if len(addrs) > 0 {
+		listening = "listening on " + strings.Join(addrs, ", ")
+	}
+	configured := "configured bind " + orNone(nonEmpty(bind)) + ", auth " + orNone(nonEmpty(auth))
+	if _, ok := fields["bind"]; !ok {
+		configured = "configuration: " + lastLine(conf)
+	}
+	detail := fmt.Sprintf("port %d %s; %s", GatewayPort, listening, configured)
+	switch {
+	case !allLoopback(addrs):
+		return false, detail
+	case bind == "loopback":
+		return true, detail
+	case bind == "" && len(addrs) > 0:
+		return true, detail
+	}
+	return false, detail
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// tunnel is an ssh command forwarding the gateway's port to the same port
+// on the host's loopback: the only way in, as the firewall admits SSH only.
+func tunnel(d Driver, r *Record) string {
+	fwd := fmt.Sprintf("-N -L %d:127.0.0.1:%d", GatewayPort, GatewayPort)
+	if cmd, ok := strings.CutPrefix(d.SSH(r), "ssh "); ok {
+		return "ssh " + fwd + " " + cmd
+	}
+	if r.IPv4 == "" {
+		return ""
+	}
+	return fmt.Sprintf("ssh %s -i %s %s@%s", fwd, filepath.Join(r.Dir, "id_ed25519"), r.User, r.IPv4)
+}

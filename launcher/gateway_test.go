@@ -1,0 +1,88 @@
+package launcher
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestGatewayState(t *testing.T) {
+	for _, tc := range []struct {
+		name, out string
+		ready     bool
+		stopped   bool
+		detail    string
+	}{
+		{"not an OpenClaw image", "installed=no\n", false, false, "no OpenClaw gateway service"},
+		{"ready", "installed=yes\nready=yes\nenvfile=yes\nActiveState=active\nSubState=running\nResult=success\nExecMainStatus=0\nNRestarts=0\nreason=\n",
+			true, false, "ready on 127.0.0.1:18789 (active running)"},
+		{"starting", "installed=yes\nready=no\nenvfile=yes\nActiveState=active\nSubState=running\nResult=success\nExecMainStatus=0\nNRestarts=0\nreason=\n",
+			false, false, "not ready: service active/running"},
+		{"restarting", "installed=yes\nready=no\nenvfile=yes\nActiveState=activating\nSubState=auto-restart\nResult=exit-code\nExecMainStatus=1\nNRestarts=3\nreason=\x1b[31mGateway failed to start\x1b[39m\n",
+			false, false, "not ready: service activating/auto-restart, exit-code, exit status 1, 3 restart(s): Gateway failed to start"},
+		{"exit 78 under emulation", "installed=yes\nready=no\nenvfile=yes\nActiveState=failed\nSubState=failed\nResult=exit-code\nExecMainStatus=78\nNRestarts=0\nreason=state lease heartbeat worker not ready within 5000ms\n",
+			false, true, "exit status 78 (start-up refused, restarts prevented): state lease heartbeat worker not ready within 5000ms"},
+		{"no key file", "installed=yes\nready=no\nenvfile=no\nActiveState=inactive\nSubState=dead\nResult=success\nExecMainStatus=0\nNRestarts=0\nreason=\n",
+			false, true, "not started: ~openclaw/.openclaw/.env"},
+		{"no user manager", "installed=yes\nready=no\nenvfile=yes\nActiveState=no-user-manager\nreason=\n",
+			false, true, "systemd manager is not running"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := parseGatewayState(tc.out)
+			if g.Ready != tc.ready || g.stopped() != tc.stopped || !strings.Contains(g.String(), tc.detail) {
+				t.Errorf("ready %v stopped %v %q; want %v %v %q", g.Ready, g.stopped(), g.String(), tc.ready, tc.stopped, tc.detail)
+			}
+		})
+	}
+}
+
+func TestOpenClawNonRoot(t *testing.T) {
+	const good = "uid=1001\ngroups=openclaw\npassword=L\nsudo=no\nuserunit=yes\n"
+	for _, tc := range []struct {
+		name, out string
+		ready     bool
+		ok        bool
+		detail    string
+	}{
+		{"serving", good + "proc=openclaw\n", true, true, "(uid 1001), serving as openclaw; openclaw: no sudo"},
+		{"stopped", good, false, true, "not running now"},
+		{"root process", good + "proc=openclaw\nproc=root\n", false, false, "an OpenClaw process runs as root"},
+		{"system service", good + "systemunit=/etc/systemd/system/openclaw-gateway.service\n", false, false, "system service /etc/systemd/system/openclaw-gateway.service"},
+		{"sudo", strings.Replace(good, "sudo=no", "sudo=yes", 1), false, false, "may run sudo"},
+		{"sudo group", strings.Replace(good, "groups=openclaw", "groups=openclaw sudo", 1), false, false, "in group sudo"},
+		{"password", strings.Replace(good, "password=L", "password=P", 1), false, false, "usable password"},
+		{"no unit", strings.Replace(good, "userunit=yes", "userunit=no", 1), false, false, "no gateway user service"},
+		{"no user", "user=none\n", false, false, "no openclaw user"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ok, detail := openclawNonRoot(tc.out, gatewayState{Ready: tc.ready})
+			if ok != tc.ok || !strings.Contains(detail, tc.detail) {
+				t.Errorf("%v %q; want %v %q", ok, detail, tc.ok, tc.detail)
+			}
+		})
+	}
+}
+
+func TestGatewayLoopbackOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		addrs  []string
+		conf   string
+		ok     bool
+		detail string
+	}{
+		{"listening on loopback", []string{"127.0.0.1:18789", "[::1]:18789"}, "bind=loopback auth=token", true,
+			"port 18789 listening on 127.0.0.1:18789, [::1]:18789; configured bind loopback, auth token"},
+		{"configured, not running", nil, "bind=loopback auth=token", true, "not listening now; configured bind loopback"},
+		{"all interfaces", []string{"0.0.0.0:18789"}, "bind=loopback auth=token", false, "listening on 0.0.0.0:18789"},
+		{"lan bind", nil, "bind=lan auth=token", false, "configured bind lan"},
+		{"no configuration", nil, "FileNotFoundError: [Errno 2] No such file", false, "configuration: FileNotFoundError"},
+		{"unconfigured but loopback", []string{"127.0.0.1:18789"}, "bind= auth=", true, "configured bind none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ok, detail := gatewayLoopbackOnly(tc.addrs, tc.conf)
+			if ok != tc.ok || !strings.Contains(detail, tc.detail) {
+				t.Errorf("%v %q; want %v %q", ok, detail, tc.ok, tc.detail)
+			}
+		})
+	}
+}
