@@ -1,15 +1,18 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -323,6 +326,12 @@ func TestOnErrorAbortKeepsTheVM(t *testing.T) {
 	}()
 	if err := syscall.Kill(ab.PID, 0); err != nil {
 		t.Fatalf("the VM is not running: %v", err)
+	}
+	// It leads its own session (no parent-death signal), so it outlives
+	// the clawimg that started it.
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", ab.PID))
+	if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); err != nil || len(f) < 4 || f[3] != strconv.Itoa(ab.PID) {
+		t.Fatalf("the kept VM is not in its own session: %s %v", stat, err)
 	}
 	if !strings.Contains(ab.SSHCommand, "ssh -i ") || !strings.Contains(ab.SSHCommand, "debian@127.0.0.1") {
 		t.Fatalf("ssh command %q", ab.SSHCommand)

@@ -35,7 +35,7 @@ if [ -S "/run/user/$u/bus" ]; then
     -p ActiveState -p SubState -p Result -p ExecMainStatus -p NRestarts 2>/dev/null
 else echo ActiveState=no-user-manager; fi
 echo "reason=$(journalctl -q --no-pager -o cat _SYSTEMD_USER_UNIT=%[1]s _UID=$u -n 300 2>/dev/null |
-  grep -iE 'heartbeat|lease|migration|startup failed|failed to start|unavailable|refus|error' | tail -n 1)"
+  grep -iE 'fail|error|refus|unavailable|timed out|timeout|deadline|exit' | grep -v 'slow SQLite' | tail -n 1)"
 `, gatewayUnit, GatewayPort)
 
 // gatewayState is what gatewayProbe printed.
@@ -150,7 +150,7 @@ if [ -f "$h/.config/systemd/user/%[1]s" ]; then echo userunit=yes; else echo use
 for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
   [ -f "$d/%[1]s" ] && echo "systemunit=$d/%[1]s"
 done
-ps -eo user:32=,comm= | awk '$2 ~ /^openclaw/ {print "proc=" $1}' | sort -u
+ps -eo user:32=,args= | awk '{n = split($2, p, "/"); exe = p[n]} (exe == "node" || exe ~ /^openclaw/) && /openclaw/ {print "proc=" $1}' | sort -u
 `, gatewayUnit)
 
 // openclawNonRoot reads openclawUserProbe: the gateway must be the

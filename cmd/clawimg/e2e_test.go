@@ -75,18 +75,22 @@ func TestOpenClawImage(t *testing.T) {
 		}
 	}
 
-	// The probes, on both: all pass (under TCG the gateway cannot become
-	// healthy; it must say why), and the identities differ.
+	// The probes, on both: all pass, and the identities differ. Under TCG
+	// the gateway may miss its 5 s start-up deadline (ENVIRONMENT.md) and
+	// exit: then its probe must fail with the service's reason.
 	ids := map[string]string{}
+	healthy := map[string]bool{}
 	for _, name := range []string{"oc-a", "oc-b"} {
 		v := e.verify(name)
 		for _, c := range v.Checks {
-			want := !(tcg && c.ID == "openclaw.gateway-healthy")
-			if c.OK != want {
-				t.Errorf("%s: %s ok=%v (want %v): %s", name, c.ID, c.OK, want, c.Detail)
-			}
-			if c.ID == "openclaw.gateway-healthy" && tcg && !strings.Contains(c.Detail, "exit status 78") {
-				t.Errorf("%s: the gateway's failure under TCG should give its reason: %s", name, c.Detail)
+			if c.ID == "openclaw.gateway-healthy" {
+				healthy[name] = c.OK
+				e.figure("%s gateway: %s", name, c.Detail)
+				if !c.OK && !(tcg && strings.Contains(c.Detail, "exit status")) {
+					t.Errorf("%s: %s: %s", name, c.ID, c.Detail)
+				}
+			} else if !c.OK {
+				t.Errorf("%s: %s fails: %s", name, c.ID, c.Detail)
 			}
 			if strings.HasPrefix(c.ID, "identity.") {
 				id := strings.Fields(c.Detail)[0]
@@ -123,9 +127,9 @@ func TestOpenClawImage(t *testing.T) {
 	}
 
 	// The gateway's port: nothing outside reaches it; through SSH it does.
-	// Under TCG the gateway is not running, so a stand-in listens on the
-	// same loopback port as the openclaw user to show the path.
-	if tcg {
+	// If the gateway gave up under TCG, a stand-in listens on the same
+	// loopback port as the openclaw user to show the path.
+	if !healthy["oc-a"] {
 		e.must("exec", "oc-a", "--", "sudo", "-u", "openclaw", "sh", "-c",
 			"cd /tmp && nohup python3 -m http.server --bind 127.0.0.1 18789 >/dev/null 2>&1 &")
 	}

@@ -38,7 +38,7 @@ as_user() {
 
 # Onboarding in "ref" mode stores references to the two variables, never
 # their values; it only checks that they are set, so it is given stand-ins
-# that are checked below not to have been written anywhere.
+# that are checked at the end not to have been written anywhere.
 placeholder=stand-in-not-a-secret
 as_user env ANTHROPIC_API_KEY=$placeholder OPENCLAW_GATEWAY_TOKEN=$placeholder \
   ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} \
@@ -48,21 +48,25 @@ as_user env ANTHROPIC_API_KEY=$placeholder OPENCLAW_GATEWAY_TOKEN=$placeholder \
   --gateway-auth token --gateway-token-ref-env OPENCLAW_GATEWAY_TOKEN \
   --no-install-daemon --skip-channels --skip-skills --skip-search --skip-ui --skip-health
 
-# The service. It cannot serve before launch delivers its token, so it
-# waits for that file instead of failing (and running OpenClaw's triage) at
-# every boot; the condition is in place before the unit is installed, so the
-# install's own restart is a no-op here.
+# The service. The install also insists that the token resolves; the unit
+# it writes refers to the state directory, not to the value (checked at the
+# end). It starts the gateway, which cannot serve before launch delivers
+# its token: stopped at once, and from then on it waits for that file
+# instead of failing (and running OpenClaw's triage) at every boot of the
+# image. (The drop-in cannot be there before the install: OpenClaw then
+# refuses to publish its unit.)
+as_user env OPENCLAW_GATEWAY_TOKEN=$placeholder openclaw gateway install --runtime node --port $port
+as_user systemctl --user stop openclaw-gateway.service
 dropin="$home/.config/systemd/user/openclaw-gateway.service.d"
-install -d -o "$user" -g "$user" "$home/.config" "$home/.config/systemd" \
-  "$home/.config/systemd/user" "$dropin"
+install -d -o "$user" -g "$user" "$dropin"
 cat >"$dropin/10-clawimg.conf" <<'UNIT'
 # clawimg: the API key and gateway token arrive at launch.
 [Unit]
 ConditionPathExists=%h/.openclaw/.env
 UNIT
 chown "$user:$user" "$dropin/10-clawimg.conf"
-rm -f "$home/.openclaw/.env"
-as_user openclaw gateway install --runtime node --port $port
+as_user systemctl --user daemon-reload
+as_user systemctl --user reset-failed openclaw-gateway.service 2>/dev/null || true
 as_user systemctl --user is-enabled openclaw-gateway.service
 
 # Per-install state the instances must not share: logs of the build's runs
