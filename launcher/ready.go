@@ -70,7 +70,8 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout ti
 		g, err := probeGateway(ctx, d, r)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			return g, fail("gateway", err.Error())
+			// The VM works; what its gateway does is unknown.
+			return g, &NotReadyError{Stage: "gateway", Detail: err.Error(), Soft: true}
 		case err == nil && (!g.Installed || g.Ready):
 			return g, nil // healthy, or not an OpenClaw image
 		case err == nil && g.stopped():
