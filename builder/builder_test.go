@@ -183,6 +183,10 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	if out, _ := exec.Command("grep", "-c", "tok-SECRET-4242", raw).Output(); strings.TrimSpace(string(out)) != "0" {
 		t.Fatalf("the sensitive value is on the disk %s times", out)
 	}
+	// What was deleted during the build is not in the free blocks.
+	if out, _ := exec.Command("grep", "-ac", "deleted-during-build", raw).Output(); strings.TrimSpace(string(out)) != "0" {
+		t.Fatalf("deleted data is still on the disk (%s lines)", strings.TrimSpace(string(out)))
+	}
 	part := filepath.Join(dir, "p.img")
 	exec.Command("dd", "if="+raw, "of="+part, "bs=1M", "skip=1", "conv=sparse", "status=none").Run()
 	ls, _ := exec.Command("debugfs", "-R", "ls /etc/ssh", part).Output()

@@ -64,7 +64,11 @@ func (stepDisk) run(ctx context.Context, st *state) error {
 	}
 	base, _ := filepath.Abs(st.basePath)
 	st.diskPath = filepath.Join(st.dir, "disk.qcow2")
-	args := []string{"create", "-q", "-f", "qcow2", "-F", meta.Format, "-b", base, st.diskPath}
+	// 4 KiB clusters, the guest filesystem's block size: QEMU discards
+	// only whole clusters, so with the default 64 KiB the generalize
+	// step's fstrim would leave what was deleted during the build (logs,
+	// scripts, keys) in every partly used cluster of the image.
+	args := []string{"create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", "-F", meta.Format, "-b", base, st.diskPath}
 	if !st.source.SkipResizeDisk && st.source.DiskSize > meta.VirtualSize {
 		args = append(args, strconv.FormatInt(st.source.DiskSize, 10))
 	}
