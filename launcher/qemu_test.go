@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -111,11 +112,17 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	if _, out := execOut(t, m, "vm-a", "sudo", "stat", "-c", "%a %U", "/home/openclaw/.openclaw/.env"); out != "600 openclaw" {
 		t.Fatalf("key file: %q", out)
 	}
-	if _, out := execOut(t, m, "vm-a", "sudo", "cat", "/home/openclaw/.openclaw/.env"); out != "ANTHROPIC_API_KEY="+testKey {
-		t.Fatalf("key content: %q", out)
+	// ... beside the instance's own gateway token; an instance launched
+	// without a key gets a token only.
+	_, envA := execOut(t, m, "vm-a", "sudo", "cat", "/home/openclaw/.openclaw/.env")
+	_, envB := execOut(t, m, "vm-b", "sudo", "cat", "/home/openclaw/.openclaw/.env")
+	token := regexp.MustCompile(`(?m)^OPENCLAW_GATEWAY_TOKEN=([A-Z2-7]{26})$`)
+	tokA, tokB := token.FindStringSubmatch(envA), token.FindStringSubmatch(envB)
+	if !strings.HasPrefix(envA, "ANTHROPIC_API_KEY="+testKey+"\n") || tokA == nil {
+		t.Fatalf("vm-a's .env: %q", envA)
 	}
-	if code, _ := execOut(t, m, "vm-b", "sudo", "test", "-e", "/home/openclaw/.openclaw/.env"); code == 0 {
-		t.Fatal("vm-b got a key file without a key")
+	if strings.Contains(envB, "ANTHROPIC_API_KEY") || tokB == nil || tokB[1] == tokA[1] {
+		t.Fatalf("vm-b's .env (launched without a key): %q", envB)
 	}
 	// ... and nowhere else: no process argument list, no host file but the
 	// instance's own disk.
