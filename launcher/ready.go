@@ -65,22 +65,32 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout ti
 			return gatewayState{}, fail("cloud-init", out)
 		}
 	}
-	progress("wait for the OpenClaw gateway")
-	for {
+	var last gatewayState
+	lastDetail := "no answer" // for a time-out's message
+	for said := false; ; {
 		g, err := probeGateway(ctx, d, r)
+		if err != nil {
+			lastDetail = err.Error()
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			// The VM works; what its gateway does is unknown.
-			return g, &NotReadyError{Stage: "gateway", Detail: err.Error(), Soft: true}
+			return last, &NotReadyError{Stage: "gateway", Detail: err.Error(), Soft: true}
 		case err == nil && (!g.Installed || g.Ready):
 			return g, nil // healthy, or not an OpenClaw image
 		case err == nil && g.stopped():
 			return g, &NotReadyError{Stage: "gateway", Detail: g.String(), Soft: true}
+		case err == nil:
+			last, lastDetail = g, g.String()
+			if !said {
+				progress("wait for the OpenClaw gateway")
+				said = true
+			}
 		}
 		if err := sleep(ctx, 5*time.Second); err != nil {
-			nr := fail("gateway", g.String()).(*NotReadyError)
+			nr := fail("gateway", lastDetail).(*NotReadyError)
 			nr.Soft = true
-			return g, nr
+			return last, nr
 		}
 	}
 }
