@@ -49,34 +49,35 @@ type gatewayState struct {
 var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 
 func parseGatewayState(out string) gatewayState {
-	var g gatewayState
+	kv := keyValues(out)
+	return gatewayState{
+		Installed: kv.get("installed") == "yes", Ready: kv.get("ready") == "yes", EnvFile: kv.get("envfile") == "yes",
+		Active: kv.get("ActiveState"), Sub: kv.get("SubState"), Result: kv.get("Result"),
+		ExitStatus: kv.get("ExecMainStatus"), Restarts: kv.get("NRestarts"),
+		Reason: oneLine(ansi.ReplaceAllString(kv.get("reason"), "")),
+	}
+}
+
+// kvLines is what the probes print: key=value lines, a key possibly
+// repeated.
+type kvLines map[string][]string
+
+func keyValues(out string) kvLines {
+	kv := kvLines{}
 	for _, l := range strings.Split(out, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(l), "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "installed":
-			g.Installed = v == "yes"
-		case "ready":
-			g.Ready = v == "yes"
-		case "envfile":
-			g.EnvFile = v == "yes"
-		case "ActiveState":
-			g.Active = v
-		case "SubState":
-			g.Sub = v
-		case "Result":
-			g.Result = v
-		case "ExecMainStatus":
-			g.ExitStatus = v
-		case "NRestarts":
-			g.Restarts = v
-		case "reason":
-			g.Reason = oneLine(ansi.ReplaceAllString(v, ""))
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok {
+			kv[k] = append(kv[k], v)
 		}
 	}
-	return g
+	return kv
+}
+
+// get is a key's first value.
+func (kv kvLines) get(k string) string {
+	if v := kv[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // stopped says the gateway will not become healthy by waiting: the service
@@ -157,18 +158,8 @@ ps -eo user:32=,args= | awk '{n = split($2, p, "/"); exe = p[n]} (exe == "node" 
 // openclaw user's own service (never a system one), no gateway process
 // may run as root, and the user must have neither sudo nor a password.
 func openclawNonRoot(out string, gw gatewayState) (bool, string) {
-	kv := map[string][]string{}
-	for _, l := range strings.Split(out, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok {
-			kv[k] = append(kv[k], v)
-		}
-	}
-	get := func(k string) string {
-		if v := kv[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
+	kv := keyValues(out)
+	get := kv.get
 	if get("user") == "none" || get("uid") == "" {
 		return false, "no openclaw user"
 	}
