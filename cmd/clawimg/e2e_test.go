@@ -392,6 +392,7 @@ func scanFile(t *testing.T, path string, re *regexp.Regexp) int64 {
 // the store's blobs excepted.
 func grepTree(t *testing.T, dir, s string) []string {
 	var hits []string
+	re := regexp.MustCompile(regexp.QuoteMeta(s))
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.IsDir() && d.Name() == "blobs" {
 			return filepath.SkipDir
@@ -399,7 +400,7 @@ func grepTree(t *testing.T, dir, s string) []string {
 		if err != nil || !d.Type().IsRegular() || strings.HasSuffix(p, ".qcow2") || strings.HasSuffix(p, ".raw") {
 			return nil
 		}
-		if at := scanFile(t, p, regexp.MustCompile(regexp.QuoteMeta(s))); at >= 0 {
+		if at := scanFile(t, p, re); at >= 0 {
 			hits = append(hits, p)
 		}
 		return nil
