@@ -221,19 +221,21 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 	rep := &PushReport{Ref: r.String(), Digest: img.Digest}
 	blobs := append([]Descriptor{m.Config}, m.Layers...)
 	var missing []Descriptor
+	unsure := map[string]bool{} // blobs the registry could not say it has
 	var total int64
 	for i, b := range blobs {
-		ok, err := blobExists(ctx, client, r.Context(), b.Digest)
+		st, err := checkBlob(ctx, client, r.Context(), b.Digest)
 		if err != nil {
 			return rep, err
 		}
 		if i > 0 { // the report counts chunks; the config goes along
 			rep.Blobs++
 		}
-		if ok {
+		if st == blobPresent {
 			rep.PresentBytes += b.Size
 			continue
 		}
+		unsure[b.Digest] = st == blobUnknown
 		missing = append(missing, b)
 		total += b.Size
 		if i > 0 {
@@ -249,7 +251,13 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 				return err
 			}
 			l := &blobLayer{s: s, desc: b, sent: &sent, o: o, all: total}
-			if err := remote.WriteLayer(r.Context(), l, append(opts, remote.WithContext(gctx))...); err != nil {
+			var err error
+			if unsure[b.Digest] {
+				err = uploadBlob(gctx, client, r.Context(), l)
+			} else {
+				err = remote.WriteLayer(r.Context(), l, append(opts, remote.WithContext(gctx))...)
+			}
+			if err != nil {
 				return fmt.Errorf("upload %s: %w", b.Digest, registryError(err))
 			}
 			return nil
@@ -272,28 +280,6 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 		}
 	}
 	return rep, nil
-}
-
-func blobExists(ctx context.Context, c *http.Client, repo name.Repository, digest string) (bool, error) {
-	u := fmt.Sprintf("%s://%s/v2/%s/blobs/%s", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr(), digest)
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
-	if err != nil {
-		return false, err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return false, registryError(err)
-	}
-	resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return true, nil
-	case http.StatusNotFound:
-		return false, nil
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return false, fmt.Errorf("registry refused the credentials (%d): run clawimg login", resp.StatusCode)
-	}
-	return false, fmt.Errorf("check blob %s: %s", digest, resp.Status)
 }
 
 // mergeIndex builds the index for a tag: what it held for other

@@ -355,3 +355,45 @@ func TestRegistryAuthAndErrors(t *testing.T) {
 		t.Fatalf("plain HTTP to a private address: %v", err)
 	}
 }
+
+// A registry killed while it links a blob into a repository leaves an
+// empty link file and answers the blob's existence check with 500. A push
+// uploads such a blob again, which rewrites the link.
+func TestPushHealsABrokenBlobLink(t *testing.T) {
+	ctx := context.Background()
+	reg := startRegistry(t, "")
+	a, b, _, _ := pushPullStores(t)
+	o := RemoteOptions{Keychain: anonymous}
+	ref := reg.addr + "/team/healed:1"
+	if _, err := a.Push(ctx, "img:1", ref, o); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := a.Inspect("img:1")
+	m, _, _ := a.manifest(d.Digest)
+	victim := m.Layers[len(m.Layers)/2].Digest
+	link := filepath.Join(reg.storage, "docker/registry/v2/repositories/team/healed/_layers/sha256", strings.TrimPrefix(victim, "sha256:"), "link")
+	if err := os.WriteFile(link, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Head("http://" + reg.addr + "/v2/team/healed/blobs/" + victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("the registry answers %s for a blob with an empty link; this test expects 500", resp.Status)
+	}
+	rep, err := a.Push(ctx, "img:1", ref, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pushed != 1 {
+		t.Fatalf("pushed %d blobs, want the one with the broken link: %+v", rep.Pushed, rep)
+	}
+	if _, err := b.Pull(ctx, ref, "", o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Verify(ctx, "healed:1", nil); err != nil {
+		t.Fatal(err)
+	}
+}
