@@ -280,18 +280,31 @@ func TestRegistryStoppedMidTransfer(t *testing.T) {
 	}
 }
 
+// pushForDamage pushes img:1 to ref and returns the digest of a chunk in
+// the middle of it, for a test to damage in the registry's storage.
+func pushForDamage(t *testing.T, s *Store, ref string) string {
+	t.Helper()
+	if _, err := s.Push(context.Background(), "img:1", ref, RemoteOptions{Keychain: anonymous}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Inspect("img:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := s.manifest(d.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Layers[len(m.Layers)/2].Digest
+}
+
 func TestTamperedBlobIsRefused(t *testing.T) {
 	ctx := context.Background()
 	reg := startRegistry(t, "")
 	a, b, _, _ := pushPullStores(t)
 	o := RemoteOptions{Keychain: anonymous}
 	ref := reg.addr + "/team/tamper:1"
-	if _, err := a.Push(ctx, "img:1", ref, o); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := a.Inspect("img:1")
-	m, _, _ := a.manifest(d.Digest)
-	victim := strings.TrimPrefix(m.Layers[len(m.Layers)/2].Digest, "sha256:")
+	victim := strings.TrimPrefix(pushForDamage(t, a, ref), "sha256:")
 	data := filepath.Join(reg.storage, "docker/registry/v2/blobs/sha256", victim[:2], victim, "data")
 	raw, err := os.ReadFile(data)
 	if err != nil {
@@ -365,12 +378,7 @@ func TestPushHealsABrokenBlobLink(t *testing.T) {
 	a, b, _, _ := pushPullStores(t)
 	o := RemoteOptions{Keychain: anonymous}
 	ref := reg.addr + "/team/healed:1"
-	if _, err := a.Push(ctx, "img:1", ref, o); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := a.Inspect("img:1")
-	m, _, _ := a.manifest(d.Digest)
-	victim := m.Layers[len(m.Layers)/2].Digest
+	victim := pushForDamage(t, a, ref)
 	link := filepath.Join(reg.storage, "docker/registry/v2/repositories/team/healed/_layers/sha256", strings.TrimPrefix(victim, "sha256:"), "link")
 	if err := os.WriteFile(link, nil, 0o644); err != nil {
 		t.Fatal(err)
