@@ -63,11 +63,38 @@ func TestOpenClawImage(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte(apiKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	probeLine := regexp.MustCompile(`(?m)^(ok  |FAIL) (\S+)`)
 	for _, name := range []string{"oc-a", "oc-b"} {
+		args := []string{"launch", "openclaw:e2e", "--name", name, "--driver", "qemu",
+			"--api-key-file", keyFile, "--timeout", "15m"}
+		if name == "oc-b" { // and the probes at once, as launch --verify
+			args = append(args, "--verify")
+		}
 		start := time.Now()
-		out, errOut := e.must("launch", "openclaw:e2e", "--name", name, "--driver", "qemu",
-			"--api-key-file", keyFile, "--timeout", "15m")
+		code, out, errOut := e.run3(nil, args...)
 		took := time.Since(start)
+		t.Logf("clawimg %s: exit %d in %s", strings.Join(args, " "), code, took.Round(100*time.Millisecond))
+		probes := probeLine.FindAllStringSubmatch(out, -1)
+		var failed []string
+		for _, p := range probes {
+			if p[1] == "FAIL" {
+				failed = append(failed, p[2])
+			}
+		}
+		switch {
+		case name == "oc-b" && len(probes) != 15:
+			t.Errorf("launch --verify printed %d probes, want 15:\n%s", len(probes), out)
+		case name == "oc-a" && len(probes) != 0:
+			t.Errorf("launch without --verify ran the probes:\n%s", out)
+		}
+		// Under TCG the gateway may have stopped (see below); nothing else may fail.
+		gatewayOnly := tcg && len(failed) == 1 && failed[0] == "openclaw.gateway-healthy"
+		if code != 0 && !(code == 1 && gatewayOnly) {
+			t.Fatalf("clawimg %s: exit %d\n%s\n%s", strings.Join(args, " "), code, out, tail(errOut, 40))
+		}
+		if d, err := time.ParseDuration(submatchOr(out, `Ready in (\S+)`, "")); err == nil {
+			took = d // the launch, without the probes of --verify
+		}
 		e.figure("launch %s → %s (%.3f of from scratch): %s", name, took.Round(time.Second), took.Seconds()/fromScratch.Seconds(),
 			firstLine(submatchOr(out, `(Ready in \S+)`, "not ready")+"; "+submatchOr(errOut, `warning: (.*)`, "gateway healthy")))
 		if !strings.Contains(out, "Gateway: ssh -N -L 18789:127.0.0.1:18789") {
