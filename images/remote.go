@@ -112,13 +112,18 @@ func (o RemoteOptions) httpClient(ctx context.Context, reg name.Registry, auth a
 	return rt, &http.Client{Transport: tr}, nil
 }
 
+// credentialsRefused is the one message for a 401 or 403, whoever got it.
+func credentialsRefused(status int) error {
+	return fmt.Errorf("registry refused the credentials (%d): run clawimg login, or check the user name and password", status)
+}
+
 // registryError shortens go-containerregistry's errors to one line.
 func registryError(err error) error {
 	var te *transport.Error
 	if errors.As(err, &te) {
 		switch te.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Errorf("registry refused the credentials (%d): run clawimg login, or check the user name and password", te.StatusCode)
+			return credentialsRefused(te.StatusCode)
 		case http.StatusNotFound:
 			return fmt.Errorf("not found in the registry: %s", strings.TrimSpace(firstLine([]byte(te.Error()), err)))
 		}

@@ -40,7 +40,7 @@ func checkBlob(ctx context.Context, c *http.Client, repo name.Repository, digest
 	case resp.StatusCode == http.StatusNotFound:
 		return blobAbsent, nil
 	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
-		return blobAbsent, fmt.Errorf("registry refused the credentials (%d): run clawimg login", resp.StatusCode)
+		return blobAbsent, credentialsRefused(resp.StatusCode)
 	case resp.StatusCode >= 500:
 		return blobUnknown, nil
 	}
