@@ -22,6 +22,8 @@ type Details struct {
 	Unpacked string `json:"unpacked,omitempty"`
 	// UsedBy lists the instances that use the image.
 	UsedBy []string `json:"used_by"`
+	// Warm lists the image's warm states, newest first.
+	Warm []WarmState `json:"warm_states"`
 }
 
 // Inspect describes an image.
@@ -60,6 +62,10 @@ func (s *Store) Inspect(ref string) (*Details, error) {
 		return nil, err
 	}
 	d.UsedBy = append(d.UsedBy, holds[img.Digest]...)
+	d.Warm, _ = s.WarmStates(img.Digest) // a bad state shows as missing; verify names it
+	if d.Warm == nil {
+		d.Warm = []WarmState{}
+	}
 	return d, nil
 }
 

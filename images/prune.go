@@ -44,11 +44,25 @@ func (s *Store) Prune(ctx context.Context) (*PruneReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, err := s.collect()
+	rep, err := s.collect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rep.Images = removed
+	// Unpacked warm states are a cache too.
+	states, _ := s.loadWarm()
+	imageOf := map[string]string{}
+	for _, e := range states.States {
+		imageOf[strings.TrimPrefix(e.Digest, "sha256:")] = e.Image
+	}
+	warms, _ := os.ReadDir(s.warmCacheDir())
+	for _, e := range warms {
+		if len(holds[imageOf[e.Name()]]) > 0 {
+			continue
+		}
+		rep.Freed += removeTreeCounting(filepath.Join(s.warmCacheDir(), e.Name()))
+		rep.Bases++
+	}
 	// Unpacked bases are a cache: remove those no instance uses.
 	entries, _ := os.ReadDir(s.baseDir())
 	for _, e := range entries {
@@ -65,7 +79,7 @@ func (s *Store) Prune(ctx context.Context) (*PruneReport, error) {
 // collect deletes blobs that no image in the index (or held by an
 // instance) references, and temporary files. Callers hold gc.lock
 // exclusively.
-func (s *Store) collect() (*PruneReport, error) {
+func (s *Store) collect(ctx context.Context) (*PruneReport, error) {
 	idx, err := s.loadIndex()
 	if err != nil {
 		return nil, err
@@ -76,11 +90,22 @@ func (s *Store) collect() (*PruneReport, error) {
 	}
 	live := map[string]bool{}
 	var roots []string
+	images := map[string]bool{}
 	for _, d := range idx.Manifests {
 		roots = append(roots, d.Digest)
+		images[d.Digest] = true
 	}
 	for d := range holds {
 		roots = append(roots, d)
+		images[d] = true
+	}
+	// Warm states live as long as their image.
+	warm, err := s.liveWarm(ctx, func(image string) bool { return images[image] })
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range warm {
+		roots = append(roots, e.Digest)
 	}
 	for _, d := range roots {
 		m, _, err := s.manifest(d)
@@ -109,6 +134,14 @@ func (s *Store) collect() (*PruneReport, error) {
 	for _, e := range tmps {
 		rep.Freed += removeCounting(filepath.Join(s.tmpDir(), e.Name()))
 	}
+	// Unpacked warm states that are gone.
+	warms, _ := os.ReadDir(s.warmCacheDir())
+	for _, e := range warms {
+		if !live["sha256:"+e.Name()] {
+			rep.Freed += removeTreeCounting(filepath.Join(s.warmCacheDir(), e.Name()))
+			rep.Bases++
+		}
+	}
 	// Bases of images that are gone altogether.
 	bases, _ := os.ReadDir(s.baseDir())
 	for _, e := range bases {
@@ -118,6 +151,20 @@ func (s *Store) collect() (*PruneReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// removeTreeCounting removes a directory of files and returns the disk
+// space they used.
+func removeTreeCounting(dir string) int64 {
+	var n int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		n += removeCounting(filepath.Join(dir, e.Name()))
+	}
+	if os.Remove(dir) != nil {
+		return 0
+	}
+	return n
 }
 
 // removeCounting removes a file and returns the disk space it used.

@@ -110,7 +110,7 @@ func (s *Store) Remove(ctx context.Context, refs []string) ([]Removed, error) {
 		}
 		out = append(out, rm...)
 	}
-	if _, err := s.collect(); err != nil {
+	if _, err := s.collect(ctx); err != nil {
 		return out, err
 	}
 	return out, nil

@@ -37,17 +37,23 @@ func (s *Store) eachChunk(ctx context.Context, img *Image, phase string, progres
 	if err != nil {
 		return fmt.Errorf("%s: %w", img.Ref(), err)
 	}
+	return s.eachChunkOf(ctx, img.Ref(), cfg.Chunks, cfg.ChunkSize, phase, progress, fn)
+}
+
+// eachChunkOf is eachChunk over any list of chunks (an image's disk, or a
+// part of a warm state); what names them in errors.
+func (s *Store) eachChunkOf(ctx context.Context, what string, chunks []Chunk, chunkSize int64, phase string, progress ProgressFunc, fn func(Chunk, []byte) error) error {
 	var total int64
-	for _, c := range cfg.Chunks {
+	for _, c := range chunks {
 		total += c.Length
 	}
 	var done atomic.Int64
 	next := atomic.Int64{}
-	errs := make([]error, len(cfg.Chunks))
+	errs := make([]error, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
 	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
-			dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(cfg.ChunkSize)+1<<20))
+			dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(chunkSize)+1<<20))
 			if err != nil {
 				return err
 			}
@@ -55,16 +61,16 @@ func (s *Store) eachChunk(ctx context.Context, img *Image, phase string, progres
 			var buf []byte
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(cfg.Chunks) || gctx.Err() != nil {
+				if i >= len(chunks) || gctx.Err() != nil {
 					return gctx.Err()
 				}
-				c := cfg.Chunks[i]
+				c := chunks[i]
 				buf, err = s.readChunk(dec, c, buf)
 				if err == nil {
 					err = fn(c, buf)
 				}
 				if err != nil {
-					errs[i] = &ChunkError{Image: img.Ref(), Index: i, Offset: c.Offset, Blob: c.Blob, Err: err}
+					errs[i] = &ChunkError{Image: what, Index: i, Offset: c.Offset, Blob: c.Blob, Err: err}
 					return errs[i]
 				}
 				progress.report(Progress{Phase: phase, Done: done.Add(c.Length), Total: total})
@@ -108,6 +114,16 @@ func (s *Store) Verify(ctx context.Context, ref string, progress ProgressFunc) (
 	err = s.eachChunk(ctx, img, "verify", progress, func(Chunk, []byte) error { return nil })
 	if err != nil {
 		return img, fmt.Errorf("verify: %w", err)
+	}
+	// Its warm states are part of it.
+	states, err := s.WarmStates(img.Digest)
+	if err != nil {
+		return img, fmt.Errorf("verify: %w", err)
+	}
+	for i := range states {
+		if err := s.VerifyWarm(ctx, &states[i], progress); err != nil {
+			return img, err
+		}
 	}
 	return img, nil
 }

@@ -66,6 +66,9 @@ type Record struct {
 	UUID      string    `json:"uuid,omitempty"` // SMBIOS UUID of a qemu instance
 	SSHPort   int       `json:"ssh_port,omitempty"`
 	IPv4      string    `json:"ipv4,omitempty"`
+	// Start says whether the instance was restored from a warm state
+	// (warm) or booted (cold).
+	Start string `json:"start,omitempty"`
 	// Dir holds the instance's files (disk, key, logs).
 	Dir string `json:"dir"`
 }

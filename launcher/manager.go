@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -95,7 +96,9 @@ type LaunchOptions struct {
 	SSHKey    string // a public key file the user logs in with
 	CloudInit []byte
 	NoWait    bool
-	Timeout   time.Duration
+	// Cold boots the image even when a warm state of it fits.
+	Cold    bool
+	Timeout time.Duration
 	// Progress reports what the launch is doing, for the CLI.
 	Progress func(string)
 }
@@ -110,6 +113,9 @@ type Launched struct {
 	// Tunnel forwards the OpenClaw gateway's port to the host's loopback
 	// over SSH; empty when the image has no gateway (or with NoWait).
 	Tunnel string
+	// ColdReason says, in one line, why a cold boot was chosen over a warm
+	// state ("" for warm launches and for --cold).
+	ColdReason string
 }
 
 // Launch makes and starts an instance, and waits until it is ready
@@ -223,7 +229,8 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	if userKey != "" {
 		keys = append(keys, userKey)
 	}
-	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, GatewayToken: newGatewayToken(), Extra: o.CloudInit})
+	token := newGatewayToken()
+	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, GatewayToken: token, Extra: o.CloudInit})
 	if err != nil {
 		return nil, err
 	}
@@ -233,16 +240,52 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	if err := m.save(rec); err != nil {
 		return nil, err
 	}
-	progress("start " + rec.Name)
 	spec := &Spec{Record: *rec, Base: base, UserData: ud, Key: kp.PrivatePEM}
-	if err := d.Launch(ctx, spec); err != nil {
-		return nil, err
+	id := identity{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, GatewayToken: token}
+	why := m.startWarm(ctx, d, spec, id, o, progress)
+	if why != "" || o.Cold {
+		progress("boot " + rec.Name)
+		spec.Start = StartCold
+		if err := d.Launch(ctx, spec); err != nil {
+			return nil, err
+		}
 	}
 	*rec = spec.Record
 	if err := m.save(rec); err != nil {
 		return nil, err
 	}
-	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start)}, nil
+	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why}, nil
+}
+
+// startWarm restores the instance from a fitting warm state when the
+// driver can. It returns "" when it did, else why not, in one line.
+func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, id identity, o LaunchOptions, progress func(string)) string {
+	rs, ok := d.(restorer)
+	switch {
+	case o.Cold:
+		return ""
+	case !ok:
+		return "the " + d.Name() + " driver always boots cold"
+	case len(bytes.TrimSpace(o.CloudInit)) > 0:
+		return "extra cloud-init user-data runs at a first boot only"
+	}
+	st, machine, why := m.findWarm(ctx, &spec.Record)
+	if st == nil {
+		return why
+	}
+	progress("unpack warm state " + images.ShortDigest(st.Digest))
+	files, err := m.store.UnpackWarm(ctx, st, nil)
+	if err != nil {
+		return "the warm state cannot be used: " + err.Error()
+	}
+	progress("restore " + spec.Name + " from its warm state")
+	if err := rs.restore(ctx, spec, &warmStart{Machine: machine, Files: files, ID: id}); err != nil {
+		m.log.Warn("warm launch failed", "instance", spec.Name, "err", err)
+		os.Remove(filepath.Join(spec.Dir, "disk.qcow2"))
+		return "the warm state did not restore: " + err.Error()
+	}
+	spec.Start = StartWarm
+	return ""
 }
 
 // List returns every instance with its state, reconciled with reality
@@ -261,7 +304,10 @@ func (m *Manager) List(ctx context.Context) ([]Listed, error) {
 		if err != nil {
 			continue // a launch in progress, or not an instance
 		}
-		l := Listed{Name: r.Name, State: StateUnknown, Image: r.Image, Digest: r.Digest, Driver: r.Driver, IPv4: r.IPv4, Created: r.Created}
+		l := Listed{Name: r.Name, State: StateUnknown, Image: r.Image, Digest: r.Digest, Driver: r.Driver, IPv4: r.IPv4, Created: r.Created, Start: r.Start}
+		if l.Start == "" {
+			l.Start = StartCold // instances from before warm launch
+		}
 		if d, err := m.driver(r.Driver); err == nil {
 			if st, err := d.State(ctx, r); err == nil {
 				l.State = st
@@ -283,6 +329,7 @@ type Listed struct {
 	IPv4    string    `json:"ipv4"`
 	SSH     string    `json:"ssh"`
 	Created time.Time `json:"created"`
+	Start   string    `json:"start"` // warm or cold
 }
 
 func (m *Manager) withDriver(name string) (*Record, Driver, error) {

@@ -26,7 +26,7 @@ mkdir -p "$out" "$work/mnt"
 
 echo "fixture: debootstrap bookworm from $mirror (about 2 minutes)"
 debootstrap --variant=minbase \
-  --include=systemd-sysv,openssh-server,cloud-init,linux-image-cloud-amd64,iproute2,ifupdown,isc-dhcp-client,sudo,python3-cffi-backend,dbus,dbus-user-session,libpam-systemd,cloud-guest-utils \
+  --include=systemd-sysv,openssh-server,cloud-init,linux-image-cloud-amd64,iproute2,ifupdown,isc-dhcp-client,sudo,python3-cffi-backend,dbus,dbus-user-session,libpam-systemd,cloud-guest-utils,qemu-guest-agent \
   bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
   tail -n 30 "$work/debootstrap.log" >&2
   exit 1

@@ -17,8 +17,9 @@ func buildCmd(e *env) *cobra.Command {
 	var rf recipeFlags
 	var (
 		tag, onError, accel string
-		force, quiet        bool
+		force, quiet, warm  bool
 		caCerts             []string
+		wf                  warmFlags
 	)
 	c := &cobra.Command{
 		Use:   "build [RECIPE]",
@@ -62,6 +63,13 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 				fmt.Fprintf(e.stdout, "%s %s (%s stored, %s virtual) built in %s with %s\n", img.Ref(), img.Digest,
 					images.HumanBytes(img.Size), images.HumanBytes(img.VirtualSize), res.Duration.Round(1e9), res.Accel)
 			}
+			if warm {
+				o, err := wf.options(img.Digest)
+				if err != nil {
+					return err
+				}
+				return e.warm(c, accel, o, quiet)
+			}
 			return nil
 		},
 	}
@@ -73,6 +81,8 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 	f.StringVar(&accel, "accel", "auto", "accelerator: auto, kvm, hvf or tcg")
 	f.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of CA certificates the build VM trusts (repeatable)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print the digest only; no progress")
+	f.BoolVar(&warm, "warm", false, "then save a running, ready VM of the image (as 'clawimg warm')")
+	wf.register(c, "warm-")
 	return c
 }
 

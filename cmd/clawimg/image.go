@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/launcher"
 )
 
 func imageCmd(e *env) *cobra.Command {
@@ -57,6 +59,13 @@ func imageInspectCmd(e *env) *cobra.Command {
 					fmt.Fprintf(e.stdout, "%-13s %s\n", r[0]+":", r[1])
 				}
 			}
+			for _, w := range d.Warm {
+				var m launcher.WarmMachine
+				_ = json.Unmarshal(w.Config.Machine, &m)
+				fmt.Fprintf(e.stdout, "%-13s %s: %d MiB, %d cpus, %s disk, %s, QEMU %s; %s stored; created %s\n", "Warm state:",
+					images.ShortDigest(w.Digest), m.MemoryMiB, m.CPUs, images.HumanBytes(m.DiskBytes), m.Accel, m.QEMUVersion,
+					images.HumanBytes(w.Size), w.Config.Created.Local().Format("2006-01-02 15:04:05 MST"))
+			}
 			return nil
 		},
 	}
@@ -68,7 +77,7 @@ func imageVerifyCmd(e *env) *cobra.Command {
 	var quiet bool
 	c := &cobra.Command{
 		Use:   "verify IMAGE",
-		Short: "Re-hash every chunk of an image; exit 1 naming the first bad one",
+		Short: "Re-hash every chunk of an image and of its warm states; exit 1 naming the first bad one",
 		Args:  args(1, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()

@@ -23,7 +23,9 @@ func launchCmd(e *env) *cobra.Command {
 		Use:   "launch [IMAGE]",
 		Short: "Start a disposable VM from an image (default openclaw:latest)",
 		Long: `Start a fresh VM from a stored image and wait until it is ready: SSH up,
-cloud-init done and, for OpenClaw images, the gateway healthy. The API key
+cloud-init done and, for OpenClaw images, the gateway healthy. With the qemu
+driver, a warm state of the image made by 'clawimg warm' for the same machine
+is restored instead of booting (seconds instead of minutes); --cold boots. The API key
 comes from --api-key-file or ANTHROPIC_API_KEY and is written into the VM
 only, as the openclaw user's ~/.openclaw/.env.`,
 		Args: args(0, 1),
@@ -59,7 +61,10 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 				fmt.Fprintln(e.stdout, res.Name)
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "Launched %s from %s (%s driver)\n", res.Name, res.Image, res.Driver)
+			fmt.Fprintf(e.stdout, "Launched %s from %s (%s driver, %s)\n", res.Name, res.Image, res.Driver, res.Start)
+			if res.ColdReason != "" {
+				fmt.Fprintf(e.stderr, "clawimg: cold boot: %s\n", res.ColdReason)
+			}
 			if res.Ready > 0 {
 				fmt.Fprintf(e.stdout, "Ready in %s\n", res.Ready.Round(100*time.Millisecond))
 			} else {
@@ -90,6 +95,7 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 	f.StringVar(&cloudInit, "cloud-init", "", "extra cloud-init user-data (cloud-config) to merge in")
 	f.StringVar(&accel, "accel", "auto", "accelerator for the qemu driver: auto, kvm, hvf or tcg")
 	f.BoolVar(&o.NoWait, "no-wait", false, "return as soon as the VM is started")
+	f.BoolVar(&o.Cold, "cold", false, "boot the image even when a warm state of it fits")
 	f.BoolVar(&verify, "verify", false, "run the isolation probes of 'clawimg verify' once ready")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long to wait for the instance to be ready")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print the instance name only")

@@ -33,14 +33,14 @@ func listCmd(e *env) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSTATE\tIMAGE\tDRIVER\tSSH")
+			fmt.Fprintln(tw, "NAME\tSTATE\tIMAGE\tDRIVER\tSTART\tSSH")
 			for _, l := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, l.State, l.Image, l.Driver, l.SSH)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.State, l.Image, l.Driver, l.Start, l.SSH)
 			}
 			return tw.Flush()
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON rows: name, state, image, digest, driver, ipv4, ssh, created")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON rows: name, state, image, digest, driver, ipv4, ssh, created, start")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print names only")
 	return c
 }

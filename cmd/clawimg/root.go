@@ -139,7 +139,7 @@ Every long flag may be written -name or --name, before or after arguments.`,
 	add("build", buildCmd(e))
 	add("images", imagesCmd(e), imageCmd(e), tagCmd(e), rmiCmd(e), pruneCmd(e),
 		importCmd(e), exportCmd(e), pushCmd(e), pullCmd(e), loginCmd(e))
-	add("instances", launchCmd(e), listCmd(e), shellCmd(e), execCmd(e), stopCmd(e),
+	add("instances", warmCmd(e), launchCmd(e), listCmd(e), shellCmd(e), execCmd(e), stopCmd(e),
 		startCmd(e), deleteCmd(e), verifyCmd(e), doctorCmd(e))
 	return root
 }

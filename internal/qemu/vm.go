@@ -32,12 +32,27 @@ type Config struct {
 	ExtraArgs [][]string
 	// Detached starts QEMU in its own session so it outlives the caller.
 	Detached bool
+	// CPUModel overrides the CPU model chosen from the accelerator. Warm
+	// states name one, so that a state restores on any host with the same
+	// QEMU ("host" differs between machines).
+	CPUModel string
+	// GuestAgent adds a virtio-serial port for the QEMU guest agent, its
+	// host end a socket in Dir: a channel into the guest that needs no
+	// network (warm launches renew the guest's identity through it).
+	GuestAgent bool
+	// VMGenID adds a VM generation ID device with a GUID new at every QEMU
+	// start: a restored Linux guest reseeds its RNG when it changes.
+	VMGenID bool
+	// Incoming is an open file holding a saved VM (QMP migrate) that QEMU
+	// restores instead of booting; it is handed over as fd 3.
+	Incoming *os.File
 }
 
 // Files of a VM in its directory.
 func (c Config) ConsoleLog() string { return filepath.Join(c.Dir, "console.log") }
 func (c Config) PIDFile() string    { return filepath.Join(c.Dir, "qemu.pid") }
 func (c Config) QMPSocket() string  { return filepath.Join(c.Dir, "qmp.sock") }
+func (c Config) QGASocket() string  { return filepath.Join(c.Dir, "qga.sock") }
 
 // Args is the QEMU command line for c.
 func (c Config) Args() []string {
@@ -48,6 +63,9 @@ func (c Config) Args() []string {
 	cpu := "max"
 	if c.Accel == KVM || c.Accel == HVF {
 		cpu = "host"
+	}
+	if c.CPUModel != "" {
+		cpu = c.CPUModel
 	}
 	diskIf := c.DiskIf
 	if diskIf == "" || diskIf == "virtio" {
@@ -79,6 +97,17 @@ func (c Config) Args() []string {
 	if c.Seed != "" {
 		args = append(args, "-drive", "file="+c.Seed+",format=raw,media=cdrom,readonly=on")
 	}
+	if c.GuestAgent {
+		args = append(args, "-device", "virtio-serial-pci,id=vser0",
+			"-chardev", "socket,id=qga0,path="+c.QGASocket()+",server=on,wait=off",
+			"-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0")
+	}
+	if c.VMGenID {
+		args = append(args, "-device", "vmgenid,guid=auto")
+	}
+	if c.Incoming != nil {
+		args = append(args, "-incoming", "fd:3")
+	}
 	for _, a := range c.ExtraArgs {
 		args = append(args, a...)
 	}
@@ -105,6 +134,9 @@ func Start(ctx context.Context, c Config) (*VM, error) {
 	}
 	defer stderr.Close()
 	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if c.Incoming != nil {
+		cmd.ExtraFiles = []*os.File{c.Incoming}
+	}
 	if c.Detached {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	} else {

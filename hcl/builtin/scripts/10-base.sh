@@ -4,4 +4,5 @@ set -eu
 apt-get update
 apt-get -y -o Dpkg::Options::=--force-confold full-upgrade
 apt-get install -y --no-install-recommends \
-  ufw fail2ban python3-systemd unattended-upgrades ca-certificates curl
+  ufw fail2ban python3-systemd unattended-upgrades ca-certificates curl \
+  qemu-guest-agent

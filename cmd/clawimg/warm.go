@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/launcher"
+)
+
+// warmFlags are the machine options of warm and build --warm: a launch
+// restores the state only when it asks for the same machine.
+type warmFlags struct {
+	cpus         int
+	memory, disk string
+}
+
+func (w *warmFlags) register(c *cobra.Command, prefix string) {
+	f := c.Flags()
+	f.IntVar(&w.cpus, prefix+"cpus", 2, "virtual CPUs of the warm VM (launches with the same restore it)")
+	f.StringVar(&w.memory, prefix+"memory", "4G", "memory of the warm VM (launches with the same restore it)")
+	f.StringVar(&w.disk, prefix+"disk", "20G", "disk size of the warm VM (launches with the same restore it)")
+}
+
+func (w *warmFlags) options(image string) (launcher.WarmOptions, error) {
+	mem, err := hcl.ParseSize(w.memory, 1<<20)
+	if err != nil {
+		return launcher.WarmOptions{}, fmt.Errorf("--memory: %w", err)
+	}
+	disk, err := hcl.ParseSize(w.disk, 1<<30)
+	if err != nil {
+		return launcher.WarmOptions{}, fmt.Errorf("--disk: %w", err)
+	}
+	return launcher.WarmOptions{Image: image, CPUs: w.cpus, MemoryMiB: int(mem >> 20), DiskBytes: disk}, nil
+}
+
+// warm runs Manager.Warm with the CLI's progress and prints the result.
+func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet bool) error {
+	m, err := e.manager(accel)
+	if err != nil {
+		return err
+	}
+	if !quiet {
+		o.Progress = func(s string) { fmt.Fprintf(e.stderr, "==> warm: %s\n", s) }
+	}
+	bytes, done := e.progress(quiet)
+	o.Bytes = bytes
+	res, err := m.Warm(c.Context(), o)
+	done()
+	if err != nil {
+		return err
+	}
+	if quiet {
+		fmt.Fprintln(e.stdout, res.State.Digest)
+		return nil
+	}
+	starts := ""
+	if res.Attempts > 0 {
+		starts = fmt.Sprintf(", gateway ready at start %d", res.Attempts)
+	}
+	fmt.Fprintf(e.stdout, "Warmed %s: state %s (%s stored, %d MiB memory, %d cpus, %s) in %s; ready %s after boot%s\n",
+		res.Image, images.ShortDigest(res.State.Digest), images.HumanBytes(res.State.Size), res.Machine.MemoryMiB,
+		res.Machine.CPUs, res.Machine.Accel, res.Took.Round(time.Second), res.ReadyAfter.Round(time.Second), starts)
+	return nil
+}
+
+func warmCmd(e *env) *cobra.Command {
+	var (
+		wf      warmFlags
+		accel   string
+		timeout time.Duration
+		starts  int
+		quiet   bool
+	)
+	c := &cobra.Command{
+		Use:   "warm [IMAGE]",
+		Short: "Save a running, ready VM of an image, so launches restore it in seconds",
+		Long: `Boot the image once with a throwaway identity, wait until it is ready (SSH,
+cloud-init and, for OpenClaw images, the gateway healthy) and save the running
+VM (device state, memory, disk delta) into the store as a warm state of the
+image. 'clawimg launch' then restores it instead of booting, when it asks for
+the same machine (memory, cpus, disk, accelerator, QEMU). A warm state holds no
+secret: no API key, and no token or key any instance uses.`,
+		Args: args(0, 1),
+		RunE: func(c *cobra.Command, a []string) error {
+			image := ""
+			if len(a) > 0 {
+				image = a[0]
+			}
+			o, err := wf.options(image)
+			if err != nil {
+				return err
+			}
+			o.Timeout, o.Starts = timeout, starts
+			return e.warm(c, accel, o, quiet)
+		},
+	}
+	wf.register(c, "")
+	f := c.Flags()
+	f.StringVar(&accel, "accel", "auto", "accelerator: auto, kvm, hvf or tcg")
+	f.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the VM to be ready, per gateway start")
+	f.IntVar(&starts, "starts", launcher.DefaultWarmStarts, "gateway starts to try before giving up")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print the state's digest only")
+	return c
+}

@@ -1,0 +1,328 @@
+package launcher
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/cidata"
+	"github.com/clawimg/clawimg/internal/qemu"
+)
+
+// Start kinds of an instance (Record.Start).
+const (
+	StartWarm = "warm"
+	StartCold = "cold"
+)
+
+// restorer is a driver that can start an instance from a warm state.
+type restorer interface {
+	restore(ctx context.Context, s *Spec, w *warmStart) error
+}
+
+// warmStart is what a restore needs: the state's files, the machine they
+// must run on, and the instance's own identity to put in place.
+type warmStart struct {
+	Machine WarmMachine
+	Files   *images.UnpackedWarm
+	ID      identity
+}
+
+// identity is what makes an instance itself. A restored guest starts with
+// the warm VM's throwaway identity; reidentify replaces all of it.
+type identity struct {
+	Hostname     string
+	User         string
+	Keys         []string // authorized keys of User
+	APIKey       string
+	GatewayToken string
+}
+
+// findWarm returns the warm state a launch can restore, or why none fits
+// (one line, for the user).
+func (m *Manager) findWarm(ctx context.Context, rec *Record) (*images.WarmState, WarmMachine, string) {
+	states, err := m.store.WarmStates(rec.Digest)
+	if len(states) == 0 {
+		if err != nil {
+			return nil, WarmMachine{}, "its warm state cannot be read: " + err.Error()
+		}
+		return nil, WarmMachine{}, "no warm state of " + rec.Image + " (make one with: clawimg warm " + rec.Image + ")"
+	}
+	want, werr := m.warmMachine(ctx, rec.CPUs, rec.MemoryMiB, rec.DiskBytes)
+	if werr != nil {
+		return nil, WarmMachine{}, werr.Error()
+	}
+	var why string
+	for i := range states {
+		var got WarmMachine
+		if err := json.Unmarshal(states[i].Config.Machine, &got); err != nil {
+			continue
+		}
+		if got == want {
+			return &states[i], got, ""
+		}
+		if why == "" {
+			why = "the warm state of " + rec.Image + " does not fit: " + machineDiff(got, want)
+		}
+	}
+	return nil, WarmMachine{}, why
+}
+
+// machineDiff names what differs between a state's machine and a launch's.
+func machineDiff(state, launch WarmMachine) string {
+	var d []string
+	add := func(what, s, l string) {
+		if s != l {
+			d = append(d, fmt.Sprintf("%s %s (this launch: %s)", what, s, l))
+		}
+	}
+	add("saved with QEMU", state.QEMUVersion, launch.QEMUVersion)
+	add("memory", strconv.Itoa(state.MemoryMiB)+" MiB", strconv.Itoa(launch.MemoryMiB)+" MiB")
+	add("cpus", strconv.Itoa(state.CPUs), strconv.Itoa(launch.CPUs))
+	add("accelerator", state.Accel, launch.Accel)
+	add("disk", images.HumanBytes(state.DiskBytes), images.HumanBytes(launch.DiskBytes))
+	add("machine", state.MachineType, launch.MachineType)
+	add("CPU model", state.CPUModel, launch.CPUModel)
+	add("binary", state.Binary, launch.Binary)
+	add("devices", state.Devices, launch.Devices)
+	if len(d) == 0 {
+		return "the machine differs"
+	}
+	return strings.Join(d, ", ")
+}
+
+// restore starts an instance from a warm state: a new overlay on the
+// state's disk delta (itself on the image's base), QEMU with the saved
+// machine restoring the saved memory, then the instance's own identity.
+// A guest that does not come back running, or whose identity cannot be
+// renewed, is killed: it never runs with the throwaway identity.
+func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
+	r := &s.Record
+	if err := checkDelta(ctx, w.Files.Disk); err != nil {
+		return err
+	}
+	disk := filepath.Join(r.Dir, "disk.qcow2")
+	if out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", w.Files.Disk,
+		disk, strconv.FormatInt(w.Machine.DiskBytes, 10)).CombinedOutput(); err != nil {
+		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+	}
+	r.Accel = w.Machine.Accel
+	var err error
+	if r.SSHPort, err = qemu.FreePort(); err != nil {
+		return err
+	}
+	r.IPv4 = "10.0.2.15"
+	r.UUID = uuid.NewString()
+	r.CPUs, r.MemoryMiB, r.DiskBytes = w.Machine.CPUs, w.Machine.MemoryMiB, w.Machine.DiskBytes
+	// The cdrom slot the warm VM had holds this instance's own seed: should
+	// the guest ever reboot, cloud-init sees this instance, not the warm one.
+	seed := filepath.Join(r.Dir, "seed.iso")
+	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", r.Name, time.Now().UnixNano(), r.Name)
+	if err := cidata.WriteISO(seed, "cidata", []cidata.File{
+		{Name: "user-data", Data: s.UserData}, {Name: "meta-data", Data: []byte(meta)},
+	}, time.Now()); err != nil {
+		return err
+	}
+	defer os.Remove(seed)
+	mem, err := os.Open(w.Files.Memory)
+	if err != nil {
+		return err
+	}
+	cfg := warmConfig(r, w.Machine, disk, seed)
+	cfg.Detached, cfg.Incoming = true, mem
+	vm, err := qemu.Start(ctx, cfg)
+	mem.Close()
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := waitRunning(ctx, cfg); err != nil {
+		_ = q.kill(r)
+		return fmt.Errorf("restore: %w", err)
+	}
+	_ = vm // detached: it outlives this process
+	if err := reidentify(ctx, cfg.QGASocket(), w.ID); err != nil {
+		_ = q.kill(r)
+		return err
+	}
+	return nil
+}
+
+// RestoreTimeout bounds loading a saved VM.
+const RestoreTimeout = 3 * time.Minute
+
+// waitRunning waits until a restoring VM runs; QEMU exits when the saved
+// state does not load.
+func waitRunning(ctx context.Context, cfg qemu.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, RestoreTimeout)
+	defer cancel()
+	for {
+		status := "unknown"
+		if mon, err := qemu.DialQMP(ctx, cfg.QMPSocket()); err == nil {
+			status, _ = mon.Status(ctx)
+			mon.Close()
+		}
+		if status == "running" {
+			return nil
+		}
+		if pid(&Record{Dir: cfg.Dir}) == 0 {
+			msg, _ := os.ReadFile(filepath.Join(cfg.Dir, "qemu.stderr"))
+			return fmt.Errorf("the saved VM did not load: %s", lastLine(strings.TrimSpace(string(msg))))
+		}
+		if status != "inmigrate" && status != "unknown" && status != "prelaunch" {
+			return fmt.Errorf("the restored VM is %s, not running", status)
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return fmt.Errorf("the saved VM did not load in %s", RestoreTimeout)
+		}
+	}
+}
+
+// checkDelta refuses a disk delta that is not a plain qcow2 on the image's
+// base: an external data file or another backing file would let a crafted
+// state read files of the host into the guest.
+func checkDelta(ctx context.Context, path string) error {
+	out, err := exec.CommandContext(ctx, "qemu-img", "info", "--output=json", "-U", path).Output()
+	if err != nil {
+		return fmt.Errorf("warm state disk: qemu-img info: %w", err)
+	}
+	var info struct {
+		Format          string `json:"format"`
+		BackingFilename string `json:"backing-filename"`
+		BackingFormat   string `json:"backing-filename-format"`
+		FormatSpecific  struct {
+			Data struct {
+				DataFile string `json:"data-file"`
+			} `json:"data"`
+		} `json:"format-specific"`
+	}
+	if err := json.Unmarshal(out, &info); err != nil {
+		return fmt.Errorf("warm state disk: %w", err)
+	}
+	base := filepath.Base(info.BackingFilename)
+	switch {
+	case info.Format != "qcow2":
+		return fmt.Errorf("warm state disk: format %q, want qcow2", info.Format)
+	case info.FormatSpecific.Data.DataFile != "":
+		return errors.New("warm state disk: has an external data file")
+	case info.BackingFormat != "raw" || !strings.HasPrefix(info.BackingFilename, "../../bases/") ||
+		info.BackingFilename != "../../bases/"+base || !strings.HasSuffix(base, ".raw"):
+		return fmt.Errorf("warm state disk: backing file %q is not an image of the store", info.BackingFilename)
+	}
+	return nil
+}
+
+// reidentifyScript gives a restored guest its own identity. It runs as
+// root through the guest agent; its values come on stdin, one per line
+// (hostname, user, machine-id, entropy, gateway token, API key, then the
+// authorized keys), so that no secret is ever on a command line.
+const reidentifyScript = `set -eu
+read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r apikey
+keys=$(cat)
+# Fresh entropy from the host, credited, and the kernel's CRNG reseeded at
+# once: every instance restored from one state starts with the same RNG
+# state, and a plain write to /dev/urandom changes its output only at the
+# next periodic reseed (kernels with the vmgenid driver reseed by
+# themselves; Debian's cloud kernel has none).
+printf '%s' "$entropy" | python3 -c '
+import base64, fcntl, struct, sys
+data = base64.b64decode(sys.stdin.read())
+with open("/dev/urandom", "wb") as f:
+    fcntl.ioctl(f, 0x40085203, struct.pack("ii", 8 * len(data), len(data)) + data)  # RNDADDENTROPY
+    fcntl.ioctl(f, 0x5207)  # RNDRESEEDCRNG
+'
+
+# machine-id
+printf '%s\n' "$mid" > /etc/machine-id
+if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then cp /etc/machine-id /var/lib/dbus/machine-id; fi
+# hostname
+printf '%s\n' "$name" > /etc/hostname
+hostname "$name"
+if grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts; then sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $name/" /etc/hosts
+else printf '127.0.1.1 %s\n' "$name" >> /etc/hosts; fi
+# SSH host keys
+rm -f /etc/ssh/ssh_host_*key /etc/ssh/ssh_host_*key.pub
+ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+ssh-keygen -q -t ecdsa -N '' -f /etc/ssh/ssh_host_ecdsa_key
+systemctl try-restart ssh.service 2>/dev/null || systemctl try-restart sshd.service 2>/dev/null || true
+# The user's keys replace the warm VM's.
+h=$(getent passwd "$user" | cut -d: -f6)
+install -d -m 0700 -o "$user" -g "$(id -gn "$user")" "$h/.ssh"
+printf '%s\n' "$keys" > "$h/.ssh/authorized_keys.new"
+chown "$user:$(id -gn "$user")" "$h/.ssh/authorized_keys.new"; chmod 0600 "$h/.ssh/authorized_keys.new"
+mv -f "$h/.ssh/authorized_keys.new" "$h/.ssh/authorized_keys"
+# OpenClaw: the instance's token (and key) in its .env; the running
+# gateway takes the token from its configuration, which it reloads without
+# restarting.
+if id openclaw >/dev/null 2>&1; then
+  oh=$(getent passwd openclaw | cut -d: -f6)
+  umask 077
+  { printf 'OPENCLAW_GATEWAY_TOKEN=%s\n' "$token"; [ -z "$apikey" ] || printf 'ANTHROPIC_API_KEY=%s\n' "$apikey"; } > "$oh/.openclaw/.env.new"
+  chown openclaw:openclaw "$oh/.openclaw/.env.new"
+  mv -f "$oh/.openclaw/.env.new" "$oh/.openclaw/.env"
+  conf="$oh/.openclaw/openclaw.json"
+  if [ -f "$conf" ]; then
+    printf '%s\n' "$token" | runuser -u openclaw -- python3 -c '
+import json, os, sys
+path = sys.argv[1]
+token = sys.stdin.readline().strip()
+with open(path) as f:
+    cfg = json.load(f)
+cfg.setdefault("gateway", {}).setdefault("auth", {})["token"] = token
+tmp = path + ".clawimg"
+fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as f:
+    json.dump(cfg, f, indent=2)
+    f.write("\n")
+os.replace(tmp, path)
+' "$conf"
+  fi
+  if [ -n "$apikey" ]; then
+    u=$(id -u openclaw)
+    runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user restart --no-block ` + gatewayUnit + `
+  fi
+fi
+rm -rf /run/clawimg
+`
+
+// reidentify renews a restored guest's identity through the guest agent:
+// clock, RNG, machine-id, hostname, SSH host keys, authorized keys, and the
+// OpenClaw gateway's token.
+func reidentify(ctx context.Context, qga string, id identity) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	a, err := qemu.DialAgent(ctx, qga)
+	if err != nil {
+		return fmt.Errorf("renew the identity: %w", err)
+	}
+	defer a.Close()
+	if err := a.SetTime(ctx, time.Now()); err != nil {
+		return fmt.Errorf("renew the identity: %w", err)
+	}
+	mid := make([]byte, 16)
+	entropy := make([]byte, 64)
+	rand.Read(mid)
+	rand.Read(entropy)
+	input := strings.Join([]string{id.Hostname, id.User, hex.EncodeToString(mid), base64.StdEncoding.EncodeToString(entropy),
+		id.GatewayToken, id.APIKey, strings.Join(id.Keys, "\n")}, "\n") + "\n"
+	res, err := a.Exec(ctx, "/bin/sh", []string{"-c", reidentifyScript}, []byte(input))
+	if err != nil {
+		return fmt.Errorf("renew the identity: %w", err)
+	}
+	if res.Code != 0 {
+		return fmt.Errorf("renew the identity: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
+	}
+	return nil
+}

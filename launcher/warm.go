@@ -1,0 +1,324 @@
+package launcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/atomicfile"
+	"github.com/clawimg/clawimg/internal/cidata"
+	"github.com/clawimg/clawimg/internal/guest"
+	"github.com/clawimg/clawimg/internal/qemu"
+)
+
+// warmCPU is the CPU model of warm VMs and of the instances restored from
+// them: a named model (x86-64-v2 level) rather than "host" or TCG's "max",
+// so that a state saved on one machine restores on any other x86_64 host
+// with the same QEMU build, under KVM as under TCG.
+const warmCPU = "Nehalem"
+
+// warmBinary is the QEMU that runs warm VMs (instances are x86_64 today).
+const warmBinary = "qemu-system-x86_64"
+
+// DefaultWarmStarts bounds the gateway starts a warm step tries: under
+// emulation a start can miss OpenClaw's fixed 5 s start-up deadline.
+const DefaultWarmStarts = 4
+
+// WarmMachine is the machine a warm state is restored on: QEMU's exact
+// machine plus the disk size the VM saw. Launches match it field by field.
+type WarmMachine struct {
+	qemu.Machine
+	DiskBytes int64 `json:"disk_bytes"`
+}
+
+// WarmOptions say what to warm.
+type WarmOptions struct {
+	Image     string // NAME[:TAG] or digest; default openclaw:latest
+	CPUs      int
+	MemoryMiB int
+	DiskBytes int64
+	Timeout   time.Duration // until ready, per gateway start
+	Starts    int           // gateway starts tried at most; 0: DefaultWarmStarts
+	Progress  func(string)
+	Bytes     images.ProgressFunc // storing the state
+}
+
+// Warmed is what Warm made.
+type Warmed struct {
+	Image      string
+	Digest     string
+	State      *images.WarmState
+	Machine    WarmMachine
+	ReadyAfter time.Duration // boot until ready
+	Attempts   int           // gateway starts it took (0: no gateway)
+	Took       time.Duration
+}
+
+// Warm boots an image once with a throwaway identity, waits until it is
+// ready (for OpenClaw images: the gateway healthy), and saves the running
+// VM into the store as a warm state, which later launches restore instead
+// of booting. The state holds no secret: the VM had no API key, and its
+// gateway token and keys are replaced in every instance restored from it.
+// An interrupted warm stores nothing (its VM dies with it).
+func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
+	start := time.Now()
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	ref := o.Image
+	if ref == "" {
+		ref = "openclaw:latest"
+	}
+	details, err := m.store.Inspect(ref)
+	if err != nil {
+		return nil, err
+	}
+	machine, err := m.warmMachine(ctx, o.CPUs, o.MemoryMiB, max(o.DiskBytes, details.VirtualSize))
+	if err != nil {
+		return nil, err
+	}
+	progress("unpack " + details.Ref())
+	base, _, err := m.store.Base(ctx, details.Digest, nil)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := m.warmDir()
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	rec := &Record{Name: "clawimg-warm", Driver: "qemu", Image: details.Ref(), Digest: details.Digest,
+		User: details.DefaultUser, CPUs: machine.CPUs, MemoryMiB: machine.MemoryMiB, DiskBytes: machine.DiskBytes,
+		Accel: machine.Accel, Dir: dir}
+	if rec.User == "" {
+		rec.User = "ubuntu"
+	}
+	vm, gwToken, err := m.bootWarm(ctx, rec, base, machine, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer vm.Kill()
+	q := &qemuDriver{}
+	booted := time.Now()
+	attempts, err := m.warmReady(ctx, q, rec, o, progress)
+	if err != nil {
+		return nil, err
+	}
+	readyAfter := time.Since(booted)
+	progress("quiesce")
+	if err := quiesce(ctx, vm.QGASocket(), gwToken); err != nil {
+		return nil, err
+	}
+	progress("save the running VM")
+	mem := filepath.Join(dir, "memory")
+	if err := saveVM(ctx, vm, mem); err != nil {
+		return nil, err
+	}
+	disk := filepath.Join(dir, "disk.qcow2")
+	if err := rebase(ctx, disk, m.store.WarmBacking(details.Digest), "raw"); err != nil {
+		return nil, err
+	}
+	progress("store the warm state")
+	st, err := m.store.SaveWarm(ctx, images.SaveWarmOptions{
+		Image: details.Digest, Machine: machine, MemoryPath: mem, DiskPath: disk,
+		ReadyAfter: readyAfter, Attempts: attempts, Progress: o.Bytes,
+		Replaces: func(raw json.RawMessage) bool {
+			var old WarmMachine
+			return json.Unmarshal(raw, &old) == nil && old == machine
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Warmed{Image: details.Ref(), Digest: details.Digest, State: st, Machine: machine,
+		ReadyAfter: readyAfter, Attempts: attempts, Took: time.Since(start)}, nil
+}
+
+// warmMachine is the machine warm VMs of this host run on.
+func (m *Manager) warmMachine(ctx context.Context, cpus, memMiB int, disk int64) (WarmMachine, error) {
+	accel, err := qemu.Resolve(ctx, warmBinary, m.cfg.Accel)
+	if err != nil {
+		return WarmMachine{}, err
+	}
+	version, err := qemu.Version(ctx, warmBinary)
+	if err != nil {
+		return WarmMachine{}, err
+	}
+	mt, err := qemu.DefaultMachine(ctx, warmBinary)
+	if err != nil {
+		return WarmMachine{}, err
+	}
+	return WarmMachine{Machine: qemu.Machine{
+		QEMUVersion: version, Binary: warmBinary, MachineType: mt, CPUModel: warmCPU, Accel: accel,
+		CPUs: max(cpus, 1), MemoryMiB: memMiB, Devices: qemu.DeviceLayout,
+	}, DiskBytes: disk}, nil
+}
+
+// warmDir makes a private directory for one warm VM under
+// $CLAWIMG_HOME/warming, and removes what killed warms left there (their
+// VMs died with them: warm VMs are not detached).
+func (m *Manager) warmDir() (string, error) {
+	parent := filepath.Join(m.cfg.Home, "warming")
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", err
+	}
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		d := filepath.Join(parent, e.Name())
+		if pid(&Record{Dir: d}) == 0 {
+			if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > time.Minute {
+				os.RemoveAll(d)
+			}
+		}
+	}
+	return os.MkdirTemp(parent, "warm-*")
+}
+
+// bootWarm starts the throwaway VM: an overlay on the image, a seed with a
+// throwaway key and gateway token and no API key, the warm machine.
+func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machine WarmMachine, progress func(string)) (*qemu.VM, string, error) {
+	disk := filepath.Join(rec.Dir, "disk.qcow2")
+	if out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", base,
+		disk, strconv.FormatInt(machine.DiskBytes, 10)).CombinedOutput(); err != nil {
+		return nil, "", fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+	}
+	kp, err := guest.NewKeyPair("clawimg-warm")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(rec.Dir, "id_ed25519"), kp.PrivatePEM, 0o600); err != nil {
+		return nil, "", err
+	}
+	token := newGatewayToken()
+	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: []string{kp.AuthorizedKey}, GatewayToken: token})
+	if err != nil {
+		return nil, "", err
+	}
+	seed := filepath.Join(rec.Dir, "seed.iso")
+	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", rec.Name, time.Now().UnixNano(), rec.Name)
+	if err := cidata.WriteISO(seed, "cidata", []cidata.File{{Name: "user-data", Data: ud}, {Name: "meta-data", Data: []byte(meta)}}, time.Now()); err != nil {
+		return nil, "", err
+	}
+	if rec.SSHPort, err = qemu.FreePort(); err != nil {
+		return nil, "", err
+	}
+	progress("boot " + rec.Image + " (" + machine.Accel + ")")
+	cfg := warmConfig(rec, machine, disk, seed)
+	vm, err := qemu.Start(ctx, cfg)
+	os.Remove(seed)
+	if err != nil {
+		return nil, "", err
+	}
+	return vm, token, nil
+}
+
+// warmConfig is the QEMU configuration of a warm VM and of every instance
+// restored from its state: they must be the same machine.
+func warmConfig(r *Record, machine WarmMachine, disk, seed string) qemu.Config {
+	return qemu.Config{
+		Binary: machine.Binary, Accel: machine.Accel, CPUModel: machine.CPUModel, MachineType: machine.MachineType,
+		CPUs: machine.CPUs, MemoryMiB: machine.MemoryMiB, Disk: disk, Seed: seed, SSHPort: r.SSHPort,
+		Dir: r.Dir, UUID: r.UUID, GuestAgent: true, VMGenID: true,
+	}
+}
+
+// warmReady waits until the warm VM is ready. An OpenClaw gateway that
+// gave up (under emulation it can miss its 5 s start-up deadline) is
+// started again, up to o.Starts times. It returns the starts it took.
+func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o WarmOptions, progress func(string)) (int, error) {
+	starts := o.Starts
+	if starts <= 0 {
+		starts = DefaultWarmStarts
+	}
+	for attempt := 1; ; attempt++ {
+		gw, err := m.waitReady(ctx, q, rec, o.Timeout, progress)
+		if err == nil {
+			if !gw.Installed {
+				return 0, nil
+			}
+			return attempt, nil
+		}
+		var nr *NotReadyError
+		if !errors.As(err, &nr) || nr.Stage != "gateway" || ctx.Err() != nil {
+			return 0, err
+		}
+		if attempt >= starts {
+			return 0, fmt.Errorf("the OpenClaw gateway did not become ready in %d starts (last: %s); no warm state was saved", attempt, nr.Detail)
+		}
+		progress(fmt.Sprintf("the gateway did not start (%s); start %d of %d", nr.Detail, attempt+1, starts))
+		restart := `u=$(id -u openclaw); runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` +
+			gatewayUnit + `; systemctl --user restart --no-block ` + gatewayUnit + `'`
+		if code, err := q.Exec(ctx, rec, []string{"sudo", "-n", "sh", "-c", restart}, nil, nil, nil); err != nil || code != 0 {
+			return 0, fmt.Errorf("restart the gateway: exit %d: %v", code, err)
+		}
+	}
+}
+
+// quiesceScript readies a warm VM to be saved: cloud-init's copies of the
+// throwaway user-data (the token is on stdin, first line) are deleted, the
+// page cache is dropped, and the free memory is zeroed (the kernel zeroes
+// each page it hands to dd), so the saved memory is what the guest uses.
+const quiesceScript = `set -eu
+read -r token
+printf '%s\n' "$token" | { grep -rlF -f - /var/lib/cloud /run/cloud-init 2>/dev/null || true; } | xargs -r rm -f
+sync
+echo 3 > /proc/sys/vm/drop_caches
+free=$(awk '/^MemFree:/ {print int($2/1024)}' /proc/meminfo)
+if [ "$free" -gt 192 ]; then dd if=/dev/zero of=/dev/null bs=$((free - 128))M count=1 status=none 2>/dev/null || true; fi
+echo 3 > /proc/sys/vm/drop_caches
+`
+
+func quiesce(ctx context.Context, qga, token string) error {
+	actx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	a, err := qemu.DialAgent(actx, qga)
+	if err != nil {
+		return fmt.Errorf("quiesce: %w (is qemu-guest-agent installed in the image?)", err)
+	}
+	defer a.Close()
+	res, err := a.Exec(actx, "/bin/sh", []string{"-c", quiesceScript}, []byte(token+"\n"))
+	if err != nil {
+		return fmt.Errorf("quiesce: %w", err)
+	}
+	if res.Code != 0 {
+		return fmt.Errorf("quiesce: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
+	}
+	return nil
+}
+
+// saveVM saves the running VM's device state and memory into path through
+// QMP migrate, then ends QEMU, whose disk is flushed and consistent.
+func saveVM(ctx context.Context, vm *qemu.VM, path string) error {
+	mon, err := qemu.DialQMP(ctx, vm.QMPSocket())
+	if err != nil {
+		return err
+	}
+	defer mon.Close()
+	if err := mon.Save(ctx, "cat > "+guest.Quote(path)); err != nil {
+		return err
+	}
+	_ = mon.Execute(ctx, "quit", nil, nil)
+	if !vm.Wait(ctx, 30*time.Second) {
+		return errors.New("save the VM: QEMU did not quit")
+	}
+	return nil
+}
+
+// rebase points a qcow2 delta at another backing file, without touching
+// its data.
+func rebase(ctx context.Context, delta, backing, format string) error {
+	out, err := exec.CommandContext(ctx, "qemu-img", "rebase", "-u", "-F", format, "-b", backing, delta).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("qemu-img rebase: %s", strings.TrimSpace(string(out)))
+	}
+	return nil
+}
