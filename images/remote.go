@@ -189,6 +189,60 @@ type PushReport struct {
 	Pushed       int
 	PushedBytes  int64
 	PresentBytes int64
+	WarmStates   int // warm states pushed with the image
+}
+
+// pushBlobs uploads the blobs the registry lacks, several at once, and
+// counts them in rep (chunks; a config goes along uncounted).
+func (s *Store) pushBlobs(ctx context.Context, client *http.Client, repo name.Repository, opts []remote.Option, blobs []Descriptor, o RemoteOptions, rep *PushReport) error {
+	var missing []Descriptor
+	unsure := map[string]bool{} // blobs the registry could not say it has
+	var total int64
+	for i, b := range blobs {
+		st, err := checkBlob(ctx, client, repo, b.Digest)
+		if err != nil {
+			return err
+		}
+		if i > 0 { // the report counts chunks; the config goes along
+			rep.Blobs++
+		}
+		if st == blobPresent {
+			rep.PresentBytes += b.Size
+			continue
+		}
+		unsure[b.Digest] = st == blobUnknown
+		missing = append(missing, b)
+		total += b.Size
+		if i > 0 {
+			rep.Pushed++
+		}
+	}
+	var sent atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.jobs())
+	for _, b := range missing {
+		g.Go(func() error {
+			if _, err := s.readBlob(b.Digest); err != nil { // never send a damaged blob
+				return err
+			}
+			l := &blobLayer{s: s, desc: b, sent: &sent, o: o, all: total}
+			var err error
+			if unsure[b.Digest] {
+				err = uploadBlob(gctx, client, repo, l)
+			} else {
+				err = remote.WriteLayer(repo, l, append(opts, remote.WithContext(gctx))...)
+			}
+			if err != nil {
+				return fmt.Errorf("upload %s: %w", b.Digest, registryError(err))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	rep.PushedBytes += total
+	return nil
 }
 
 // Push uploads an image to a registry: the blobs the registry lacks
@@ -224,59 +278,36 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 		return nil, err
 	}
 	rep := &PushReport{Ref: r.String(), Digest: img.Digest}
-	blobs := append([]Descriptor{m.Config}, m.Layers...)
-	var missing []Descriptor
-	unsure := map[string]bool{} // blobs the registry could not say it has
-	var total int64
-	for i, b := range blobs {
-		st, err := checkBlob(ctx, client, r.Context(), b.Digest)
-		if err != nil {
-			return rep, err
-		}
-		if i > 0 { // the report counts chunks; the config goes along
-			rep.Blobs++
-		}
-		if st == blobPresent {
-			rep.PresentBytes += b.Size
-			continue
-		}
-		unsure[b.Digest] = st == blobUnknown
-		missing = append(missing, b)
-		total += b.Size
-		if i > 0 {
-			rep.Pushed++
-		}
-	}
-	var sent atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.jobs())
-	for _, b := range missing {
-		g.Go(func() error {
-			if _, err := s.readBlob(b.Digest); err != nil { // never send a damaged blob
-				return err
-			}
-			l := &blobLayer{s: s, desc: b, sent: &sent, o: o, all: total}
-			var err error
-			if unsure[b.Digest] {
-				err = uploadBlob(gctx, client, r.Context(), l)
-			} else {
-				err = remote.WriteLayer(r.Context(), l, append(opts, remote.WithContext(gctx))...)
-			}
-			if err != nil {
-				return fmt.Errorf("upload %s: %w", b.Digest, registryError(err))
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	if err := s.pushBlobs(ctx, client, r.Context(), opts, append([]Descriptor{m.Config}, m.Layers...), o, rep); err != nil {
 		return rep, err
 	}
-	rep.PushedBytes = total
 	if err := remote.Put(r.Context().Digest(img.Digest), rawManifest{raw, types.OCIManifestSchema1}, opts...); err != nil {
 		return rep, registryError(err)
 	}
+	// The image's warm states go along: their blobs the registry lacks,
+	// their manifests, and entries in the tag's index.
+	states, err := s.WarmStates(img.Digest)
+	if err != nil {
+		return rep, err
+	}
+	var warm []Descriptor
+	for _, st := range states {
+		wm, wraw, err := s.warmManifest(st.Digest)
+		if err != nil {
+			return rep, err
+		}
+		if err := s.pushBlobs(ctx, client, r.Context(), opts, append([]Descriptor{wm.Config}, wm.Layers...), o, rep); err != nil {
+			return rep, err
+		}
+		if err := remote.Put(r.Context().Digest(st.Digest), rawManifest{wraw, types.OCIManifestSchema1}, opts...); err != nil {
+			return rep, registryError(err)
+		}
+		warm = append(warm, Descriptor{MediaType: MediaTypeManifest, ArtifactType: WarmArtifactType, Digest: st.Digest,
+			Size: int64(len(wraw)), Annotations: map[string]string{AnnotationWarmImage: img.Digest}})
+		rep.WarmStates++
+	}
 	if _, isTag := r.(name.Tag); isTag {
-		index, err := mergeIndex(r, img.Digest, int64(len(raw)), cfg.Architecture, cfg.OS, opts)
+		index, err := mergeIndex(r, img.Digest, int64(len(raw)), cfg.Architecture, cfg.OS, warm, opts)
 		if err != nil {
 			return rep, err
 		}
@@ -289,21 +320,35 @@ func (s *Store) push(ctx context.Context, local, ref string, o RemoteOptions) (*
 
 // mergeIndex builds the index for a tag: what it held for other
 // platforms, plus this image for its own.
-func mergeIndex(tag name.Reference, digest string, size int64, arch, os string, opts []remote.Option) ([]byte, error) {
+// Warm states are entries without a platform, annotated with their
+// image's digest; they stay only as long as their image does.
+func mergeIndex(tag name.Reference, digest string, size int64, arch, os string, warm []Descriptor, opts []remote.Option) ([]byte, error) {
 	ours := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: digest, Size: size,
 		Platform: &Platform{Architecture: arch, OS: os}}
 	idx := Index{SchemaVersion: 2, MediaType: MediaTypeIndex}
+	var oldWarm []Descriptor
+	kept := map[string]bool{digest: true}
 	if desc, err := remote.Get(tag, opts...); err == nil && desc.MediaType == types.OCIImageIndex {
 		var old Index
 		if json.Unmarshal(desc.Manifest, &old) == nil {
 			for _, d := range old.Manifests {
-				if d.Platform == nil || d.Platform.Architecture != arch || d.Platform.OS != os {
+				switch {
+				case d.ArtifactType == WarmArtifactType:
+					oldWarm = append(oldWarm, d)
+				case d.Platform == nil || d.Platform.Architecture != arch || d.Platform.OS != os:
 					idx.Manifests = append(idx.Manifests, d)
+					kept[d.Digest] = true
 				}
 			}
 		}
 	}
 	idx.Manifests = append(idx.Manifests, ours)
+	for _, d := range oldWarm {
+		if img := d.Annotations[AnnotationWarmImage]; kept[img] && img != digest {
+			idx.Manifests = append(idx.Manifests, d)
+		}
+	}
+	idx.Manifests = append(idx.Manifests, warm...)
 	return json.Marshal(idx)
 }
 
@@ -314,6 +359,7 @@ type PullReport struct {
 	Blobs        int
 	Fetched      int
 	FetchedBytes int64
+	WarmStates   int // warm states pulled with the image
 }
 
 // Pull downloads an image: only the blobs the store lacks, each verified
@@ -345,7 +391,9 @@ func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*Pu
 		return nil, registryError(err)
 	}
 	digest, raw := desc.Digest.String(), desc.Manifest
+	var index []byte
 	if desc.MediaType == types.OCIImageIndex || desc.MediaType == types.DockerManifestList {
+		index = raw
 		if digest, err = pickPlatform(raw); err != nil {
 			return nil, err
 		}
@@ -368,11 +416,33 @@ func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*Pu
 	}
 	defer unlock()
 	rep := &PullReport{}
+	if err := s.fetchMissing(ctx, r.Context(), opts, append([]Descriptor{m.Config}, m.Layers...), o, rep); err != nil {
+		return rep, err
+	}
+	if _, err := s.putBlobSync(raw); err != nil {
+		return rep, err
+	}
+	d := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: digest, Size: int64(len(raw))}
+	if err := s.setTag(ctx, local, d); err != nil {
+		return rep, err
+	}
+	if rep.Image, err = s.image(local.Name, local.Tag, digest); err != nil {
+		return rep, err
+	}
+	if index != nil {
+		err = s.pullWarm(ctx, r.Context(), opts, index, digest, o, rep)
+	}
+	return rep, err
+}
+
+// fetchMissing downloads the blobs the store lacks, several at once, and
+// counts them in rep (chunks; a config comes along uncounted).
+func (s *Store) fetchMissing(ctx context.Context, repo name.Repository, opts []remote.Option, blobs []Descriptor, o RemoteOptions, rep *PullReport) error {
 	var missing []Descriptor
 	var total int64
-	for i, b := range append([]Descriptor{m.Config}, m.Layers...) {
+	for i, b := range blobs {
 		if !validDigest(b.Digest) {
-			return rep, fmt.Errorf("manifest names an invalid digest %q", b.Digest)
+			return fmt.Errorf("manifest names an invalid digest %q", b.Digest)
 		}
 		if i > 0 { // the report counts chunks; the config comes along
 			rep.Blobs++
@@ -386,34 +456,67 @@ func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*Pu
 		}
 	}
 	if err := s.checkSpace(s.root, total); err != nil {
-		return rep, err
+		return err
 	}
 	var got atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.jobs())
 	for _, b := range missing {
 		g.Go(func() error {
-			return s.fetchBlob(gctx, r.Context(), b, opts, func(n int64) {
+			return s.fetchBlob(gctx, repo, b, opts, func(n int64) {
 				o.Progress.report(Progress{Phase: "pull", Done: got.Add(n), Total: total})
 			})
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return rep, err
+		return err
 	}
-	if err := atomicfile.SyncDir(s.blobDir()); err != nil {
-		return rep, err
+	rep.FetchedBytes += total
+	return atomicfile.SyncDir(s.blobDir())
+}
+
+// pullWarm fetches the warm states the tag's index lists for the image,
+// checks each, and lists it in the store beside the image.
+func (s *Store) pullWarm(ctx context.Context, repo name.Repository, opts []remote.Option, index []byte, image string, o RemoteOptions, rep *PullReport) error {
+	var idx Index
+	if err := json.Unmarshal(index, &idx); err != nil {
+		return err
 	}
-	rep.FetchedBytes = total
-	if _, err := s.putBlobSync(raw); err != nil {
-		return rep, err
+	for _, d := range idx.Manifests {
+		if d.ArtifactType != WarmArtifactType || d.Annotations[AnnotationWarmImage] != image || !validDigest(d.Digest) {
+			continue
+		}
+		desc, err := remote.Get(repo.Digest(d.Digest), opts...)
+		if err != nil {
+			return registryError(err)
+		}
+		raw := desc.Manifest
+		if digestOf(raw) != d.Digest {
+			return fmt.Errorf("warm state %s does not match its digest", d.Digest)
+		}
+		var m Manifest
+		if err := json.Unmarshal(raw, &m); err != nil || m.ArtifactType != WarmArtifactType || m.Config.MediaType != MediaTypeWarmConfig {
+			return fmt.Errorf("warm state %s is not a clawimg warm state", d.Digest)
+		}
+		if err := s.fetchMissing(ctx, repo, opts, append([]Descriptor{m.Config}, m.Layers...), o, rep); err != nil {
+			return err
+		}
+		if _, err := s.putBlobSync(raw); err != nil {
+			return err
+		}
+		st, err := s.warmState(d.Digest)
+		if err != nil {
+			return err
+		}
+		if st.Config.Image != image || !st.Config.layersCover(m.Layers) {
+			return fmt.Errorf("warm state %s: its config does not match its manifest", d.Digest)
+		}
+		if err := s.listWarm(ctx, image, d.Digest, nil); err != nil {
+			return err
+		}
+		rep.WarmStates++
 	}
-	d := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: digest, Size: int64(len(raw))}
-	if err := s.setTag(ctx, local, d); err != nil {
-		return rep, err
-	}
-	rep.Image, err = s.image(local.Name, local.Tag, digest)
-	return rep, err
+	return nil
 }
 
 // fetchBlob downloads one blob into the store, verified; a blob that does

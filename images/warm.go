@@ -184,34 +184,11 @@ func (s *Store) saveWarm(ctx context.Context, o SaveWarmOptions) (*WarmState, er
 	if err != nil {
 		return nil, err
 	}
-	err = s.updateIndex(ctx, func(idx *Index) error {
-		found := false
-		for _, d := range idx.Manifests {
-			found = found || d.Digest == o.Image
-		}
-		if !found {
-			return fmt.Errorf("%w: %s was removed meanwhile", ErrNotFound, o.Image)
-		}
-		l, err := s.loadWarm()
-		if err != nil {
-			return err
-		}
-		var kept []warmEntry
-		for _, e := range l.States {
-			if e.Digest == mdesc.Digest {
-				continue
-			}
-			if e.Image == o.Image && o.Replaces != nil {
-				if old, err := s.warmConfig(e.Digest); err == nil && o.Replaces(old.Machine) {
-					continue
-				}
-			}
-			kept = append(kept, e)
-		}
-		l.States = append(kept, warmEntry{Image: o.Image, Digest: mdesc.Digest})
-		return writeFileSync(s.warmListPath(), marshal(l))
-	})
-	if err != nil {
+	var replaces func(*WarmConfig) bool
+	if o.Replaces != nil {
+		replaces = func(c *WarmConfig) bool { return o.Replaces(c.Machine) }
+	}
+	if err := s.listWarm(ctx, o.Image, mdesc.Digest, replaces); err != nil {
 		return nil, err
 	}
 	return s.warmState(mdesc.Digest)
@@ -227,13 +204,9 @@ func (s *Store) warmConfig(digest string) (*WarmConfig, error) {
 }
 
 func (s *Store) warmState(digest string) (*WarmState, error) {
-	b, err := s.readBlob(digest)
+	m, b, err := s.warmManifest(digest)
 	if err != nil {
-		return nil, fmt.Errorf("warm state: %w", err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil || m.ArtifactType != WarmArtifactType {
-		return nil, fmt.Errorf("warm state %s: not a warm state manifest", ShortDigest(digest))
+		return nil, err
 	}
 	cb, err := s.readBlob(m.Config.Digest)
 	if err != nil {
@@ -424,4 +397,67 @@ func (s *Store) withIndexLock(ctx context.Context, fn func() error) error {
 // delta, so that an unpacked state works in any store.
 func (s *Store) WarmBacking(image string) string {
 	return "../../bases/" + strings.TrimPrefix(image, "sha256:") + ".raw"
+}
+
+// listWarm lists a stored warm state in warm.json beside its image, which
+// must still be in the index, dropping the states of that image that
+// replaces says it supersedes.
+func (s *Store) listWarm(ctx context.Context, image, digest string, replaces func(*WarmConfig) bool) error {
+	return s.updateIndex(ctx, func(idx *Index) error {
+		found := false
+		for _, d := range idx.Manifests {
+			found = found || d.Digest == image
+		}
+		if !found {
+			return fmt.Errorf("%w: %s was removed meanwhile", ErrNotFound, image)
+		}
+		l, err := s.loadWarm()
+		if err != nil {
+			return err
+		}
+		var kept []warmEntry
+		for _, e := range l.States {
+			if e.Digest == digest {
+				continue
+			}
+			if e.Image == image && replaces != nil {
+				if old, err := s.warmConfig(e.Digest); err == nil && replaces(old) {
+					continue
+				}
+			}
+			kept = append(kept, e)
+		}
+		l.States = append(kept, warmEntry{Image: image, Digest: digest})
+		return writeFileSync(s.warmListPath(), marshal(l))
+	})
+}
+
+// warmManifest reads a warm state's manifest, with its exact bytes.
+func (s *Store) warmManifest(digest string) (*Manifest, []byte, error) {
+	b, err := s.readBlob(digest)
+	if err != nil {
+		return nil, nil, fmt.Errorf("warm state: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil || m.ArtifactType != WarmArtifactType {
+		return nil, nil, fmt.Errorf("warm state %s: not a warm state manifest", ShortDigest(digest))
+	}
+	return &m, b, nil
+}
+
+// layersCover reports whether every chunk of the state is one of layers,
+// so that a pulled state needs nothing the manifest did not bring.
+func (c *WarmConfig) layersCover(layers []Descriptor) bool {
+	have := map[string]bool{}
+	for _, l := range layers {
+		have[l.Digest] = true
+	}
+	for _, f := range []WarmFile{c.Memory, c.Disk} {
+		for _, ch := range f.Chunks {
+			if !have[ch.Blob] {
+				return false
+			}
+		}
+	}
+	return true
 }

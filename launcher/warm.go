@@ -60,6 +60,14 @@ type Warmed struct {
 	ReadyAfter time.Duration // boot until ready
 	Attempts   int           // gateway starts it took (0: no gateway)
 	Took       time.Duration
+	// Throwaway is the warm VM's own identity, which no instance restored
+	// from the state keeps (none of it is secret).
+	Throwaway Throwaway
+}
+
+// Throwaway is the identity a warm VM had when it was saved.
+type Throwaway struct {
+	Hostname, MachineID, HostKey string
 }
 
 // Warm boots an image once with a throwaway identity, waits until it is
@@ -115,7 +123,8 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	}
 	readyAfter := time.Since(booted)
 	progress("quiesce")
-	if err := quiesce(ctx, vm.QGASocket(), gwToken); err != nil {
+	throwaway, err := quiesce(ctx, vm.QGASocket(), gwToken)
+	if err != nil {
 		return nil, err
 	}
 	progress("save the running VM")
@@ -140,7 +149,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 		return nil, err
 	}
 	return &Warmed{Image: details.Ref(), Digest: details.Digest, State: st, Machine: machine,
-		ReadyAfter: readyAfter, Attempts: attempts, Took: time.Since(start)}, nil
+		ReadyAfter: readyAfter, Attempts: attempts, Took: time.Since(start), Throwaway: throwaway}, nil
 }
 
 // warmMachine is the machine warm VMs of this host run on.
@@ -275,24 +284,32 @@ echo 3 > /proc/sys/vm/drop_caches
 free=$(awk '/^MemFree:/ {print int($2/1024)}' /proc/meminfo)
 if [ "$free" -gt 192 ]; then dd if=/dev/zero of=/dev/null bs=$((free - 128))M count=1 status=none 2>/dev/null || true; fi
 echo 3 > /proc/sys/vm/drop_caches
+echo "hostname=$(hostname)"
+echo "machine-id=$(cat /etc/machine-id)"
+echo "host-key=$(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)"
 `
 
-func quiesce(ctx context.Context, qga, token string) error {
+// quiesce runs quiesceScript through the guest agent and returns the warm
+// VM's identity.
+func quiesce(ctx context.Context, qga, token string) (Throwaway, error) {
+	dctx, dcancel := context.WithTimeout(ctx, 45*time.Second)
+	defer dcancel()
+	a, err := qemu.DialAgent(dctx, qga)
+	if err != nil {
+		return Throwaway{}, fmt.Errorf("quiesce: %w (warm launch needs qemu-guest-agent in the image)", err)
+	}
 	actx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	a, err := qemu.DialAgent(actx, qga)
-	if err != nil {
-		return fmt.Errorf("quiesce: %w (is qemu-guest-agent installed in the image?)", err)
-	}
 	defer a.Close()
 	res, err := a.Exec(actx, "/bin/sh", []string{"-c", quiesceScript}, []byte(token+"\n"))
 	if err != nil {
-		return fmt.Errorf("quiesce: %w", err)
+		return Throwaway{}, fmt.Errorf("quiesce: %w", err)
 	}
 	if res.Code != 0 {
-		return fmt.Errorf("quiesce: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
+		return Throwaway{}, fmt.Errorf("quiesce: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
 	}
-	return nil
+	kv := keyValues(string(res.Stdout))
+	return Throwaway{Hostname: kv.get("hostname"), MachineID: kv.get("machine-id"), HostKey: kv.get("host-key")}, nil
 }
 
 // saveVM saves the running VM's device state and memory into path through

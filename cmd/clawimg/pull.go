@@ -30,8 +30,8 @@ func pullCmd(e *env) *cobra.Command {
 				fmt.Fprintln(e.stdout, rep.Image.Digest)
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "pulled %d of %d chunks, %s; %d already here\n", rep.Fetched, rep.Blobs,
-				images.HumanBytes(rep.FetchedBytes), rep.Blobs-rep.Fetched)
+			fmt.Fprintf(e.stdout, "pulled %d of %d chunks, %s; %d already here%s\n", rep.Fetched, rep.Blobs,
+				images.HumanBytes(rep.FetchedBytes), rep.Blobs-rep.Fetched, warmCount(rep.WarmStates))
 			fmt.Fprintf(e.stdout, "%s %s\n", rep.Image.Ref(), rep.Image.Digest)
 			return nil
 		},
@@ -40,4 +40,15 @@ func pullCmd(e *env) *cobra.Command {
 	c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the digest only, no progress")
 	return c
+}
+
+// warmCount says how many warm states went along, when any did.
+func warmCount(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return " (with its warm state)"
+	}
+	return fmt.Sprintf(" (with its %d warm states)", n)
 }

@@ -29,8 +29,8 @@ func pushCmd(e *env) *cobra.Command {
 				fmt.Fprintln(e.stdout, rep.Digest)
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "pushed %d of %d chunks, %s; %d already present\n", rep.Pushed, rep.Blobs,
-				images.HumanBytes(rep.PushedBytes), rep.Blobs-rep.Pushed)
+			fmt.Fprintf(e.stdout, "pushed %d of %d chunks, %s; %d already present%s\n", rep.Pushed, rep.Blobs,
+				images.HumanBytes(rep.PushedBytes), rep.Blobs-rep.Pushed, warmCount(rep.WarmStates))
 			fmt.Fprintf(e.stdout, "%s@%s\n", rep.Ref, rep.Digest)
 			return nil
 		},
