@@ -247,6 +247,8 @@ with open("/dev/urandom", "wb") as f:
 # machine-id
 printf '%s\n' "$mid" > /etc/machine-id
 if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then cp /etc/machine-id /var/lib/dbus/machine-id; fi
+# journald files its journal under the machine-id: a new one for the new id.
+systemctl restart systemd-journald.service 2>/dev/null || true
 # hostname
 printf '%s\n' "$name" > /etc/hostname
 hostname "$name"
@@ -263,9 +265,13 @@ install -d -m 0700 -o "$user" -g "$(id -gn "$user")" "$h/.ssh"
 printf '%s\n' "$keys" > "$h/.ssh/authorized_keys.new"
 chown "$user:$(id -gn "$user")" "$h/.ssh/authorized_keys.new"; chmod 0600 "$h/.ssh/authorized_keys.new"
 mv -f "$h/.ssh/authorized_keys.new" "$h/.ssh/authorized_keys"
-# OpenClaw: the instance's token (and key) in its .env; the running
-# gateway takes the token from its configuration, which it reloads without
-# restarting.
+# OpenClaw: the instance's token (and key) in its .env, and the token in the
+# gateway's configuration: the running gateway sees the file change and
+# applies the token without restarting ("config hot reload applied
+# (gateway.auth.token)"). The API key is an env reference, which OpenClaw
+# resolves from its process environment only (neither a config reload nor
+# "openclaw secrets reload" finds a key added to .env later): with a key,
+# the gateway is restarted to read it.
 if id openclaw >/dev/null 2>&1; then
   oh=$(getent passwd openclaw | cut -d: -f6)
   umask 077
@@ -291,7 +297,9 @@ os.replace(tmp, path)
   fi
   if [ -n "$apikey" ]; then
     u=$(id -u openclaw)
-    runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user restart --no-block ` + gatewayUnit + `
+    # Blocking: once it returns, the old gateway (which would answer ready)
+    # is gone.
+    runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user restart ` + gatewayUnit + ` || true
   fi
 fi
 rm -rf /run/clawimg

@@ -112,7 +112,7 @@ func TestWarmLaunch(t *testing.T) {
 	// Three warm instances, each its own.
 	type seen struct{ hostname, machineID, hostKey, random, keys string }
 	var got []seen
-	for _, name := range []string{"warm-a", "warm-b", "warm-c"} {
+	for _, name := range []string{"inst-a", "inst-b", "inst-c"} {
 		l, err := m.Launch(ctx, warmLaunch(name))
 		if err != nil {
 			t.Fatal(err)

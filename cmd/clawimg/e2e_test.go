@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,12 @@ import (
 
 // TestOpenClawImage is the product end to end, through the CLI as a user
 // runs it: the built-in recipe baked on the local Debian base (the test
-// path of ENVIRONMENT.md), two instances launched with an API key, the
-// isolation probes, a probe made to fail on purpose, the exported image
-// scanned for secrets, and the gateway's port reached only through SSH.
+// path of ENVIRONMENT.md), warmed once (the gateway starts there, once),
+// three instances restored from the warm state, each with its own identity,
+// RNG, clock and gateway token in effect, a fourth with an API key, the
+// isolation probes, a probe made to fail on purpose, the warm state and the
+// exported image scanned for secrets, and the gateway's port reached only
+// through SSH.
 // It takes 20–30 minutes under emulation, so it runs only when asked:
 // CLAWIMG_E2E=1 (make e2e, part of make test).
 func TestOpenClawImage(t *testing.T) {
@@ -43,7 +47,6 @@ func TestOpenClawImage(t *testing.T) {
 	buildTime := time.Since(start)
 	buildLog := buildErr + buildOut
 	accel := submatch(t, buildLog, `built in \S+ with (\w+)`)
-	tcg := accel == "tcg"
 	var imgs []struct {
 		Size int64 `json:"size"`
 	}
@@ -57,69 +60,90 @@ func TestOpenClawImage(t *testing.T) {
 	e.figure("from scratch (boot the base + the same provisioning) %s", fromScratch)
 	e.figure("image stored %s, virtual %s", mib(imgs[0].Size), submatch(t, buildLog, `stored, (\S+ \S+) virtual`))
 
-	// Two instances, one API key file each run.
-	apiKey := "sk-ant-e2e-" + rand.Text()
-	keyFile := filepath.Join(e.dir, "api-key")
-	if err := os.WriteFile(keyFile, []byte(apiKey+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+	// Warm the image once: the gateway starts once, here.
+	start = time.Now()
+	warmOut, warmErr := e.must("warm", "openclaw:e2e")
+	warmTime := time.Since(start)
+	e.figure("warm %s: %s", warmTime.Round(time.Second), firstLine(warmOut))
+	if !strings.Contains(warmOut, "gateway ready at start") {
+		t.Errorf("warm does not say how many gateway starts it took:\n%s\n%s", warmOut, tail(warmErr, 10))
 	}
+
+	// Three instances restored from it, no API key (it stays on the host
+	// from the secrets issue on; today it is delivered to one more below).
 	probeLine := regexp.MustCompile(`(?m)^(ok  |FAIL) (\S+)`)
-	for _, name := range []string{"oc-a", "oc-b"} {
-		args := []string{"launch", "openclaw:e2e", "--name", name, "--driver", "qemu",
-			"--api-key-file", keyFile, "--timeout", "15m"}
+	names := []string{"oc-a", "oc-b", "oc-c"}
+	type instance struct{ random, token string }
+	seen := map[string]instance{}
+	for _, name := range names {
+		args := []string{"launch", "openclaw:e2e", "--name", name, "--driver", "qemu", "--timeout", "15m"}
 		if name == "oc-b" { // and the probes at once, as launch --verify
 			args = append(args, "--verify")
 		}
 		start := time.Now()
 		code, out, errOut := e.run3(nil, args...)
 		took := time.Since(start)
-		t.Logf("clawimg %s: exit %d in %s", strings.Join(args, " "), code, took.Round(100*time.Millisecond))
-		probes := probeLine.FindAllStringSubmatch(out, -1)
-		var failed []string
-		for _, p := range probes {
-			if p[1] == "FAIL" {
-				failed = append(failed, p[2])
-			}
-		}
-		switch {
-		case name == "oc-b" && len(probes) != 15:
-			t.Errorf("launch --verify printed %d probes, want 15:\n%s", len(probes), out)
-		case name == "oc-a" && len(probes) != 0:
-			t.Errorf("launch without --verify ran the probes:\n%s", out)
-		}
-		// Under TCG the gateway may have stopped (see below); nothing else may fail.
-		gatewayOnly := tcg && len(failed) == 1 && failed[0] == "openclaw.gateway-healthy"
-		if code != 0 && !(code == 1 && gatewayOnly) {
+		t.Logf("clawimg %s: exit %d in %s\n%s", strings.Join(args, " "), code, took.Round(100*time.Millisecond), tail(errOut, 12))
+		if code != 0 {
 			t.Fatalf("clawimg %s: exit %d\n%s\n%s", strings.Join(args, " "), code, out, tail(errOut, 40))
 		}
+		if !strings.Contains(out, "(qemu driver, warm)") {
+			t.Fatalf("%s was not restored warm:\n%s\n%s", name, out, tail(errOut, 20))
+		}
+		probes := probeLine.FindAllStringSubmatch(out, -1)
+		if name == "oc-b" && len(probes) != 15 {
+			t.Errorf("launch --verify printed %d probes, want 15:\n%s", len(probes), out)
+		}
 		if d, err := time.ParseDuration(submatchOr(out, `Ready in (\S+)`, "")); err == nil {
-			took = d // the launch, without the probes of --verify
+			took = d
 		}
-		e.figure("launch %s → %s (%.3f of from scratch): %s", name, took.Round(time.Second), took.Seconds()/fromScratch.Seconds(),
-			firstLine(submatchOr(out, `(Ready in \S+)`, "not ready")+"; "+submatchOr(errOut, `warning: (.*)`, "gateway healthy")))
-		if !strings.Contains(out, "Gateway: ssh -N -L 18789:127.0.0.1:18789") {
-			t.Errorf("launch does not say how to reach the gateway:\n%s", out)
+		e.figure("launch %s warm → gateway ready %s (%.3f of from scratch)", name, took.Round(100*time.Millisecond), took.Seconds()/fromScratch.Seconds())
+		// Right after the launch: 32 random bytes, the guest's clock, the
+		// token in effect.
+		before := time.Now()
+		out, _ = e.must("exec", name, "--", "sh", "-c", `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; echo; date +%s.%N
+sudo sed -n 's/^OPENCLAW_GATEWAY_TOKEN=//p' /home/openclaw/.openclaw/.env
+sudo python3 -c 'import json; print(json.load(open("/home/openclaw/.openclaw/openclaw.json"))["gateway"]["auth"]["token"])'`)
+		after := time.Now()
+		f := strings.Split(strings.TrimSpace(out), "\n")
+		if len(f) != 4 {
+			t.Fatalf("%s: %q", name, out)
 		}
-		if strings.Contains(out+errOut, apiKey) {
-			t.Errorf("launch printed the API key")
+		secs, _ := strconv.ParseFloat(f[1], 64)
+		guest := time.Unix(0, int64(secs*1e9))
+		if guest.Before(before.Add(-2*time.Second)) || guest.After(after.Add(2*time.Second)) {
+			t.Errorf("%s: guest clock %s, host %s", name, guest.Format(time.RFC3339Nano), before.Format(time.RFC3339Nano))
+		}
+		if f[2] == "" || f[2] != f[3] {
+			t.Errorf("%s: the token in .env (%d chars) is not the one in the gateway's configuration", name, len(f[2]))
+		}
+		for other, o := range seen {
+			if o.random == f[0] || o.token == f[2] {
+				t.Errorf("%s and %s share their RNG output or gateway token", name, other)
+			}
+		}
+		seen[name] = instance{random: f[0], token: f[2]}
+		// The running gateway takes the instance's token, and no other:
+		// its authenticated API answers 200 with it, 401 without.
+		for want, header := range map[string]string{"200": "Authorization: Bearer " + f[2], "401": "Authorization: Bearer not-the-token"} {
+			_, got := e.run(strings.NewReader(header+"\n"), "exec", name, "--", "sh", "-c",
+				"curl -s -o /dev/null -w %{http_code} -H @- http://127.0.0.1:18789/v1/models")
+			if strings.TrimSpace(got) != want {
+				t.Errorf("%s: /v1/models with %s token: %q, want %s", name, map[string]string{"200": "its", "401": "a wrong"}[want], got, want)
+			}
 		}
 	}
 
-	// The probes, on both: all pass, and the identities differ. Under TCG
-	// the gateway may miss its 5 s start-up deadline (ENVIRONMENT.md) and
-	// exit: then its probe must fail with the service's reason.
+	// The probes, on all three: all pass (the gateway included: it was
+	// running before the launch), and the identities differ.
 	ids := map[string]string{}
-	healthy := map[string]bool{}
-	for _, name := range []string{"oc-a", "oc-b"} {
+	for _, name := range names {
 		v := e.verify(name)
 		for _, c := range v.Checks {
 			if c.ID == "openclaw.gateway-healthy" {
-				healthy[name] = c.OK
 				e.figure("%s gateway: %s", name, c.Detail)
-				if !c.OK && !(tcg && strings.Contains(c.Detail, "exit status")) {
-					t.Errorf("%s: %s: %s", name, c.ID, c.Detail)
-				}
-			} else if !c.OK {
+			}
+			if !c.OK {
 				t.Errorf("%s: %s fails: %s", name, c.ID, c.Detail)
 			}
 			if strings.HasPrefix(c.ID, "identity.") {
@@ -133,22 +157,67 @@ func TestOpenClawImage(t *testing.T) {
 		if len(v.Checks) != 15 {
 			t.Errorf("%s: %d checks, want 15", name, len(v.Checks))
 		}
+		out, _ := e.must("exec", name, "--", "sh", "-c", "hostname; grep -c clawimg-warm /etc/hosts ~/.ssh/authorized_keys | tr '\\n' ' '; "+
+			"systemctl --user -M openclaw@ show openclaw-gateway.service -p NRestarts --value")
+		if f := strings.Split(strings.TrimSpace(out), "\n"); len(f) != 3 || f[0] != name || !strings.Contains(f[1], "/etc/hosts:0") ||
+			strings.Contains(f[1], "authorized_keys:1") || f[2] != "0" {
+			t.Errorf("%s: hostname, mentions of the warm VM, gateway restarts: %q", name, out)
+		}
 	}
 
-	// The key is in the instance, private to the openclaw user, and not in
-	// anything clawimg keeps on the host.
-	out, _ = e.must("exec", "oc-a", "--", "sudo", "stat", "-c", "%a %U", "/home/openclaw/.openclaw/.env")
+	// The stored state holds no in-use token and no key (its unpacked
+	// files are what the launches restored).
+	states, _ := filepath.Glob(filepath.Join(e.home, "warm", "*", "*"))
+	if len(states) != 2 {
+		t.Errorf("unpacked warm state files: %v", states)
+	}
+	for _, f := range states {
+		for name, inst := range seen {
+			if at := scanFile(t, f, regexp.MustCompile(regexp.QuoteMeta(inst.token))); at >= 0 {
+				t.Errorf("%s's gateway token is in the warm state's %s at %d", name, filepath.Base(f), at)
+			}
+		}
+		if at := scanFile(t, f, regexp.MustCompile(`sk-ant-`)); at >= 0 {
+			t.Errorf("an API key is in the warm state's %s at %d", filepath.Base(f), at)
+		}
+	}
+
+	// An API key, today's way (into the VM; from the secrets issue on it
+	// stays on the host): warm as well, and no copy on the host.
+	apiKey := "sk-ant-e2e-" + rand.Text()
+	keyFile := filepath.Join(e.dir, "api-key")
+	if err := os.WriteFile(keyFile, []byte(apiKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := e.must("launch", "openclaw:e2e", "--name", "oc-key", "--driver", "qemu", "--api-key-file", keyFile, "--timeout", "15m")
+	if !strings.Contains(out, "(qemu driver, warm)") || strings.Contains(out+errOut, apiKey) {
+		t.Errorf("launch with a key: not warm, or the key printed:\n%s\n%s", out, tail(errOut, 10))
+	}
+	out, _ = e.must("exec", "oc-key", "--", "sudo", "stat", "-c", "%a %U", "/home/openclaw/.openclaw/.env")
 	if strings.TrimSpace(out) != "600 openclaw" {
 		t.Errorf("key file: %q", out)
 	}
 	// (The key goes through stdin: never into an argument list.)
-	if code, _ := e.run(strings.NewReader("ANTHROPIC_API_KEY="+apiKey+"\n"), "exec", "oc-a", "--",
+	if code, _ := e.run(strings.NewReader("ANTHROPIC_API_KEY="+apiKey+"\n"), "exec", "oc-key", "--",
 		"sudo", "grep", "-qxFf", "-", "/home/openclaw/.openclaw/.env"); code != 0 {
 		t.Error("the API key did not reach the instance")
 	}
 	// Disks excepted: the instance's own disk holds it, inside the VM.
 	if hits := grepTree(t, e.home, apiKey); len(hits) > 0 {
 		t.Errorf("the API key is on the host in %v", hits)
+	}
+
+	// Rotating the key in place, as the README says (through stdin).
+	newKey := "sk-ant-e2e-rotated-" + rand.Text()
+	rotate := `k=$(cat); sed -i "/^ANTHROPIC_API_KEY=/d" /home/openclaw/.openclaw/.env &&
+  printf "ANTHROPIC_API_KEY=%s\n" "$k" >> /home/openclaw/.openclaw/.env &&
+  systemctl --user -M openclaw@ restart openclaw-gateway.service`
+	if code, _ := e.run(strings.NewReader(newKey+"\n"), "exec", "oc-key", "--", "sudo", "sh", "-c", rotate); code != 0 {
+		t.Errorf("rotating the key: exit %d", code)
+	}
+	out, _ = e.must("exec", "oc-key", "--", "sudo", "sh", "-c", "stat -c '%a %U' /home/openclaw/.openclaw/.env; grep -c ^ANTHROPIC_API_KEY= /home/openclaw/.openclaw/.env; grep -c ^OPENCLAW_GATEWAY_TOKEN= /home/openclaw/.openclaw/.env")
+	if out != "600 openclaw\n1\n1\n" {
+		t.Errorf("after rotation: %q", out)
 	}
 
 	out, _ = e.must("exec", "oc-a", "--", "sh", "-c", "sudo swapon --show=NAME,SIZE --noheadings; sudo -u openclaw -i sh -c 'command -v openclaw'")
@@ -159,23 +228,6 @@ func TestOpenClawImage(t *testing.T) {
 	}
 
 	// The gateway's port: nothing outside reaches it; through SSH it does.
-	// If the gateway gave up under TCG, a stand-in listens on the same
-	// loopback port as the openclaw user to show the path.
-	if !healthy["oc-a"] {
-		e.must("exec", "oc-a", "--", "sudo", "-u", "openclaw", "sh", "-c",
-			"cd /tmp && nohup python3 -m http.server --bind 127.0.0.1 18789 >/dev/null 2>&1 &")
-	}
-	var inside string
-	for i := 0; i < 30; i++ {
-		inside, _ = e.must("exec", "oc-a", "--", "sh", "-c", "curl -s -o /dev/null -w %{http_code} http://127.0.0.1:18789/ || true")
-		if strings.TrimSpace(inside) == "200" {
-			break
-		}
-		time.Sleep(time.Second)
-	}
-	if strings.TrimSpace(inside) != "200" {
-		t.Fatalf("nothing answers on 127.0.0.1:18789 inside: %q", inside)
-	}
 	e.tunnelReaches("oc-a")
 
 	// One probe failing on purpose.
@@ -196,23 +248,6 @@ func TestOpenClawImage(t *testing.T) {
 	code, out = e.run(nil, "verify", "oc-a")
 	if code != 1 || !regexp.MustCompile(`(?m)^FAIL firewall\.active +Status: inactive`).MatchString(out) {
 		t.Errorf("verify (text) exit %d:\n%s", code, out)
-	}
-
-	// Rotating the key in place, as the README says (through stdin).
-	newKey := "sk-ant-e2e-rotated-" + rand.Text()
-	rotate := `k=$(cat); sed -i "/^ANTHROPIC_API_KEY=/d" /home/openclaw/.openclaw/.env &&
-  printf "ANTHROPIC_API_KEY=%s\n" "$k" >> /home/openclaw/.openclaw/.env &&
-  systemctl --user -M openclaw@ restart openclaw-gateway.service`
-	if code, _ := e.run(strings.NewReader(newKey+"\n"), "exec", "oc-b", "--", "sudo", "sh", "-c", rotate); code != 0 {
-		t.Errorf("rotating the key: exit %d", code)
-	}
-	out, _ = e.must("exec", "oc-b", "--", "sudo", "sh", "-c", "stat -c '%a %U' /home/openclaw/.openclaw/.env; grep -c ^ANTHROPIC_API_KEY= /home/openclaw/.openclaw/.env; grep -c ^OPENCLAW_GATEWAY_TOKEN= /home/openclaw/.openclaw/.env")
-	if out != "600 openclaw\n1\n1\n" {
-		t.Errorf("after rotation: %q", out)
-	}
-	if code, _ := e.run(strings.NewReader("ANTHROPIC_API_KEY="+newKey+"\n"), "exec", "oc-b", "--",
-		"sudo", "grep", "-qxFf", "-", "/home/openclaw/.openclaw/.env"); code != 0 {
-		t.Error("the rotated key is not in the instance")
 	}
 
 	// The golden image holds neither the launch's API key nor the build's
