@@ -116,6 +116,11 @@ type Launched struct {
 	// ColdReason says, in one line, why a cold boot was chosen over a warm
 	// state ("" for warm launches and for --cold).
 	ColdReason string
+	// Restored and Renewed split a warm launch: QEMU loading the saved VM,
+	// and the instance's identity put in place (then readiness follows);
+	// Token is the part of Renewed the running gateway took to apply the
+	// instance's token.
+	Restored, Renewed, Token time.Duration
 }
 
 // Launch makes and starts an instance, and waits until it is ready
@@ -242,7 +247,8 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	}
 	spec := &Spec{Record: *rec, Base: base, UserData: ud, Key: kp.PrivatePEM}
 	id := identity{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, GatewayToken: token}
-	why := m.startWarm(ctx, d, spec, id, o, progress)
+	w := &warmStart{ID: id}
+	why := m.startWarm(ctx, d, spec, w, o, progress)
 	if why != "" || o.Cold {
 		progress("boot " + rec.Name)
 		spec.Start = StartCold
@@ -254,12 +260,13 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	if err := m.save(rec); err != nil {
 		return nil, err
 	}
-	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why}, nil
+	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why,
+		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token}, nil
 }
 
 // startWarm restores the instance from a fitting warm state when the
 // driver can. It returns "" when it did, else why not, in one line.
-func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, id identity, o LaunchOptions, progress func(string)) string {
+func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, w *warmStart, o LaunchOptions, progress func(string)) string {
 	rs, ok := d.(restorer)
 	switch {
 	case o.Cold:
@@ -279,7 +286,8 @@ func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, id identi
 		return "the warm state cannot be used: " + err.Error()
 	}
 	progress("restore " + spec.Name + " from its warm state")
-	if err := rs.restore(ctx, spec, &warmStart{Machine: machine, Files: files, ID: id}); err != nil {
+	w.Machine, w.Files = machine, files
+	if err := rs.restore(ctx, spec, w); err != nil {
 		m.log.Warn("warm launch failed", "instance", spec.Name, "err", err)
 		os.Remove(filepath.Join(spec.Dir, "disk.qcow2"))
 		return "the warm state did not restore: " + err.Error()

@@ -39,6 +39,10 @@ type warmStart struct {
 	Machine WarmMachine
 	Files   *images.UnpackedWarm
 	ID      identity
+	// Restored, Renewed and Token are filled in by restore: how long QEMU
+	// took to load the saved VM, the identity to be renewed, and (part of
+	// it) the running gateway to take the new token.
+	Restored, Renewed, Token time.Duration
 }
 
 // identity is what makes an instance itself. A restored guest starts with
@@ -141,6 +145,7 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	cfg := warmConfig(r, w.Machine, disk, seed)
 	cfg.Detached, cfg.Incoming = true, mem
 	vm, err := qemu.Start(ctx, cfg)
@@ -153,9 +158,15 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	_ = vm // detached: it outlives this process
-	if err := reidentify(ctx, cfg.QGASocket(), w.ID); err != nil {
+	w.Restored = time.Since(start)
+	out, err := reidentify(ctx, cfg.QGASocket(), w.ID)
+	if err != nil {
 		_ = q.kill(r)
 		return err
+	}
+	w.Renewed = time.Since(start) - w.Restored
+	if ms, err := strconv.Atoi(keyValues(out).get("token_ms")); err == nil {
+		w.Token = time.Duration(ms) * time.Millisecond
 	}
 	return nil
 }
@@ -228,7 +239,7 @@ func checkDelta(ctx context.Context, path string) error {
 // root through the guest agent; its values come on stdin, one per line
 // (hostname, user, machine-id, entropy, gateway token, API key, then the
 // authorized keys), so that no secret is ever on a command line.
-const reidentifyScript = `set -eu
+var reidentifyScript = `set -eu
 read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r apikey
 keys=$(cat)
 # Fresh entropy from the host, credited, and the kernel's CRNG reseeded at
@@ -295,6 +306,19 @@ with os.fdopen(fd, "w") as f:
 os.replace(tmp, path)
 ' "$conf"
   fi
+  # Wait until the running gateway accepts the new token (the header goes
+  # through stdin, never on a command line).
+  url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
+  if [ -z "$apikey" ] && curl -fsS --max-time 5 "$url/readyz" 2>/dev/null | grep -q '"ready":true'; then
+    t0=$(date +%s%N); i=0
+    while [ $i -lt 120 ]; do
+      code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H @- \
+        -H 'Content-Type: application/json' -d '{"tool":"clawimg-token-check","args":{}}' "$url/tools/invoke" || true)
+      case "$code" in 401|403|000|"") sleep 0.25; i=$((i+1)) ;; *) break ;; esac
+    done
+    [ $i -lt 120 ] || { echo "the gateway did not take the new token" >&2; exit 1; }
+    echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
+  fi
   if [ -n "$apikey" ]; then
     u=$(id -u openclaw)
     # Blocking: once it returns, the old gateway (which would answer ready)
@@ -308,16 +332,16 @@ rm -rf /run/clawimg
 // reidentify renews a restored guest's identity through the guest agent:
 // clock, RNG, machine-id, hostname, SSH host keys, authorized keys, and the
 // OpenClaw gateway's token.
-func reidentify(ctx context.Context, qga string, id identity) error {
+func reidentify(ctx context.Context, qga string, id identity) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	a, err := qemu.DialAgent(ctx, qga)
 	if err != nil {
-		return fmt.Errorf("renew the identity: %w", err)
+		return "", fmt.Errorf("renew the identity: %w", err)
 	}
 	defer a.Close()
 	if err := a.SetTime(ctx, time.Now()); err != nil {
-		return fmt.Errorf("renew the identity: %w", err)
+		return "", fmt.Errorf("renew the identity: %w", err)
 	}
 	mid := make([]byte, 16)
 	entropy := make([]byte, 64)
@@ -327,10 +351,10 @@ func reidentify(ctx context.Context, qga string, id identity) error {
 		id.GatewayToken, id.APIKey, strings.Join(id.Keys, "\n")}, "\n") + "\n"
 	res, err := a.Exec(ctx, "/bin/sh", []string{"-c", reidentifyScript}, []byte(input))
 	if err != nil {
-		return fmt.Errorf("renew the identity: %w", err)
+		return "", fmt.Errorf("renew the identity: %w", err)
 	}
 	if res.Code != 0 {
-		return fmt.Errorf("renew the identity: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
+		return "", fmt.Errorf("renew the identity: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
 	}
-	return nil
+	return string(res.Stdout), nil
 }

@@ -27,10 +27,13 @@ else
     -var node_source=npm --ca-cert /etc/ssl/certs/ca-certificates.crt)
 fi
 
-step "Build (under software emulation this takes tens of minutes; with KVM a few)"
-$clawimg build -t openclaw:demo "${vars[@]}"
+step "Build, then warm: boot it once and save the running, ready VM (under software emulation"
+echo "    this takes tens of minutes; with KVM a few)"
+$clawimg build -t openclaw:demo --warm "${vars[@]}"
+$clawimg image inspect openclaw:demo
 
-step "Launch (the API key, if any, from \$ANTHROPIC_API_KEY: never a flag)"
+step "Launch: restored from the warm state in seconds (the API key, if any, from"
+echo "    \$ANTHROPIC_API_KEY, never a flag; with one, the gateway restarts once to read it)"
 $clawimg delete openclaw-demo >/dev/null 2>&1 || true
 $clawimg launch openclaw:demo --name openclaw-demo --driver qemu --timeout 20m
 $clawimg list

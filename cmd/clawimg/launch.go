@@ -65,7 +65,14 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 			if res.ColdReason != "" {
 				fmt.Fprintf(e.stderr, "clawimg: cold boot: %s\n", res.ColdReason)
 			}
-			if res.Ready > 0 {
+			if res.Ready > 0 && res.Start == launcher.StartWarm {
+				fmt.Fprintf(e.stdout, "Ready in %s (restore %s, identity %s", res.Ready.Round(100*time.Millisecond),
+					res.Restored.Round(100*time.Millisecond), res.Renewed.Round(100*time.Millisecond))
+				if res.Token > 0 {
+					fmt.Fprintf(e.stdout, " of which the gateway taking its token %s", res.Token.Round(100*time.Millisecond))
+				}
+				fmt.Fprintln(e.stdout, ")")
+			} else if res.Ready > 0 {
 				fmt.Fprintf(e.stdout, "Ready in %s\n", res.Ready.Round(100*time.Millisecond))
 			} else {
 				fmt.Fprintf(e.stdout, "Started in %s (not waiting for it to be ready)\n", res.Started.Round(10*time.Millisecond))
