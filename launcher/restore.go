@@ -310,13 +310,13 @@ os.replace(tmp, path)
   # through stdin, never on a command line).
   url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
   if [ -z "$apikey" ] && curl -fsS --max-time 5 "$url/readyz" 2>/dev/null | grep -q '"ready":true'; then
-    t0=$(date +%s%N); i=0
-    while [ $i -lt 120 ]; do
-      code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H @- \
+    t0=$(date +%s%N); deadline=$(( $(date +%s) + 100 )); took=
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+      code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H @- \
         -H 'Content-Type: application/json' -d '{"tool":"clawimg-token-check","args":{}}' "$url/tools/invoke" || true)
-      case "$code" in 401|403|000|"") sleep 0.25; i=$((i+1)) ;; *) break ;; esac
+      case "$code" in 401|403|000|"") sleep 0.25 ;; *) took=yes; break ;; esac
     done
-    [ $i -lt 120 ] || { echo "the gateway did not take the new token" >&2; exit 1; }
+    [ -n "$took" ] || { echo "the gateway did not take the new token in 100 s" >&2; exit 1; }
     echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
   fi
   if [ -n "$apikey" ]; then
@@ -333,7 +333,7 @@ rm -rf /run/clawimg
 // clock, RNG, machine-id, hostname, SSH host keys, authorized keys, and the
 // OpenClaw gateway's token.
 func reidentify(ctx context.Context, qga string, id identity) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	a, err := qemu.DialAgent(ctx, qga)
 	if err != nil {

@@ -75,6 +75,7 @@ func TestOpenClawImage(t *testing.T) {
 	names := []string{"oc-a", "oc-b", "oc-c"}
 	type instance struct{ random, token string }
 	seen := map[string]instance{}
+	ids := map[string]string{}
 	for _, name := range names {
 		args := []string{"launch", "openclaw:e2e", "--name", name, "--driver", "qemu", "--timeout", "15m"}
 		if name == "oc-b" { // and the probes at once, as launch --verify
@@ -123,21 +124,18 @@ sudo python3 -c 'import json; print(json.load(open("/home/openclaw/.openclaw/ope
 			}
 		}
 		seen[name] = instance{random: f[0], token: f[2]}
-		// The running gateway takes the instance's token, and no other:
-		// its authenticated API answers 200 with it, 401 without.
-		for want, header := range map[string]string{"200": "Authorization: Bearer " + f[2], "401": "Authorization: Bearer not-the-token"} {
-			_, got := e.run(strings.NewReader(header+"\n"), "exec", name, "--", "sh", "-c",
-				"curl -s -o /dev/null -w %{http_code} -H @- http://127.0.0.1:18789/v1/models")
+		// The running gateway takes the instance's token, and no other: its
+		// authenticated tool API answers "no such tool" (404) with it, 401
+		// with another.
+		for want, token := range map[string]string{"404": f[2], "401": "not-the-token"} {
+			_, got := e.run(strings.NewReader("Authorization: Bearer "+token+"\n"), "exec", name, "--", "sh", "-c",
+				`curl -s -o /dev/null -w %{http_code} -H @- -H 'Content-Type: application/json' -d '{"tool":"e2e-no-such-tool","args":{}}' http://127.0.0.1:18789/tools/invoke`)
 			if strings.TrimSpace(got) != want {
-				t.Errorf("%s: /v1/models with %s token: %q, want %s", name, map[string]string{"200": "its", "401": "a wrong"}[want], got, want)
+				t.Errorf("%s: /tools/invoke with the token %q: %q, want %s", name, map[string]string{"404": "its own", "401": "a wrong one"}[want], got, want)
 			}
 		}
-	}
-
-	// The probes, on all three: all pass (the gateway included: it was
-	// running before the launch), and the identities differ.
-	ids := map[string]string{}
-	for _, name := range names {
+		// The probes: all pass (the gateway included: it was running before
+		// the launch), and the identities differ from the others'.
 		v := e.verify(name)
 		for _, c := range v.Checks {
 			if c.ID == "openclaw.gateway-healthy" {
@@ -157,11 +155,16 @@ sudo python3 -c 'import json; print(json.load(open("/home/openclaw/.openclaw/ope
 		if len(v.Checks) != 15 {
 			t.Errorf("%s: %d checks, want 15", name, len(v.Checks))
 		}
-		out, _ := e.must("exec", name, "--", "sh", "-c", "hostname; grep -c clawimg-warm /etc/hosts ~/.ssh/authorized_keys | tr '\\n' ' '; "+
-			"systemctl --user -M openclaw@ show openclaw-gateway.service -p NRestarts --value")
+		out, _ = e.must("exec", name, "--", "sh", "-c", "hostname; grep -c clawimg-warm /etc/hosts ~/.ssh/authorized_keys | tr '\\n' ' '; echo; "+
+			"sudo systemctl --user -M openclaw@ show openclaw-gateway.service -p NRestarts --value")
 		if f := strings.Split(strings.TrimSpace(out), "\n"); len(f) != 3 || f[0] != name || !strings.Contains(f[1], "/etc/hosts:0") ||
 			strings.Contains(f[1], "authorized_keys:1") || f[2] != "0" {
 			t.Errorf("%s: hostname, mentions of the warm VM, gateway restarts: %q", name, out)
+		}
+		// Two VMs at most at once: each idle gateway keeps an emulated CPU
+		// busy, and the host has two.
+		if name != "oc-a" {
+			e.must("delete", name)
 		}
 	}
 
