@@ -59,11 +59,8 @@ func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 	}
 	r.IPv4 = "10.0.2.15" // QEMU user networking's guest address; reach it through SSHPort
 	r.UUID = uuid.NewString()
-	seed := filepath.Join(r.Dir, "seed.iso")
-	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", r.Name, time.Now().UnixNano(), r.Name)
-	if err := cidata.WriteISO(seed, "cidata", []cidata.File{
-		{Name: "user-data", Data: s.UserData}, {Name: "meta-data", Data: []byte(meta)},
-	}, time.Now()); err != nil {
+	seed, err := writeSeed(r, s.UserData)
+	if err != nil {
 		return err
 	}
 	// QEMU holds the seed open from its start; the file, which may hold the
@@ -73,6 +70,17 @@ func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 		return err
 	}
 	return nil
+}
+
+// writeSeed writes an instance's NoCloud seed (user-data and a fresh
+// instance-id) into its directory, readable by the owner only.
+func writeSeed(r *Record, userData []byte) (string, error) {
+	seed := filepath.Join(r.Dir, "seed.iso")
+	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", r.Name, time.Now().UnixNano(), r.Name)
+	err := cidata.WriteISO(seed, "cidata", []cidata.File{
+		{Name: "user-data", Data: userData}, {Name: "meta-data", Data: []byte(meta)},
+	}, time.Now())
+	return seed, err
 }
 
 // pid returns the instance's QEMU process, or 0 when it is not running.

@@ -18,7 +18,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clawimg/clawimg/images"
-	"github.com/clawimg/clawimg/internal/cidata"
 	"github.com/clawimg/clawimg/internal/qemu"
 )
 
@@ -133,11 +132,8 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 	r.CPUs, r.MemoryMiB, r.DiskBytes = w.Machine.CPUs, w.Machine.MemoryMiB, w.Machine.DiskBytes
 	// The cdrom slot the warm VM had holds this instance's own seed: should
 	// the guest ever reboot, cloud-init sees this instance, not the warm one.
-	seed := filepath.Join(r.Dir, "seed.iso")
-	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", r.Name, time.Now().UnixNano(), r.Name)
-	if err := cidata.WriteISO(seed, "cidata", []cidata.File{
-		{Name: "user-data", Data: s.UserData}, {Name: "meta-data", Data: []byte(meta)},
-	}, time.Now()); err != nil {
+	seed, err := writeSeed(r, s.UserData)
+	if err != nil {
 		return err
 	}
 	defer os.Remove(seed)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/atomicfile"
-	"github.com/clawimg/clawimg/internal/cidata"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
 )
@@ -212,9 +211,8 @@ func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machin
 	if err != nil {
 		return nil, "", err
 	}
-	seed := filepath.Join(rec.Dir, "seed.iso")
-	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", rec.Name, time.Now().UnixNano(), rec.Name)
-	if err := cidata.WriteISO(seed, "cidata", []cidata.File{{Name: "user-data", Data: ud}, {Name: "meta-data", Data: []byte(meta)}}, time.Now()); err != nil {
+	seed, err := writeSeed(rec, ud)
+	if err != nil {
 		return nil, "", err
 	}
 	if rec.SSHPort, err = qemu.FreePort(); err != nil {

@@ -82,45 +82,7 @@ func (a *Agent) Close() error { return a.conn.Close() }
 
 // Execute runs one agent command and decodes its return value.
 func (a *Agent) Execute(ctx context.Context, command string, args, result any) error {
-	deadline := time.Now().Add(30 * time.Second)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = a.conn.SetDeadline(deadline)
-	req := map[string]any{"execute": command}
-	if args != nil {
-		req["arguments"] = args
-	}
-	if err := json.NewEncoder(a.conn).Encode(req); err != nil {
-		return fmt.Errorf("%w: %s: %v", errAgent, command, err)
-	}
-	for {
-		line, err := a.r.ReadBytes('\n')
-		if err != nil {
-			return fmt.Errorf("%w: %s: %v", errAgent, command, err)
-		}
-		var msg struct {
-			Return json.RawMessage `json:"return"`
-			Error  *struct {
-				Desc string `json:"desc"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(bytes.Trim(line, "\xff \r\n"), &msg) != nil {
-			continue
-		}
-		if msg.Error != nil {
-			return fmt.Errorf("%w: %s: %s", errAgent, command, msg.Error.Desc)
-		}
-		if msg.Return == nil {
-			continue
-		}
-		if result != nil {
-			if err := json.Unmarshal(msg.Return, result); err != nil {
-				return fmt.Errorf("%w: %s: %v", errAgent, command, err)
-			}
-		}
-		return nil
-	}
+	return call(ctx, a.conn, a.r, errAgent, command, args, result)
 }
 
 // SetTime sets the guest's clock (and its hardware clock) to t.

@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,22 +45,29 @@ func (m *Monitor) Close() error { return m.conn.Close() }
 // Execute runs one command with its arguments (nil for none) and decodes
 // its return value into result (nil to ignore it). Events are skipped.
 func (m *Monitor) Execute(ctx context.Context, command string, args, result any) error {
+	return call(ctx, m.conn, m.r, errQMP, command, args, result)
+}
+
+// call sends one command on a JSON channel of QEMU's kind (QMP, the guest
+// agent) and reads until its answer, skipping events and anything that is
+// not JSON (the agent's 0xFF sync marks), then decodes the return value.
+func call(ctx context.Context, conn net.Conn, r *bufio.Reader, kind error, command string, args, result any) error {
 	deadline := time.Now().Add(30 * time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	_ = m.conn.SetDeadline(deadline)
+	_ = conn.SetDeadline(deadline)
 	req := map[string]any{"execute": command}
 	if args != nil {
 		req["arguments"] = args
 	}
-	if err := json.NewEncoder(m.conn).Encode(req); err != nil {
-		return fmt.Errorf("%w: %s: %v", errQMP, command, err)
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		return fmt.Errorf("%w: %s: %v", kind, command, err)
 	}
 	for {
-		line, err := m.r.ReadBytes('\n')
+		line, err := r.ReadBytes('\n')
 		if err != nil {
-			return fmt.Errorf("%w: %s: %v", errQMP, command, err)
+			return fmt.Errorf("%w: %s: %v", kind, command, err)
 		}
 		var msg struct {
 			Return json.RawMessage `json:"return"`
@@ -67,18 +75,18 @@ func (m *Monitor) Execute(ctx context.Context, command string, args, result any)
 				Desc string `json:"desc"`
 			} `json:"error"`
 		}
-		if json.Unmarshal(line, &msg) != nil {
+		if json.Unmarshal(bytes.Trim(line, "\xff \r\n"), &msg) != nil {
 			continue
 		}
 		if msg.Error != nil {
-			return fmt.Errorf("%w: %s: %s", errQMP, command, msg.Error.Desc)
+			return fmt.Errorf("%w: %s: %s", kind, command, msg.Error.Desc)
 		}
 		if msg.Return == nil {
 			continue // an event
 		}
 		if result != nil {
 			if err := json.Unmarshal(msg.Return, result); err != nil {
-				return fmt.Errorf("%w: %s: %v", errQMP, command, err)
+				return fmt.Errorf("%w: %s: %v", kind, command, err)
 			}
 		}
 		return nil
