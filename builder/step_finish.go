@@ -130,8 +130,9 @@ func (stepStore) run(ctx context.Context, st *state) error {
 		}
 	}
 	img, err := st.opts.Store.Import(ctx, st.diskPath, images.ImportOptions{
-		Tag:  st.tag.String(),
-		Meta: meta,
+		Tag:   st.tag.String(),
+		Meta:  meta,
+		Chain: images.TrustedChain, // the build's overlay on the base it checked
 		Progress: func(p images.Progress) {
 			st.event(Event{Phase: "store", Bytes: p.Done, Total: p.Total})
 		},

@@ -97,14 +97,14 @@ func sniff(f *os.File) (string, error) {
 // each allocated run lives; images that map cannot describe that way
 // (compressed clusters, backing files) are converted to a sparse raw file
 // in tmpDir first.
-func openDisk(ctx context.Context, path, format, tmpDir string) (*disk, func(), error) {
+func openDisk(ctx context.Context, path, format, tmpDir string, chain ChainPolicy) (*disk, func(), error) {
 	nop := func() {}
 	switch format {
 	case "raw":
 		d, err := openRaw(path)
 		return d, nop, err
 	case "qcow2":
-		d, err := openQcow2(ctx, path)
+		d, err := openQcow2(ctx, path, chain)
 		if !errors.Is(err, errNeedsConvert) {
 			return d, nop, err
 		}
@@ -182,7 +182,26 @@ type mapEntry struct {
 	Offset  *int64 `json:"offset"`
 }
 
-func openQcow2(ctx context.Context, path string) (*disk, error) {
+// ChainPolicy says whether a qcow2 may refer to other files.
+type ChainPolicy int
+
+const (
+	// SelfContained refuses a qcow2 with a backing file or an external
+	// data file: reading through it would copy files of the host (any
+	// path, or a json: spec with network drivers) into the image, and from
+	// there into every VM and registry. Every disk a user hands over.
+	SelfContained ChainPolicy = iota
+	// TrustedChain reads through the backing chain into a self-contained
+	// image: only for disks clawimg made itself (a build's overlay on the
+	// base it downloaded and checked).
+	TrustedChain
+)
+
+// ErrNotSelfContained is a disk that refers to other files.
+var ErrNotSelfContained = errors.New("the disk refers to another file")
+
+func openQcow2(ctx context.Context, path string, chain ChainPolicy) (*disk, error) {
+	// qemu-img info opens neither the backing file nor any network.
 	info, err := exec.CommandContext(ctx, "qemu-img", "info", "--output=json", "-f", "qcow2", path).Output()
 	if err != nil {
 		return nil, fmt.Errorf("not a valid qcow2 image: %s", firstLine(stderrOf(err), err))
@@ -193,13 +212,20 @@ func openQcow2(ctx context.Context, path string) (*disk, error) {
 		FormatSpecific struct {
 			Data struct {
 				Compression string `json:"compression-type"`
+				DataFile    string `json:"data-file"`
 			} `json:"data"`
 		} `json:"format-specific"`
 	}
 	if err := json.Unmarshal(info, &meta); err != nil {
 		return nil, fmt.Errorf("read qemu-img info: %w", err)
 	}
-	if meta.BackingFile != "" {
+	switch {
+	case meta.FormatSpecific.Data.DataFile != "":
+		return nil, fmt.Errorf("%w: its data is in the external file %q; clawimg stores self-contained disks only", ErrNotSelfContained, meta.FormatSpecific.Data.DataFile)
+	case meta.BackingFile != "" && chain != TrustedChain:
+		return nil, fmt.Errorf("%w: it is an overlay on the backing file %q; clawimg stores self-contained disks only "+
+			"(if you trust that file, flatten the disk first: qemu-img convert -O qcow2 IN OUT)", ErrNotSelfContained, meta.BackingFile)
+	case meta.BackingFile != "":
 		return nil, errNeedsConvert
 	}
 	out, err := exec.CommandContext(ctx, "qemu-img", "map", "--output=json", "-f", "qcow2", path).Output()

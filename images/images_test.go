@@ -113,7 +113,9 @@ func TestQcow2ImportAndExport(t *testing.T) {
 	qemuImg("create", "-f", "qcow2", "-F", "qcow2", "-b", plain, overlay)
 	var digests []string
 	for i, in := range []string{plain, compressed, overlay} {
-		img, err := s.Import(ctx, in, ImportOptions{Tag: "q:" + string(rune('a'+i))})
+		// The overlay is read through its chain as the builder's disk is
+		// (TestImportRefusesDisksThatReferToOtherFiles: never a user's).
+		img, err := s.Import(ctx, in, ImportOptions{Tag: "q:" + string(rune('a'+i)), Chain: TrustedChain})
 		if err != nil {
 			t.Fatalf("import %s: %v", in, err)
 		}
@@ -463,6 +465,44 @@ func TestParseRef(t *testing.T) {
 		r, err := ParseRef(tt.in)
 		if (err != nil) != tt.bad || (!tt.bad && r.String() != tt.want) {
 			t.Errorf("ParseRef(%q) = %v, %v", tt.in, r, err)
+		}
+	}
+}
+
+// TestImportRefusesDisksThatReferToOtherFiles: a qcow2 handed to import
+// that names a backing file (a path, or a json: spec) or an external data
+// file would copy files of the host into the image; it is refused, and
+// nothing of it is stored.
+func TestImportRefusesDisksThatReferToOtherFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "host-secret")
+	if err := os.WriteFile(secret, bytes.Repeat([]byte("HOST-SECRET-0123456789 "), 1<<15), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	qemuImg := func(args ...string) {
+		if out, err := exec.Command("qemu-img", args...).CombinedOutput(); err != nil {
+			t.Fatalf("qemu-img %v: %v\n%s", args, err, out)
+		}
+	}
+	backed, jsonBacked, dataFile := filepath.Join(dir, "backed.qcow2"), filepath.Join(dir, "json.qcow2"), filepath.Join(dir, "datafile.qcow2")
+	qemuImg("create", "-f", "qcow2", "-b", secret, "-F", "raw", backed, "1M")
+	qemuImg("create", "-f", "qcow2", "-u", "-b", `json:{"driver":"raw","file":{"driver":"file","filename":"`+secret+`"}}`, "-F", "raw", jsonBacked, "1M")
+	qemuImg("create", "-f", "qcow2", "-o", "data_file="+secret+",data_file_raw=on", dataFile, "1M")
+	s := openStore(t)
+	for _, in := range []string{backed, jsonBacked, dataFile} {
+		_, err := s.Import(ctx, in, ImportOptions{Tag: "evil:1"})
+		if !errors.Is(err, ErrNotSelfContained) {
+			t.Errorf("import %s: %v, want it refused as not self-contained", filepath.Base(in), err)
+		}
+	}
+	if list, _ := s.List(); len(list) != 0 {
+		t.Fatalf("images stored: %v", list)
+	}
+	entries, _ := os.ReadDir(s.blobDir())
+	for _, e := range entries {
+		if b, _ := os.ReadFile(filepath.Join(s.blobDir(), e.Name())); bytes.Contains(b, []byte("HOST-SECRET")) {
+			t.Fatalf("a blob holds the host file")
 		}
 	}
 }

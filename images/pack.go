@@ -38,6 +38,10 @@ type ImportOptions struct {
 	// ChunkSize and Level override the defaults (benchmarks use them).
 	ChunkSize int64
 	Level     zstd.EncoderLevel
+	// Chain says whether a qcow2 may have a backing file: only disks
+	// clawimg made itself (the builder's) may; the stored image is
+	// self-contained either way.
+	Chain ChainPolicy
 }
 
 // Import stores a raw or qcow2 disk, or an archive written by Export, and
@@ -78,7 +82,7 @@ func (s *Store) importFile(ctx context.Context, path string, opts ImportOptions)
 	if format == "tar" {
 		return s.importArchive(ctx, path, ref, opts.Tag != "", opts.Progress)
 	}
-	d, cleanup, err := openDisk(ctx, path, format, s.tmpDir())
+	d, cleanup, err := openDisk(ctx, path, format, s.tmpDir(), opts.Chain)
 	if err != nil {
 		return nil, err
 	}
