@@ -21,6 +21,9 @@ type Image struct {
 	VirtualSize int64     `json:"virtual_size"`
 	Created     time.Time `json:"created"`
 	RecipeHash  string    `json:"recipe_hash"`
+	// Broken says why the image cannot be read (a corrupt or missing
+	// manifest or config blob); empty for a sound image.
+	Broken string `json:"broken,omitempty"`
 }
 
 // Ref is NAME:TAG, or the digest of an untagged image.
@@ -152,11 +155,14 @@ func splitRefName(n string) (string, string) {
 	return n[:i], n[i+1:]
 }
 
-// image reads an image's manifest and config.
+// image reads an image's manifest and config. A damaged image is still an
+// image, marked Broken, so that list shows it and rmi can remove it; what
+// needs its content (launch, export, verify, push) reads it again and
+// fails with the reason.
 func (s *Store) image(name, tag, digest string) (*Image, error) {
 	m, cfg, err := s.manifest(digest)
 	if err != nil {
-		return nil, err
+		return &Image{Name: name, Tag: tag, Digest: digest, Broken: err.Error()}, nil
 	}
 	size := m.Config.Size
 	if b, err := os.Stat(s.blobPath(digest)); err == nil {
@@ -169,6 +175,19 @@ func (s *Store) image(name, tag, digest string) (*Image, error) {
 		Name: name, Tag: tag, Digest: digest, Size: size,
 		VirtualSize: cfg.VirtualSize, Created: cfg.Created, RecipeHash: cfg.RecipeHash,
 	}, nil
+}
+
+// manifestOnly reads and checks a manifest blob, without its config.
+func (s *Store) manifestOnly(digest string) (*Manifest, error) {
+	b, err := s.readBlob(digest)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", digest, err)
+	}
+	return &m, nil
 }
 
 // manifest reads and checks an image's manifest and config blobs.

@@ -13,6 +13,8 @@ type PruneReport struct {
 	Blobs  int
 	Bases  int
 	Freed  int64 // bytes
+	// Kept says why blobs were kept that may be unreferenced.
+	Kept string
 }
 
 // Prune removes untagged images no instance uses, unpacked bases no
@@ -107,14 +109,18 @@ func (s *Store) collect(ctx context.Context) (*PruneReport, error) {
 	for _, e := range warm {
 		roots = append(roots, e.Digest)
 	}
+	// An image whose config is damaged still names its chunks in its
+	// manifest; one whose manifest is damaged names nothing, and then no
+	// chunk is deleted at all: prune never takes a tagged image's data.
+	unknown := false
 	for _, d := range roots {
-		m, _, err := s.manifest(d)
+		live[d] = true
+		m, err := s.manifestOnly(d)
 		if err != nil {
-			// A damaged image keeps what it can name; verify reports it.
-			live[d] = true
+			unknown = true
 			continue
 		}
-		live[d], live[m.Config.Digest] = true, true
+		live[m.Config.Digest] = true
 		for _, l := range m.Layers {
 			live[l.Digest] = true
 		}
@@ -125,10 +131,13 @@ func (s *Store) collect(ctx context.Context) (*PruneReport, error) {
 		return nil, err
 	}
 	for _, e := range entries {
-		if !live["sha256:"+e.Name()] {
+		if !live["sha256:"+e.Name()] && !unknown {
 			rep.Freed += removeCounting(filepath.Join(s.blobDir(), e.Name()))
 			rep.Blobs++
 		}
+	}
+	if unknown {
+		rep.Kept = "a damaged manifest names no chunks, so none was removed: remove its image (clawimg rmi) first"
 	}
 	tmps, _ := os.ReadDir(s.tmpDir())
 	for _, e := range tmps {

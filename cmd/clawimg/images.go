@@ -46,13 +46,25 @@ func imagesCmd(e *env) *cobra.Command {
 				if name == "" {
 					name, tag = "<none>", "<none>"
 				}
+				if img.Broken != "" {
+					fmt.Fprintf(tw, "%s\t%s\t%s\tdamaged\t-\t-\n", name, tag, images.ShortDigest(img.Digest))
+					continue
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, tag, images.ShortDigest(img.Digest),
 					images.HumanBytes(img.Size), images.HumanBytes(img.VirtualSize), img.Created.Local().Format(time.DateTime))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, img := range list {
+				if img.Broken != "" {
+					fmt.Fprintf(e.stderr, "clawimg: warning: %s is damaged (%s): remove it with clawimg rmi %s\n", img.Ref(), img.Broken, img.Ref())
+				}
+			}
+			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON rows: name, tag, digest, size, virtual_size, created, recipe_hash")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON rows: name, tag, digest, size, virtual_size, created, recipe_hash (and broken, why, for a damaged image)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print digests only")
 	return c
 }

@@ -114,11 +114,16 @@ func mkdisk(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(testdisk.Make(path, size<<20, src))
 }
 
-// corrupt HOME NAME:TAG flips one byte in the middle of the image's first
-// chunk blob and prints that blob's digest.
+// corrupt HOME NAME:TAG [chunk|config|manifest] flips one byte in the
+// middle of the image's first chunk blob (or its config, or its manifest)
+// and prints that blob's digest.
 func corrupt(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: corrupt HOME NAME:TAG")
+	if len(args) != 2 && len(args) != 3 {
+		ts.Fatalf("usage: corrupt HOME NAME:TAG [chunk|config|manifest]")
+	}
+	which := "chunk"
+	if len(args) == 3 {
+		which = args[2]
 	}
 	home := ts.MkAbs(args[0])
 	var idx struct {
@@ -136,17 +141,22 @@ func corrupt(ts *testscript.TestScript, neg bool, args []string) {
 			continue
 		}
 		var man struct {
+			Config struct{ Digest string }   `json:"config"`
 			Layers []struct{ Digest string } `json:"layers"`
 		}
 		b, err := os.ReadFile(blob(m.Digest))
 		ts.Check(err)
 		ts.Check(json.Unmarshal(b, &man))
-		p := blob(man.Layers[0].Digest)
+		target := map[string]string{"chunk": man.Layers[0].Digest, "config": man.Config.Digest, "manifest": m.Digest}[which]
+		if target == "" {
+			ts.Fatalf("corrupt: %q is not chunk, config or manifest", which)
+		}
+		p := blob(target)
 		data, err := os.ReadFile(p)
 		ts.Check(err)
 		data[len(data)/2] ^= 0x01
 		ts.Check(os.WriteFile(p, data, 0o644))
-		fmt.Fprintln(ts.Stdout(), man.Layers[0].Digest)
+		fmt.Fprintln(ts.Stdout(), target)
 		return
 	}
 	ts.Fatalf("no image %s in %s", args[1], home)

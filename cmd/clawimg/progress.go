@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -21,9 +22,24 @@ func (e *env) progress(quiet bool) (images.ProgressFunc, func()) {
 		return nil, func() {}
 	}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return barProgress(e.stderr)
+		return serialized(barProgress(e.stderr))
 	}
-	return lineProgress(e.stderr)
+	return serialized(lineProgress(e.stderr))
+}
+
+// serialized makes a renderer safe to call from the store's parallel
+// workers (unpack and verify report from each of them).
+func serialized(f images.ProgressFunc, done func()) (images.ProgressFunc, func()) {
+	var mu sync.Mutex
+	return func(p images.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			f(p)
+		}, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			done()
+		}
 }
 
 func barProgress(w io.Writer) (images.ProgressFunc, func()) {

@@ -27,6 +27,9 @@ func pruneCmd(e *env) *cobra.Command {
 			}
 			fmt.Fprintf(e.stdout, "Removed %d image(s), %d blob(s), %d unpacked base(s); freed %s\n",
 				len(rep.Images), rep.Blobs, rep.Bases, images.HumanBytes(rep.Freed))
+			if rep.Kept != "" {
+				fmt.Fprintf(e.stderr, "clawimg: warning: %s\n", rep.Kept)
+			}
 			return nil
 		},
 	}
