@@ -132,7 +132,22 @@ func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag b
 			return nil, fmt.Errorf("archive entry %q is not part of an image layout", h.Name)
 		}
 		digest := "sha256:" + hexd
-		tmp, err := s.stageStream(tr, digest)
+		// What an entry says it holds is checked before a byte of it is
+		// written: a sparse entry expands (a few KiB of archive can stand
+		// for GiBs), no blob of ours is larger than maxArchiveBlob, each
+		// comes once, and the space counted is what will be written.
+		switch {
+		case sparseEntry(h):
+			return nil, fmt.Errorf("archive entry %q is a sparse file: clawimg archives hold none", h.Name)
+		case h.Size < 0 || h.Size > maxArchiveBlob:
+			return nil, fmt.Errorf("archive entry %q is %s: larger than any blob of an image", h.Name, HumanBytes(h.Size))
+		case staged[digest] != "":
+			return nil, fmt.Errorf("archive entry %q appears twice", h.Name)
+		}
+		if err := s.checkSpace(s.root, h.Size); err != nil {
+			return nil, err
+		}
+		tmp, err := s.stageStream(io.LimitReader(tr, h.Size), digest)
 		if err != nil {
 			return nil, err
 		}
@@ -189,6 +204,24 @@ func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag b
 		}
 	}
 	return img, nil
+}
+
+// maxArchiveBlob bounds one blob of an archive: chunks are at most a
+// chunk's size compressed, and a config lists 64 bytes or so per chunk.
+const maxArchiveBlob = 256 << 20
+
+// sparseEntry reports whether a tar entry is a sparse file (GNU or PAX),
+// whose holes the reader expands.
+func sparseEntry(h *tar.Header) bool {
+	if h.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // checkArchiveImage checks that a manifest from an archive and everything

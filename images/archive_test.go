@@ -4,7 +4,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,4 +100,77 @@ func TestBadArchivesImportNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestArchiveEntriesAreBoundedBeforeWriting: a sparse entry (a few KiB of
+// archive standing for 256 MiB of zeros, listed by a valid manifest), an
+// entry that claims to be larger than any blob, and a blob given twice are
+// refused before anything is written, and nothing is left in tmp/.
+func TestArchiveEntriesAreBoundedBeforeWriting(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t)
+	tmpEmpty := func(what string) {
+		t.Helper()
+		if entries, _ := os.ReadDir(s.tmpDir()); len(entries) > 0 {
+			t.Errorf("%s: %d files left in tmp/", what, len(entries))
+		}
+		if list, _ := s.List(); len(list) > 0 {
+			t.Errorf("%s: images stored: %v", what, list)
+		}
+	}
+
+	// A PAX sparse file named after the digest of its expanded content.
+	if _, err := exec.LookPath("tar"); err == nil {
+		zeros := filepath.Join(dir, "blobs", "sha256")
+		if err := os.MkdirAll(zeros, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		chunk := make([]byte, 1<<20)
+		for range 256 {
+			h.Write(chunk)
+		}
+		name := filepath.Join(zeros, hex.EncodeToString(h.Sum(nil)))
+		f, _ := os.Create(name)
+		f.Truncate(256 << 20)
+		f.Close()
+		sparse := filepath.Join(dir, "sparse.tar")
+		if out, err := exec.Command("tar", "-C", dir, "--format=pax", "--sparse", "-cf", sparse, "blobs").CombinedOutput(); err != nil {
+			t.Fatalf("tar: %v\n%s", err, out)
+		}
+		if fi, _ := os.Stat(sparse); fi.Size() > 64<<10 {
+			t.Fatalf("the sparse archive is %d bytes", fi.Size())
+		}
+		_, err := s.Import(ctx, sparse, ImportOptions{Tag: "sparse:1"})
+		if err == nil || !strings.Contains(err.Error(), "is a sparse file") {
+			t.Errorf("sparse entry: %v", err)
+		}
+		tmpEmpty("sparse entry")
+	}
+
+	// A header that claims 1 TiB, with nothing behind it.
+	huge := filepath.Join(dir, "huge.tar")
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "blobs/sha256/" + strings.Repeat("ab", 32), Mode: 0o644, Size: 1 << 40})
+	tw.Flush()
+	if err := os.WriteFile(huge, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, huge, ImportOptions{Tag: "huge:1"}); err == nil || !strings.Contains(err.Error(), "larger than any blob") {
+		t.Errorf("1 TiB entry: %v", err)
+	}
+	tmpEmpty("1 TiB entry")
+
+	// The same blob twice.
+	blob := "some bytes"
+	sum := sha256.Sum256([]byte(blob))
+	twice := filepath.Join(dir, "twice.tar")
+	entry := [2]string{"blobs/sha256/" + hex.EncodeToString(sum[:]), blob}
+	writeTar(t, twice, [][2]string{entry, entry})
+	if _, err := s.Import(ctx, twice, ImportOptions{Tag: "twice:1"}); err == nil || !strings.Contains(err.Error(), "appears twice") {
+		t.Errorf("a blob twice: %v", err)
+	}
+	tmpEmpty("a blob twice")
 }
