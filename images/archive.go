@@ -249,6 +249,34 @@ func (s *Store) checkArchiveImage(digest string, staged map[string]string, have 
 			return fmt.Errorf("archive lacks blob %s of manifest %s", l.Digest, digest)
 		}
 	}
+	cb, err := read(m.Config.Digest)
+	if err != nil {
+		return err
+	}
+	return checkConfigBytes(&m, cb)
+}
+
+// checkConfig checks a stored config against its bounds and its manifest
+// (every chunk's blob one of the manifest's layers).
+func (s *Store) checkConfig(m *Manifest) error {
+	cb, err := s.readBlob(m.Config.Digest)
+	if err != nil {
+		return err
+	}
+	return checkConfigBytes(m, cb)
+}
+
+func checkConfigBytes(m *Manifest, cb []byte) error {
+	var cfg Config
+	if err := json.Unmarshal(cb, &cfg); err != nil {
+		return fmt.Errorf("config %s: %w", m.Config.Digest, err)
+	}
+	if err := cfg.check(); err != nil {
+		return fmt.Errorf("config %s: %w", m.Config.Digest, err)
+	}
+	if !coveredBy(cfg.Chunks, m.Layers) {
+		return fmt.Errorf("config %s names chunks its manifest does not", m.Config.Digest)
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,4 +174,103 @@ func TestArchiveEntriesAreBoundedBeforeWriting(t *testing.T) {
 		t.Errorf("a blob twice: %v", err)
 	}
 	tmpEmpty("a blob twice")
+}
+
+// TestArchiveConfigsAreChecked: an archive whose config says what no
+// image of ours says (a chunk size that would make the decoder take
+// GiBs, negative, overlapping or out-of-disk chunks, impossible sizes, a
+// chunk its manifest does not list) is refused, consistently re-hashed so
+// that only the content is wrong; nothing is stored.
+func TestArchiveConfigsAreChecked(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := openStore(t)
+	if _, err := a.Import(ctx, newDisk(t, dir, "d.raw", 32, 51, 10), ImportOptions{Tag: "x:1"}); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.tar")
+	if _, err := a.Export(ctx, "x:1", good, nil); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	var order []string
+	f, _ := os.Open(good)
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		var b bytes.Buffer
+		b.ReadFrom(tr)
+		files[h.Name], order = b.Bytes(), append(order, h.Name)
+	}
+	f.Close()
+	var idx Index
+	if err := json.Unmarshal(files["index.json"], &idx); err != nil {
+		t.Fatal(err)
+	}
+	blobName := func(d string) string { return "blobs/sha256/" + strings.TrimPrefix(d, "sha256:") }
+	var man Manifest
+	json.Unmarshal(files[blobName(idx.Manifests[0].Digest)], &man)
+	var cfg Config
+	json.Unmarshal(files[blobName(man.Config.Digest)], &cfg)
+	if len(cfg.Chunks) < 2 {
+		t.Fatalf("the test disk has %d chunks", len(cfg.Chunks))
+	}
+	// rebuild writes an archive with the config edited and every digest
+	// that depends on it recomputed.
+	rebuild := func(edit func(*Config)) string {
+		c := cfg
+		c.Chunks = append([]Chunk(nil), cfg.Chunks...)
+		edit(&c)
+		cb := marshal(c)
+		m := man
+		m.Config.Digest, m.Config.Size = digestOf(cb), int64(len(cb))
+		mb := marshal(m)
+		ix := idx
+		ix.Manifests = []Descriptor{idx.Manifests[0]}
+		ix.Manifests[0].Digest, ix.Manifests[0].Size = digestOf(mb), int64(len(mb))
+		var entries [][2]string
+		for _, name := range order {
+			switch name {
+			case "index.json":
+				entries = append(entries, [2]string{name, string(marshal(ix))})
+			case blobName(man.Config.Digest):
+				entries = append(entries, [2]string{blobName(m.Config.Digest), string(cb)})
+			case blobName(idx.Manifests[0].Digest):
+				entries = append(entries, [2]string{blobName(ix.Manifests[0].Digest), string(mb)})
+			default:
+				entries = append(entries, [2]string{name, string(files[name])})
+			}
+		}
+		p := filepath.Join(dir, "crafted.tar")
+		writeTar(t, p, entries)
+		return p
+	}
+	stranger := "sha256:" + strings.Repeat("ab", 32)
+	for name, edit := range map[string]func(*Config){
+		"chunk size 4 GiB":        func(c *Config) { c.ChunkSize = 4 << 30 },
+		"negative offset":         func(c *Config) { c.Chunks[0].Offset = -4096 },
+		"overlapping chunks":      func(c *Config) { c.Chunks[1].Offset = c.Chunks[0].Offset },
+		"chunk past the disk":     func(c *Config) { c.VirtualSize = c.Chunks[len(c.Chunks)-1].Offset },
+		"size -1":                 func(c *Config) { c.VirtualSize = -1 },
+		"size 4 EiB":              func(c *Config) { c.VirtualSize = 4 << 60 },
+		"length -1":               func(c *Config) { c.Chunks[0].Length = -1 },
+		"chunk not in the layers": func(c *Config) { c.Chunks[0].Blob = stranger },
+	} {
+		s := openStore(t)
+		_, err := s.Import(ctx, rebuild(edit), ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), "config sha256:") {
+			t.Errorf("%s: %v, want the config refused", name, err)
+		}
+		if list, _ := s.List(); len(list) != 0 {
+			t.Errorf("%s: imported %v", name, list)
+		}
+	}
+	// The same archive rebuilt without an edit imports (the test's own
+	// rewriting is sound).
+	if _, err := openStore(t).Import(ctx, rebuild(func(*Config) {}), ImportOptions{}); err != nil {
+		t.Fatalf("unedited: %v", err)
+	}
 }

@@ -208,6 +208,9 @@ func (s *Store) manifest(digest string) (*Manifest, *Config, error) {
 	if err := json.Unmarshal(cb, &cfg); err != nil {
 		return nil, nil, fmt.Errorf("config %s: %w", m.Config.Digest, err)
 	}
+	if err := checkConfigBytes(&m, cb); err != nil {
+		return nil, nil, err
+	}
 	return &m, &cfg, nil
 }
 

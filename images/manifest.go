@@ -2,6 +2,7 @@ package images
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -132,4 +133,62 @@ func manifestAnnotations(c *Config) map[string]string {
 		a[AnnotationRecipeHash] = c.RecipeHash
 	}
 	return a
+}
+
+// Bounds of what a config may say. Configs come from archives and
+// registries: nothing is written, allocated or decoded from one before it
+// passes check.
+const (
+	// MaxChunkSize bounds a chunk, and so the zstd decoder's memory.
+	MaxChunkSize = 64 << 20
+	// MaxVirtualSize bounds a disk (qcow2's own limit is 64 TiB).
+	MaxVirtualSize = 64 << 40
+)
+
+// check validates a disk config: a chunk size within the store's bounds,
+// a virtual size within MaxVirtualSize, and chunks in order, inside the
+// disk and not overlapping, each naming a valid blob.
+func (c *Config) check() error {
+	if err := checkChunkSize(c.ChunkSize); err != nil {
+		return err
+	}
+	return checkChunks("", c.Chunks, c.VirtualSize, c.ChunkSize)
+}
+
+func checkChunkSize(n int64) error {
+	if n <= 0 || n > MaxChunkSize {
+		return fmt.Errorf("chunk size %d is out of range (1 to %d)", n, MaxChunkSize)
+	}
+	return nil
+}
+
+// checkChunks checks a chunk table against the size of what it makes up;
+// what names the table in errors ("" or "memory " ...).
+func checkChunks(what string, chunks []Chunk, size, chunkSize int64) error {
+	if size < 0 || size > MaxVirtualSize {
+		return fmt.Errorf("%ssize %d is out of range (0 to %d)", what, size, int64(MaxVirtualSize))
+	}
+	end := int64(0)
+	for i, ch := range chunks {
+		if ch.Offset < end || ch.Length <= 0 || ch.Length > chunkSize || ch.Offset > size-ch.Length || !validDigest(ch.Blob) {
+			return fmt.Errorf("%schunk %d (offset %d, length %d) is out of place", what, i, ch.Offset, ch.Length)
+		}
+		end = ch.Offset + ch.Length
+	}
+	return nil
+}
+
+// coveredBy reports whether every chunk's blob is one of layers, so that an
+// image needs nothing its manifest does not name.
+func coveredBy(chunks []Chunk, layers []Descriptor) bool {
+	have := map[string]bool{}
+	for _, l := range layers {
+		have[l.Digest] = true
+	}
+	for _, ch := range chunks {
+		if !have[ch.Blob] {
+			return false
+		}
+	}
+	return true
 }

@@ -416,7 +416,16 @@ func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*Pu
 	}
 	defer unlock()
 	rep := &PullReport{}
-	if err := s.fetchMissing(ctx, r.Context(), opts, append([]Descriptor{m.Config}, m.Layers...), o, rep); err != nil {
+	// The config first: what it says is checked before any chunk comes.
+	quiet := o
+	quiet.Progress = nil // a config is small; the bar is for the chunks
+	if err := s.fetchMissing(ctx, r.Context(), opts, []Descriptor{m.Config}, 1, quiet, rep); err != nil {
+		return rep, err
+	}
+	if err := s.checkConfig(&m); err != nil {
+		return rep, err
+	}
+	if err := s.fetchMissing(ctx, r.Context(), opts, m.Layers, 0, o, rep); err != nil {
 		return rep, err
 	}
 	if _, err := s.putBlobSync(raw); err != nil {
@@ -436,21 +445,25 @@ func (s *Store) pull(ctx context.Context, ref, tag string, o RemoteOptions) (*Pu
 }
 
 // fetchMissing downloads the blobs the store lacks, several at once, and
-// counts them in rep (chunks; a config comes along uncounted).
-func (s *Store) fetchMissing(ctx context.Context, repo name.Repository, opts []remote.Option, blobs []Descriptor, o RemoteOptions, rep *PullReport) error {
+// counts those from index countFrom on in rep (chunks; configs come along
+// uncounted).
+func (s *Store) fetchMissing(ctx context.Context, repo name.Repository, opts []remote.Option, blobs []Descriptor, countFrom int, o RemoteOptions, rep *PullReport) error {
 	var missing []Descriptor
 	var total int64
 	for i, b := range blobs {
 		if !validDigest(b.Digest) {
 			return fmt.Errorf("manifest names an invalid digest %q", b.Digest)
 		}
-		if i > 0 { // the report counts chunks; the config comes along
+		if b.Size < 0 || b.Size > maxArchiveBlob {
+			return fmt.Errorf("manifest says blob %s is %d bytes: larger than any blob of an image", b.Digest, b.Size)
+		}
+		if i >= countFrom {
 			rep.Blobs++
 		}
 		if !s.hasBlob(b.Digest, b.Size) {
 			missing = append(missing, b)
 			total += b.Size
-			if i > 0 {
+			if i >= countFrom {
 				rep.Fetched++
 			}
 		}
@@ -498,7 +511,7 @@ func (s *Store) pullWarm(ctx context.Context, repo name.Repository, opts []remot
 		if err := json.Unmarshal(raw, &m); err != nil || m.ArtifactType != WarmArtifactType || m.Config.MediaType != MediaTypeWarmConfig {
 			return fmt.Errorf("warm state %s is not a clawimg warm state", d.Digest)
 		}
-		if err := s.fetchMissing(ctx, repo, opts, append([]Descriptor{m.Config}, m.Layers...), o, rep); err != nil {
+		if err := s.fetchMissing(ctx, repo, opts, append([]Descriptor{m.Config}, m.Layers...), 1, o, rep); err != nil {
 			return err
 		}
 		if _, err := s.putBlobSync(raw); err != nil {

@@ -53,7 +53,7 @@ func (s *Store) eachChunkOf(ctx context.Context, what string, chunks []Chunk, ch
 	g, gctx := errgroup.WithContext(ctx)
 	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
-			dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(chunkSize)+1<<20))
+			dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(min(chunkSize, MaxChunkSize))+1<<20))
 			if err != nil {
 				return err
 			}

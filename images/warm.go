@@ -226,27 +226,18 @@ func (s *Store) warmState(digest string) (*WarmState, error) {
 	return &WarmState{Digest: digest, Size: size, Config: &cfg}, nil
 }
 
-// maxWarmFile bounds each file of a warm state: memory streams are the
-// guest's RAM at most, deltas what it wrote; nothing real comes near.
-const maxWarmFile = 1 << 40
-
-// check validates what a config says before any byte is written from it:
-// chunk sizes from the store's own bounds, chunks inside their file, in
-// order and not overlapping.
+// check validates what a config says before any byte is written from it
+// (see checkChunks).
 func (c *WarmConfig) check() error {
-	if c.ChunkSize <= 0 || c.ChunkSize > 64<<20 {
-		return fmt.Errorf("chunk size %d is out of range", c.ChunkSize)
+	if err := checkChunkSize(c.ChunkSize); err != nil {
+		return err
 	}
-	for name, f := range map[string]WarmFile{"memory": c.Memory, "disk": c.Disk} {
-		if f.Size < 0 || f.Size > maxWarmFile {
-			return fmt.Errorf("%s size %d is out of range", name, f.Size)
-		}
-		end := int64(0)
-		for i, ch := range f.Chunks {
-			if ch.Offset < end || ch.Length <= 0 || ch.Length > c.ChunkSize || ch.Offset > f.Size-ch.Length || !validDigest(ch.Blob) {
-				return fmt.Errorf("%s chunk %d (offset %d, length %d) is out of place", name, i, ch.Offset, ch.Length)
-			}
-			end = ch.Offset + ch.Length
+	for _, f := range []struct {
+		name string
+		WarmFile
+	}{{"memory", c.Memory}, {"disk", c.Disk}} {
+		if err := checkChunks(f.name+" ", f.Chunks, f.Size, c.ChunkSize); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -448,16 +439,5 @@ func (s *Store) warmManifest(digest string) (*Manifest, []byte, error) {
 // layersCover reports whether every chunk of the state is one of layers,
 // so that a pulled state needs nothing the manifest did not bring.
 func (c *WarmConfig) layersCover(layers []Descriptor) bool {
-	have := map[string]bool{}
-	for _, l := range layers {
-		have[l.Digest] = true
-	}
-	for _, f := range []WarmFile{c.Memory, c.Disk} {
-		for _, ch := range f.Chunks {
-			if !have[ch.Blob] {
-				return false
-			}
-		}
-	}
-	return true
+	return coveredBy(c.Memory.Chunks, layers) && coveredBy(c.Disk.Chunks, layers)
 }
