@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/clawimg/clawimg/internal/testdisk"
 )
@@ -504,5 +505,35 @@ func TestImportRefusesDisksThatReferToOtherFiles(t *testing.T) {
 		if b, _ := os.ReadFile(filepath.Join(s.blobDir(), e.Name())); bytes.Contains(b, []byte("HOST-SECRET")) {
 			t.Fatalf("a blob holds the host file")
 		}
+	}
+}
+
+// TestImportRefusesWhatIsNotAFile: a device reports no size (a block
+// device imported as an empty image) and opening a FIFO blocks for ever;
+// both are refused at once, before anything is opened.
+func TestImportRefusesWhatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "disk.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	for _, path := range []string{fifo, "/dev/zero"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Import(context.Background(), path, ImportOptions{Tag: "dev:1"})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+				t.Errorf("import %s: %v", path, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("import %s hangs", path)
+		}
+	}
+	if list, _ := s.List(); len(list) != 0 {
+		t.Fatalf("imported %v", list)
 	}
 }

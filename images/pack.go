@@ -66,13 +66,18 @@ func (s *Store) importFile(ctx context.Context, path string, opts ImportOptions)
 	if ref.Digest != "" {
 		return nil, fmt.Errorf("cannot tag an image with a digest (%s)", tag)
 	}
+	// Stat before opening: opening a FIFO blocks until a writer comes.
+	// Devices report no size, and nothing else is a disk file.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if fi.IsDir() {
+		return nil, fmt.Errorf("is a directory")
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("is not a regular file (%s): copy the disk into a file first, e.g. qemu-img convert -O qcow2 %s disk.qcow2", fileKind(fi.Mode()), path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
-	}
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("is a directory")
 	}
 	format, err := sniff(f)
 	f.Close()
@@ -394,4 +399,19 @@ func (s *Store) commit(ctx context.Context, ref Ref, cfg *Config, layers []Descr
 		return nil, err
 	}
 	return s.image(ref.Name, ref.Tag, mdesc.Digest)
+}
+
+// fileKind names a file mode that is not a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeDevice != 0 && m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
