@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -36,6 +37,9 @@ type RemoteOptions struct {
 	Progress ProgressFunc
 	// Transport is the HTTP transport (tests); nil means the default.
 	Transport http.RoundTripper
+	// Timeout is how long the registry may stay silent, before it answers
+	// or in the middle of a transfer; 0 means DefaultRegistryTimeout.
+	Timeout time.Duration
 }
 
 func (o RemoteOptions) jobs() int {
@@ -104,7 +108,11 @@ func (o RemoteOptions) httpClient(ctx context.Context, reg name.Registry, auth a
 	if base == nil {
 		base = remote.DefaultTransport
 	}
-	rt := guard{next: base, insecure: o.Insecure}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultRegistryTimeout
+	}
+	rt := guard{next: watchdog{next: base, timeout: timeout}, insecure: o.Insecure}
 	tr, err := transport.NewWithContext(ctx, reg, auth, rt, scopes)
 	if err != nil {
 		return nil, nil, registryError(err)
@@ -544,7 +552,9 @@ func (s *Store) fetchBlob(ctx context.Context, repo name.Repository, b Descripto
 		return fmt.Errorf("fetch %s: %w", b.Digest, registryError(err))
 	}
 	defer rc.Close()
-	tmp, err := s.stageStream(&progressReader{r: rc, report: progress}, b.Digest)
+	// Never more than the manifest says: a registry that sends more is
+	// wrong, and is not allowed to fill the disk.
+	tmp, err := s.stageStream(&progressReader{r: io.LimitReader(rc, b.Size+1), report: progress}, b.Digest)
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", b.Digest, err)
 	}

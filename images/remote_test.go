@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -403,5 +406,59 @@ func TestPushHealsABrokenBlobLink(t *testing.T) {
 	}
 	if _, err := b.Verify(ctx, "healed:1", nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSilentRegistryTimesOut: a registry that accepts connections and then
+// says nothing, or stalls in the middle of a blob, fails the pull after the
+// timeout instead of hanging it; nothing is stored.
+func TestSilentRegistryTimesOut(t *testing.T) {
+	reg := startRegistry(t, "")
+	a, _, _, _ := pushPullStores(t)
+	ctx := context.Background()
+	ref := reg.addr + "/team/slow:1"
+	if _, err := a.Push(ctx, "img:1", ref, RemoteOptions{Keychain: anonymous}); err != nil {
+		t.Fatal(err)
+	}
+	// A proxy in front of the registry: silent, or stalling blob bodies.
+	for _, mode := range []string{"silent", "stall"} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		target, _ := url.Parse("http://" + reg.addr)
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		hang := make(chan struct{})
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case mode == "silent":
+				<-hang
+			case mode == "stall" && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/"):
+				w.Header().Set("Content-Length", "1000000")
+				w.WriteHeader(http.StatusOK)
+				w.Write([]byte("a few bytes"))
+				w.(http.Flusher).Flush()
+				<-hang
+			default:
+				proxy.ServeHTTP(w, r)
+			}
+		})}
+		go srv.Serve(l)
+		b := openStore(t)
+		start := time.Now()
+		_, err = b.Pull(ctx, l.Addr().String()+"/team/slow:1", "", RemoteOptions{Keychain: anonymous, Timeout: time.Second})
+		took := time.Since(start)
+		close(hang)
+		srv.Close()
+		want := map[string]string{"silent": "said nothing for 1s", "stall": "stalled: no data for 1s"}[mode]
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s registry: %v, want %q", mode, err, want)
+		}
+		if took > 30*time.Second {
+			t.Errorf("%s registry: the pull took %s", mode, took)
+		}
+		if list, _ := b.List(); len(list) != 0 {
+			t.Errorf("%s registry: stored %v", mode, list)
+		}
 	}
 }
