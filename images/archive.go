@@ -171,6 +171,20 @@ func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag b
 			return nil, err
 		}
 	}
+	// Every name is checked before anything is committed.
+	refs := make([]Ref, len(idx.Manifests))
+	for i, d := range idx.Manifests {
+		refs[i] = tag
+		if !retag {
+			name, t := splitRefName(refName(d))
+			if name == "" {
+				name, t = tag.Name, tag.Tag
+			}
+			if refs[i], err = ParseRef(name + ":" + t); err != nil {
+				return nil, fmt.Errorf("archive names an invalid image: %w", err)
+			}
+		}
+	}
 	var results []chunkResult
 	for d, p := range staged {
 		fi, err := os.Stat(p)
@@ -184,17 +198,8 @@ func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag b
 	}
 	clear(staged)
 	var img *Image
-	for _, d := range idx.Manifests {
-		r := tag
-		if !retag {
-			name, t := splitRefName(refName(d))
-			if name == "" {
-				name, t = tag.Name, tag.Tag
-			}
-			if r, err = ParseRef(name + ":" + t); err != nil {
-				return nil, fmt.Errorf("archive names an invalid image: %w", err)
-			}
-		}
+	for i, d := range idx.Manifests {
+		r := refs[i]
 		desc := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: d.Digest, Size: d.Size}
 		if err := s.setTag(ctx, r, desc); err != nil {
 			return nil, err

@@ -81,6 +81,15 @@ func TestBadArchivesImportNothing(t *testing.T) {
 		{"missing blob", func(e [][2]string) [][2]string {
 			return e[:len(e)-1] // the last chunk
 		}, "archive lacks blob"},
+		{"invalid image name", func(e [][2]string) [][2]string {
+			out := append([][2]string(nil), e...)
+			for i := range out {
+				if out[i][0] == "index.json" {
+					out[i][1] = strings.Replace(out[i][1], `"x:1"`, `"Not A Name!:1"`, 1)
+				}
+			}
+			return out
+		}, "archive names an invalid image"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

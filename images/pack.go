@@ -87,6 +87,13 @@ func (s *Store) importFile(ctx context.Context, path string, opts ImportOptions)
 	if format == "tar" {
 		return s.importArchive(ctx, path, ref, opts.Tag != "", opts.Progress)
 	}
+	// The GC lock first: a conversion to raw lives in tmp/, which prune
+	// empties.
+	unlock, err := s.lockGC(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	d, cleanup, err := openDisk(ctx, path, format, s.tmpDir(), opts.Chain)
 	if err != nil {
 		return nil, err
@@ -96,11 +103,6 @@ func (s *Store) importFile(ctx context.Context, path string, opts ImportOptions)
 	if err := s.checkSpace(s.root, d.allocated()); err != nil {
 		return nil, err
 	}
-	unlock, err := s.lockGC(ctx, true)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	cfg, layers, err := s.pack(ctx, d, opts)
 	if err != nil {
 		return nil, err

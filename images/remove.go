@@ -64,10 +64,14 @@ func (s *Store) Remove(ctx context.Context, refs []string) ([]Removed, error) {
 	}
 	defer unlock()
 	var out []Removed
+	// Every reference is tried, and what the removed ones freed is
+	// collected even when another one failed (docker rmi does the same).
+	var errs []error
 	for _, ref := range refs {
 		img, err := s.Resolve(ref)
 		if err != nil {
-			return out, fmt.Errorf("rmi %s: %w", ref, err)
+			errs = append(errs, fmt.Errorf("rmi %s: %w", ref, err))
+			continue
 		}
 		r, _ := ParseRef(ref)
 		var rm []Removed
@@ -106,12 +110,13 @@ func (s *Store) Remove(ctx context.Context, refs []string) ([]Removed, error) {
 			return nil
 		})
 		if err != nil {
-			return out, fmt.Errorf("rmi %s: %w", ref, err)
+			errs = append(errs, fmt.Errorf("rmi %s: %w", ref, err))
+			continue
 		}
 		out = append(out, rm...)
 	}
 	if _, err := s.collect(ctx); err != nil {
-		return out, err
+		errs = append(errs, err)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
