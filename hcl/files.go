@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,7 +33,12 @@ func (r fileReader) sub(path string) (string, bool) {
 	return rest, ok
 }
 
-// ReadFile reads one file.
+// MaxFileSize bounds every file a recipe reads (recipes, variable files,
+// file(), templatefile(), provisioner files).
+const MaxFileSize = 256 << 20
+
+// ReadFile reads one file: a regular file (a device never ends, opening a
+// FIFO blocks) of at most MaxFileSize bytes.
 func (r fileReader) ReadFile(path string) ([]byte, error) {
 	if p, ok := r.sub(path); ok {
 		b, err := fs.ReadFile(r.builtin, p)
@@ -41,7 +47,25 @@ func (r fileReader) ReadFile(path string) ([]byte, error) {
 		}
 		return b, nil
 	}
-	return os.ReadFile(path)
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return nil, err
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("read %s: not a regular file", path)
+	case fi.Size() > MaxFileSize:
+		return nil, fmt.Errorf("read %s: %d bytes, more than the %d a recipe may read", path, fi.Size(), MaxFileSize)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err == nil && len(b) > MaxFileSize {
+		err = fmt.Errorf("read %s: more than the %d bytes a recipe may read", path, MaxFileSize)
+	}
+	return b, err
 }
 
 // Stat describes one file.

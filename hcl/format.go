@@ -10,13 +10,19 @@ import (
 	"strings"
 
 	"github.com/clawimg/clawimg/internal/atomicfile"
+	hcl2 "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
 // FormatSource returns src in canonical HCL formatting. Source that does not
 // parse gives Diagnostics, because formatting it would guess at its meaning.
 func FormatSource(src []byte, name string) ([]byte, error) {
+	tokens, _ := hclsyntax.LexConfig(src, name, hcl2.InitialPos)
+	if diags := checkNesting(tokens); diags.HasErrors() {
+		return nil, convertDiags(nil, diags)
+	}
 	p := hclparse.NewParser()
 	if _, diags := p.ParseHCL(src, name); diags.HasErrors() {
 		return nil, convertDiags(p.Files(), diags)

@@ -208,6 +208,10 @@ func templateFileFunc(readFile func(string) ([]byte, error), fns map[string]func
 			if err != nil {
 				return cty.NilVal, err
 			}
+			tokens, _ := hclsyntax.LexTemplate(src, path, hcl2.InitialPos)
+			if diags := checkNesting(tokens); diags.HasErrors() {
+				return cty.NilVal, diags
+			}
 			expr, diags := hclsyntax.ParseTemplate(src, path, hcl2.Pos{Line: 1, Column: 1})
 			if diags.HasErrors() {
 				return cty.NilVal, diags

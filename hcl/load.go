@@ -8,6 +8,7 @@ import (
 	"time"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
@@ -148,6 +149,11 @@ func (ev *evaluator) parse(path string) *hcl2.File {
 			Detail:   fmt.Sprintf("%s: %s", path, errText(err)),
 			Subject:  &hcl2.Range{Filename: path},
 		})
+		return nil
+	}
+	tokens, _ := hclsyntax.LexConfig(src, path, hcl2.InitialPos)
+	if diags := checkNesting(tokens); diags.HasErrors() {
+		ev.diags = append(ev.diags, diags...)
 		return nil
 	}
 	f, diags := ev.parser.ParseHCL(src, path)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -311,5 +312,64 @@ build {
 	// The original keeps the value for the builder.
 	if got := p.Builds[0].Provisioners[0].Shell.EnvironmentVars[0]; got != `TOKEN=s3cr"et` {
 		t.Fatalf("original env var = %q", got)
+	}
+}
+
+// TestRecipeFilesAreBounded: file() of a device or a FIFO fails at once
+// with a diagnostic, instead of running out of memory or hanging.
+func TestRecipeFilesAreBounded(t *testing.T) {
+	dir := writeRecipe(t, nil)
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/dev/zero", fifo} {
+		d := writeRecipe(t, map[string]string{"r.pkr.hcl": minimal + "locals {\n  x = file(\"" + path + "\")\n}\n"})
+		done := make(chan Diagnostics, 1)
+		go func() { _, diags := load(t, d, nil); done <- diags }()
+		select {
+		case diags := <-done:
+			if diags == nil || !strings.Contains(diags.Error(), "not a regular file") {
+				t.Errorf("file(%q): %v", path, diags)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("file(%q) hangs", path)
+		}
+	}
+}
+
+// TestDeepNestingIsAnError: 100,000 nested parentheses (in a recipe, a
+// -var value, a template, or for fmt) are a diagnostic, not a crash of
+// the parser's recursion.
+func TestDeepNestingIsAnError(t *testing.T) {
+	deep := strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000)
+	d := writeRecipe(t, map[string]string{
+		"r.pkr.hcl": minimal + "locals {\n  x = " + deep + "\n}\n",
+	})
+	if _, diags := load(t, d, nil); diags == nil || !strings.Contains(diags.Error(), "Nesting too deep") {
+		t.Errorf("recipe: %v", diags)
+	}
+	d = writeRecipe(t, map[string]string{
+		"r.pkr.hcl": minimal + "variable \"n\" {\n  type = number\n  default = 1\n}\n",
+	})
+	if _, diags := load(t, d, []VarArg{{Value: "n=" + deep}}); diags == nil || !strings.Contains(diags.Error(), "Nesting too deep") {
+		t.Errorf("-var: %v", diags)
+	}
+	d = writeRecipe(t, map[string]string{
+		"r.pkr.hcl": minimal + "locals {\n  x = templatefile(\"t.tpl\", {})\n}\n",
+		"t.tpl":     "${" + deep + "}",
+	})
+	if _, diags := load(t, d, nil); diags == nil || !strings.Contains(diags.Error(), "Nesting too deep") {
+		t.Errorf("templatefile: %v", diags)
+	}
+	if _, err := FormatSource([]byte("x = "+deep+"\n"), "deep.pkr.hcl"); err == nil || !strings.Contains(err.Error(), "Nesting too deep") {
+		t.Errorf("fmt: %v", err)
+	}
+	// A recipe nested as deep as real ones get is fine.
+	d = writeRecipe(t, map[string]string{
+		"r.pkr.hcl": minimal + "locals {\n  x = " + strings.Repeat("[", 50) + "1" + strings.Repeat("]", 50) + "\n}\n",
+	})
+	if _, diags := load(t, d, nil); diags != nil {
+		t.Errorf("50 levels: %v", diags)
 	}
 }

@@ -164,6 +164,11 @@ func (ev *evaluator) assignRaw(name, raw, source string) {
 		v.set(cty.StringVal(raw), source, rng)
 		return
 	}
+	tokens, _ := hclsyntax.LexExpression([]byte(raw), fname, hcl2.InitialPos)
+	if diags := checkNesting(tokens); diags.HasErrors() {
+		ev.diags = append(ev.diags, diags...)
+		return
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), fname, hcl2.InitialPos)
 	if !diags.HasErrors() && len(expr.Variables()) > 0 {
 		// A bare word such as abc for a number: report the type mismatch,
