@@ -13,7 +13,7 @@ DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common 
 	fdisk e2fsprogs zstd docker-registry packer xorriso openssh-client ca-certificates
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test vet fmt-check unit e2e fuzz bench demo fixture clean
+.PHONY: all deps build test vet cross fmt-check unit e2e fuzz bench demo fixture clean
 
 all: build
 
@@ -36,10 +36,16 @@ fixture: deps
 	@./scripts/mkfixture.sh
 
 ## test: deps, vet, formatting, every test (integration and e2e included), fuzz smoke
-test: deps fixture vet fmt-check fuzz unit e2e
+test: deps fixture vet cross fmt-check fuzz unit e2e
 
 vet:
 	$(GO) vet ./...
+
+## cross: build and vet for the platforms users run (macOS and Linux, arm64 and amd64)
+CROSS := darwin/arm64 darwin/amd64 linux/arm64 linux/amd64
+cross:
+	@for t in $(CROSS); do echo "cross: $$t"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./... && GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -15,7 +15,6 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sys/unix"
 
 	"github.com/clawimg/clawimg/internal/atomicfile"
 )
@@ -309,7 +308,7 @@ func (s *Store) knownChunks() map[string]Descriptor {
 	return known
 }
 
-// commitStaged makes staged blobs durable with one syncfs, then renames
+// commitStaged makes staged blobs durable (one syncfs on Linux), then renames
 // them into blobs/ and syncs the directory: one sync per import instead of
 // one per blob, with the same guarantee that a blob in blobs/ is whole.
 func (s *Store) commitStaged(chunks []chunkResult) error {
@@ -322,13 +321,11 @@ func (s *Store) commitStaged(chunks []chunkResult) error {
 	if len(staged) == 0 {
 		return nil
 	}
-	dir, err := os.Open(s.tmpDir())
-	if err != nil {
-		return err
+	paths := make([]string, len(staged))
+	for i, r := range staged {
+		paths[i] = r.staged
 	}
-	err = unix.Syncfs(int(dir.Fd()))
-	dir.Close()
-	if err != nil {
+	if err := syncStaged(s.tmpDir(), paths); err != nil {
 		return fmt.Errorf("sync store: %w", err)
 	}
 	for _, r := range staged {

@@ -93,7 +93,7 @@ func pid(r *Record) int {
 	if err != nil || p <= 0 {
 		return 0
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+	cmdline, err := processCommand(p)
 	if err != nil || !bytes.Contains(cmdline, []byte(r.Dir)) {
 		return 0 // gone, or the pid was reused by something else
 	}

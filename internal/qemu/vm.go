@@ -142,7 +142,7 @@ func Start(ctx context.Context, c Config) (*VM, error) {
 	} else {
 		// Own process group, so a ^C in the terminal reaches clawimg first
 		// and clawimg shuts the VM down in order.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = attachedAttr()
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.Binary, err)
