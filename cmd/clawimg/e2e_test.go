@@ -68,6 +68,8 @@ func TestOpenClawImage(t *testing.T) {
 	if !strings.Contains(warmOut, "gateway ready at start") {
 		t.Errorf("warm does not say how many gateway starts it took:\n%s\n%s", warmOut, tail(warmErr, 10))
 	}
+	throwawayID := submatch(t, warmOut, `machine-id ([0-9a-f]{32}),`)
+	throwawayKey := submatch(t, warmOut, `host key (SHA256:\S+)`)
 
 	// Three instances restored from it, no API key (it stays on the host
 	// from the secrets issue on; today it is delivered to one more below).
@@ -104,11 +106,15 @@ func TestOpenClawImage(t *testing.T) {
 		before := time.Now()
 		out, _ = e.must("exec", name, "--", "sh", "-c", `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; echo; date +%s.%N
 sudo sed -n 's/^OPENCLAW_GATEWAY_TOKEN=//p' /home/openclaw/.openclaw/.env
-sudo python3 -c 'import json; print(json.load(open("/home/openclaw/.openclaw/openclaw.json"))["gateway"]["auth"]["token"])'`)
+sudo python3 -c 'import json; print(json.load(open("/home/openclaw/.openclaw/openclaw.json"))["gateway"]["auth"]["token"])'
+ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2; cat /etc/machine-id`)
 		after := time.Now()
 		f := strings.Split(strings.TrimSpace(out), "\n")
-		if len(f) != 4 {
+		if len(f) != 6 {
 			t.Fatalf("%s: %q", name, out)
+		}
+		if f[4] == throwawayKey || f[5] == throwawayID {
+			t.Errorf("%s kept the warm VM's host key or machine-id: %s %s", name, f[4], f[5])
 		}
 		secs, _ := strconv.ParseFloat(f[1], 64)
 		guest := time.Unix(0, int64(secs*1e9))
@@ -150,6 +156,9 @@ sudo python3 -c 'import json; print(json.load(open("/home/openclaw/.openclaw/ope
 					t.Errorf("%s and %s share %s %s", prev, name, c.ID, id)
 				}
 				ids[c.ID+id] = name
+				if id == throwawayID || id == throwawayKey {
+					t.Errorf("%s kept the warm VM's %s %s", name, c.ID, id)
+				}
 			}
 		}
 		if len(v.Checks) != 15 {

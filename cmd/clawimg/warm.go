@@ -64,6 +64,8 @@ func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet
 	fmt.Fprintf(e.stdout, "Warmed %s: state %s (%s stored, %d MiB memory, %d cpus, %s) in %s; ready %s after boot%s\n",
 		res.Image, images.ShortDigest(res.State.Digest), images.HumanBytes(res.State.Size), res.Machine.MemoryMiB,
 		res.Machine.CPUs, res.Machine.Accel, res.Took.Round(time.Second), res.ReadyAfter.Round(time.Second), starts)
+	fmt.Fprintf(e.stdout, "Throwaway identity (renewed in every instance): machine-id %s, host key %s\n",
+		res.Throwaway.MachineID, res.Throwaway.HostKey)
 	return nil
 }
 
