@@ -40,7 +40,7 @@ type warmStart struct {
 	ID      identity
 	// Restored, Renewed and Token are filled in by restore: how long QEMU
 	// took to load the saved VM, the identity to be renewed, and (part of
-	// it) the running gateway to take the new token.
+	// it, from its start) the running gateway to take the new token.
 	Restored, Renewed, Token time.Duration
 }
 
@@ -238,19 +238,55 @@ func checkDelta(ctx context.Context, path string) error {
 var reidentifyScript = `set -eu
 read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r apikey
 keys=$(cat)
-# Fresh entropy from the host, credited, and the kernel's CRNG reseeded at
-# once: every instance restored from one state starts with the same RNG
-# state, and a plain write to /dev/urandom changes its output only at the
-# next periodic reseed (kernels with the vmgenid driver reseed by
-# themselves; Debian's cloud kernel has none).
-printf '%s' "$entropy" | python3 -c '
-import base64, fcntl, struct, sys
-data = base64.b64decode(sys.stdin.read())
+t0=$(date +%s%N)
+# OpenClaw first: its gateway applies a new token from its configuration
+# without restarting ("config hot reload applied (gateway.auth.token)"),
+# which takes it seconds; the rest of this script runs meanwhile. The token
+# (and key) also go to .env. The API key is an env reference, which
+# OpenClaw resolves from its process environment only (neither a config
+# reload nor "openclaw secrets reload" finds a key added to .env later):
+# with a key, the gateway is restarted to read it, at the end.
+conf=
+url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
+# Ready now, before its reload (during which /readyz says not ready).
+running=
+if curl -fsS --max-time 5 "$url/readyz" 2>/dev/null | grep -q '"ready":true'; then running=yes; fi
+if id openclaw >/dev/null 2>&1; then
+  oh=$(getent passwd openclaw | cut -d: -f6)
+  ( umask 077
+    { printf 'OPENCLAW_GATEWAY_TOKEN=%s\n' "$token"; [ -z "$apikey" ] || printf 'ANTHROPIC_API_KEY=%s\n' "$apikey"; } > "$oh/.openclaw/.env.new" )
+  chown openclaw:openclaw "$oh/.openclaw/.env.new"
+  mv -f "$oh/.openclaw/.env.new" "$oh/.openclaw/.env"
+  [ -f "$oh/.openclaw/openclaw.json" ] && conf="$oh/.openclaw/openclaw.json"
+fi
+# One Python for two things. Fresh entropy from the host, credited, and the
+# kernel's CRNG reseeded at once: every instance restored from one state
+# starts with the same RNG state, and a plain write to /dev/urandom changes
+# its output only at the next periodic reseed (kernels with the vmgenid
+# driver reseed by themselves; Debian's cloud kernel has none). Then the
+# token into the gateway's configuration, replaced atomically, owned as
+# before.
+printf '%s\n%s\n' "$entropy" "$token" | python3 -c '
+import base64, fcntl, json, os, struct, sys
+data = base64.b64decode(sys.stdin.readline().strip())
 with open("/dev/urandom", "wb") as f:
     fcntl.ioctl(f, 0x40085203, struct.pack("ii", 8 * len(data), len(data)) + data)  # RNDADDENTROPY
     fcntl.ioctl(f, 0x5207)  # RNDRESEEDCRNG
-'
-
+token = sys.stdin.readline().strip()
+path = sys.argv[1] if len(sys.argv) > 1 else ""
+if path:
+    st = os.stat(path)
+    with open(path) as f:
+        cfg = json.load(f)
+    cfg.setdefault("gateway", {}).setdefault("auth", {})["token"] = token
+    tmp = path + ".clawimg"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    os.chown(tmp, st.st_uid, st.st_gid)
+    os.replace(tmp, path)
+' $conf
 # machine-id
 printf '%s\n' "$mid" > /etc/machine-id
 if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then cp /etc/machine-id /var/lib/dbus/machine-id; fi
@@ -272,57 +308,26 @@ install -d -m 0700 -o "$user" -g "$(id -gn "$user")" "$h/.ssh"
 printf '%s\n' "$keys" > "$h/.ssh/authorized_keys.new"
 chown "$user:$(id -gn "$user")" "$h/.ssh/authorized_keys.new"; chmod 0600 "$h/.ssh/authorized_keys.new"
 mv -f "$h/.ssh/authorized_keys.new" "$h/.ssh/authorized_keys"
-# OpenClaw: the instance's token (and key) in its .env, and the token in the
-# gateway's configuration: the running gateway sees the file change and
-# applies the token without restarting ("config hot reload applied
-# (gateway.auth.token)"). The API key is an env reference, which OpenClaw
-# resolves from its process environment only (neither a config reload nor
-# "openclaw secrets reload" finds a key added to .env later): with a key,
-# the gateway is restarted to read it.
-if id openclaw >/dev/null 2>&1; then
-  oh=$(getent passwd openclaw | cut -d: -f6)
-  umask 077
-  { printf 'OPENCLAW_GATEWAY_TOKEN=%s\n' "$token"; [ -z "$apikey" ] || printf 'ANTHROPIC_API_KEY=%s\n' "$apikey"; } > "$oh/.openclaw/.env.new"
-  chown openclaw:openclaw "$oh/.openclaw/.env.new"
-  mv -f "$oh/.openclaw/.env.new" "$oh/.openclaw/.env"
-  conf="$oh/.openclaw/openclaw.json"
-  if [ -f "$conf" ]; then
-    printf '%s\n' "$token" | runuser -u openclaw -- python3 -c '
-import json, os, sys
-path = sys.argv[1]
-token = sys.stdin.readline().strip()
-with open(path) as f:
-    cfg = json.load(f)
-cfg.setdefault("gateway", {}).setdefault("auth", {})["token"] = token
-tmp = path + ".clawimg"
-fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-with os.fdopen(fd, "w") as f:
-    json.dump(cfg, f, indent=2)
-    f.write("\n")
-os.replace(tmp, path)
-' "$conf"
-  fi
-  # Wait until the running gateway accepts the new token (the header goes
-  # through stdin, never on a command line).
-  url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
-  if [ -z "$apikey" ] && curl -fsS --max-time 5 "$url/readyz" 2>/dev/null | grep -q '"ready":true'; then
-    t0=$(date +%s%N); deadline=$(( $(date +%s) + 100 )); took=
-    while [ "$(date +%s)" -lt "$deadline" ]; do
-      code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H @- \
-        -H 'Content-Type: application/json' -d '{"tool":"clawimg-token-check","args":{}}' "$url/tools/invoke" || true)
-      case "$code" in 401|403|000|"") sleep 0.25 ;; *) took=yes; break ;; esac
-    done
-    [ -n "$took" ] || { echo "the gateway did not take the new token in 100 s" >&2; exit 1; }
-    echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
-  fi
-  if [ -n "$apikey" ]; then
-    u=$(id -u openclaw)
-    # Blocking: once it returns, the old gateway (which would answer ready)
-    # is gone.
-    runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user restart ` + gatewayUnit + ` || true
-  fi
-fi
 rm -rf /run/clawimg
+[ -n "$conf" ] || exit 0
+# Wait until the running gateway accepts the new token (the header goes
+# through stdin, never on a command line).
+if [ -z "$apikey" ] && [ -n "$running" ]; then
+  deadline=$(( $(date +%s) + 100 )); took=
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H @- \
+      -H 'Content-Type: application/json' -d '{"tool":"clawimg-token-check","args":{}}' "$url/tools/invoke" || true)
+    case "$code" in 401|403|000|"") sleep 0.25 ;; *) took=yes; break ;; esac
+  done
+  [ -n "$took" ] || { echo "the gateway did not take the new token in 100 s" >&2; exit 1; }
+  echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
+fi
+if [ -n "$apikey" ]; then
+  u=$(id -u openclaw)
+  # Blocking: once it returns, the old gateway (which would answer ready)
+  # is gone.
+  runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user restart ` + gatewayUnit + ` || true
+fi
 `
 
 // reidentify renews a restored guest's identity through the guest agent:

@@ -27,8 +27,9 @@ const warmCPU = "Nehalem"
 // warmBinary is the QEMU that runs warm VMs (instances are x86_64 today).
 const warmBinary = "qemu-system-x86_64"
 
-// DefaultWarmStarts bounds the gateway starts a warm step tries: under
-// emulation a start can miss OpenClaw's fixed 5 s start-up deadline.
+// DefaultWarmStarts bounds how often a warm step starts the gateway again
+// after it gave up (systemd's own restarts come on top): under emulation a
+// start can miss OpenClaw's fixed 5 s start-up deadline.
 const DefaultWarmStarts = 4
 
 // WarmMachine is the machine a warm state is restored on: QEMU's exact
@@ -246,20 +247,25 @@ func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o W
 	if starts <= 0 {
 		starts = DefaultWarmStarts
 	}
+	// Starts counts every start of the gateway: ours, and systemd's own
+	// restarts of it (its NRestarts), which a failed start can trigger.
+	total := 0
 	for attempt := 1; ; attempt++ {
 		gw, err := m.waitReady(ctx, q, rec, o.Timeout, progress)
+		restarts, _ := strconv.Atoi(gw.Restarts)
+		total += 1 + restarts
 		if err == nil {
 			if !gw.Installed {
 				return 0, nil
 			}
-			return attempt, nil
+			return total, nil
 		}
 		var nr *NotReadyError
 		if !errors.As(err, &nr) || nr.Stage != "gateway" || ctx.Err() != nil {
 			return 0, err
 		}
 		if attempt >= starts {
-			return 0, fmt.Errorf("the OpenClaw gateway did not become ready in %d starts (last: %s); no warm state was saved", attempt, nr.Detail)
+			return 0, fmt.Errorf("the OpenClaw gateway did not become ready in %d starts (last: %s); no warm state was saved", total, nr.Detail)
 		}
 		progress(fmt.Sprintf("the gateway did not start (%s); start %d of %d", nr.Detail, attempt+1, starts))
 		restart := `u=$(id -u openclaw); runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` +

@@ -101,7 +101,8 @@ func TestOpenClawImage(t *testing.T) {
 		if d, err := time.ParseDuration(submatchOr(out, `Ready in (\S+)`, "")); err == nil {
 			took = d
 		}
-		e.figure("launch %s warm → gateway ready %s (%.3f of from scratch)", name, took.Round(100*time.Millisecond), took.Seconds()/fromScratch.Seconds())
+		e.figure("launch %s warm → gateway ready %s (%.3f of from scratch): %s", name, took.Round(100*time.Millisecond),
+			took.Seconds()/fromScratch.Seconds(), submatchOr(out, `(Ready in .*)`, ""))
 		// Right after the launch: 32 random bytes, the guest's clock, the
 		// token in effect.
 		before := time.Now()
@@ -196,6 +197,8 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2; cat /etc/machi
 		t.Fatal(err)
 	}
 	out, errOut := e.must("launch", "openclaw:e2e", "--name", "oc-key", "--driver", "qemu", "--api-key-file", keyFile, "--timeout", "15m")
+	e.figure("launch oc-key warm with an API key (the gateway restarts to read it): %s; %s",
+		submatchOr(out, `(Ready in .*)`, "not ready"), submatchOr(errOut, `warning: (.*)`, "gateway healthy"))
 	if !strings.Contains(out, "(qemu driver, warm)") || strings.Contains(out+errOut, apiKey) {
 		t.Errorf("launch with a key: not warm, or the key printed:\n%s\n%s", out, tail(errOut, 10))
 	}
