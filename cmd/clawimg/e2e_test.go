@@ -132,6 +132,13 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2; cat /etc/machi
 			}
 		}
 		seen[name] = instance{random: f[0], token: f[2]}
+		// No other token anywhere it could have been written (the warm VM's
+		// own went through cloud-init into .env).
+		out, _ = e.must("exec", name, "--", "sh", "-c",
+			`sudo grep -rhoE 'OPENCLAW_GATEWAY_TOKEN=[A-Z0-9]+' /home /var/lib/cloud /etc 2>/dev/null | sort -u; true`)
+		if got := strings.Fields(out); len(got) != 1 || got[0] != "OPENCLAW_GATEWAY_TOKEN="+f[2] {
+			t.Errorf("%s: gateway tokens in its files: %d, want only its own", name, len(got))
+		}
 		// The running gateway takes the instance's token, and no other: its
 		// authenticated tool API answers "no such tool" (404) with it, 401
 		// with another.
