@@ -537,3 +537,58 @@ func TestImportRefusesWhatIsNotAFile(t *testing.T) {
 		t.Fatalf("imported %v", list)
 	}
 }
+
+// TestFullDiskCanBeCleanedUp: on a file system with no byte left, rmi and
+// prune still work (they must rewrite index.json before they may free
+// anything): the store keeps a reserve for that, and makes it again after.
+func TestFullDiskCanBeCleanedUp(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounts a small tmpfs: needs root")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	disk := newDisk(t, dir, "d.raw", 32, 60, 150)
+	mnt := filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	s, err := Open(filepath.Join(mnt, "home"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.reservePath()); err != nil {
+		t.Fatalf("no reserve: %v", err)
+	}
+	if _, err := s.Import(ctx, disk, ImportOptions{Tag: "a:1"}); err != nil {
+		t.Fatal(err)
+	}
+	// Fill what is left.
+	f, _ := os.Create(filepath.Join(mnt, "filler"))
+	buf := bytes.Repeat([]byte{1}, 1<<16)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			break
+		}
+	}
+	f.Close()
+	small := bytes.Repeat([]byte{2}, 4096)
+	for i := 0; ; i++ { // the last partial blocks too
+		if os.WriteFile(filepath.Join(mnt, "crumb"+string(rune('a'+i%26))+strings.Repeat("x", i/26)), small, 0o644) != nil {
+			break
+		}
+	}
+	if _, err := s.Remove(ctx, []string{"a:1"}); err != nil {
+		t.Fatalf("rmi on a full disk: %v", err)
+	}
+	if list, _ := s.List(); len(list) != 0 {
+		t.Fatalf("still listed: %v", list)
+	}
+	if n := blobCount(t, s); n != 0 {
+		t.Fatalf("%d blobs left", n)
+	}
+	if _, err := os.Stat(s.reservePath()); err != nil {
+		t.Errorf("the reserve was not made again once there was room: %v", err)
+	}
+}

@@ -55,7 +55,7 @@ func (s *Store) saveIndex(idx *Index) error {
 	if err != nil {
 		return err
 	}
-	return writeFileSync(s.indexPath(), b)
+	return s.writeIndexFile(s.indexPath(), b)
 }
 
 // updateIndex runs fn on the index under the index lock and saves it.

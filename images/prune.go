@@ -26,6 +26,12 @@ func (s *Store) Prune(ctx context.Context) (*PruneReport, error) {
 		return nil, err
 	}
 	defer unlock()
+	// What nothing references goes first: on a full disk that is the room
+	// the index needs to be rewritten.
+	early, err := s.collect(ctx)
+	if err != nil {
+		return nil, err
+	}
 	holds, err := s.holders()
 	if err != nil {
 		return nil, err
@@ -50,6 +56,9 @@ func (s *Store) Prune(ctx context.Context) (*PruneReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	rep.Blobs += early.Blobs
+	rep.Bases += early.Bases
+	rep.Freed += early.Freed
 	rep.Images = removed
 	// Unpacked warm states are a cache too.
 	states, _ := s.loadWarm()
@@ -79,9 +88,10 @@ func (s *Store) Prune(ctx context.Context) (*PruneReport, error) {
 }
 
 // collect deletes blobs that no image in the index (or held by an
-// instance) references, and temporary files. Callers hold gc.lock
-// exclusively.
+// instance) references, and temporary files, then restores the index's
+// reserve. Callers hold gc.lock exclusively.
 func (s *Store) collect(ctx context.Context) (*PruneReport, error) {
+	defer s.keepReserve()
 	idx, err := s.loadIndex()
 	if err != nil {
 		return nil, err

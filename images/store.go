@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -33,6 +34,7 @@ func Open(root string, log *slog.Logger) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", root, err)
 		}
 	}
+	s.keepReserve()
 	layout := filepath.Join(root, "oci-layout")
 	if _, err := os.Stat(layout); errors.Is(err, os.ErrNotExist) {
 		if err := writeFileSync(layout, []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
@@ -81,4 +83,46 @@ func (s *Store) lockGC(ctx context.Context, shared bool) (func(), error) {
 // the owner only.
 func writeFileSync(path string, data []byte) error {
 	return atomicfile.WriteFile(path, data, 0o600)
+}
+
+// reserveSize is kept on disk for the index: rmi and prune must rewrite
+// index.json before they may free anything, and on a full disk they could
+// not (then nothing could be removed to make room).
+const reserveSize = 1 << 20
+
+func (s *Store) reservePath() string { return filepath.Join(s.root, "reserve") }
+
+// keepReserve makes the reserve file when it is missing and there is room.
+func (s *Store) keepReserve() {
+	if _, err := os.Stat(s.reservePath()); err == nil {
+		return
+	}
+	f, err := os.OpenFile(s.reservePath()+".tmp", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return
+	}
+	_, err = f.Write(make([]byte, reserveSize)) // written, not sparse: it must hold blocks
+	if err == nil {
+		err = f.Sync()
+	}
+	f.Close()
+	if err == nil {
+		err = os.Rename(s.reservePath()+".tmp", s.reservePath())
+	}
+	if err != nil {
+		os.Remove(s.reservePath() + ".tmp")
+	}
+}
+
+// writeIndexFile writes index.json or warm.json; when the disk is full it
+// gives up the reserve and tries again, so a full store can still be
+// cleaned up.
+func (s *Store) writeIndexFile(path string, data []byte) error {
+	err := writeFileSync(path, data)
+	if errors.Is(err, syscall.ENOSPC) {
+		if os.Remove(s.reservePath()) == nil {
+			err = writeFileSync(path, data)
+		}
+	}
+	return err
 }

@@ -368,7 +368,7 @@ func (s *Store) liveWarm(ctx context.Context, live func(image string) bool) ([]w
 		if l.States == nil {
 			l.States = []warmEntry{}
 		}
-		return writeFileSync(s.warmListPath(), marshal(l))
+		return s.writeIndexFile(s.warmListPath(), marshal(l))
 	})
 	return kept, err
 }
@@ -419,7 +419,7 @@ func (s *Store) listWarm(ctx context.Context, image, digest string, replaces fun
 			kept = append(kept, e)
 		}
 		l.States = append(kept, warmEntry{Image: image, Digest: digest})
-		return writeFileSync(s.warmListPath(), marshal(l))
+		return s.writeIndexFile(s.warmListPath(), marshal(l))
 	})
 }
 
