@@ -7,6 +7,8 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # A count, not a duration: a duration races the fuzz coordinator's own deadline in Go < 1.27
 # (golang/go#75804: a spurious "context deadline exceeded" failure at the end of the run).
 FUZZTIME ?= 20000x
+# Each archive input is imported into a fresh store: fewer of them.
+FUZZTIME_ARCHIVE ?= 2000x
 
 # System packages every part of clawimg and its tests need.
 DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common \
@@ -60,6 +62,8 @@ e2e: fixture
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./hcl
+	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./images
+	$(GO) test -run '^$$' -fuzz '^FuzzImportArchive$$' -fuzztime $(FUZZTIME_ARCHIVE) -fuzzminimizetime 100x ./images
 
 ## bench: performance against the reference tools, printed as tables
 bench: deps
