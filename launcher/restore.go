@@ -313,13 +313,13 @@ rm -rf /run/clawimg
 # Wait until the running gateway accepts the new token (the header goes
 # through stdin, never on a command line).
 if [ -z "$apikey" ] && [ -n "$running" ]; then
-  deadline=$(( $(date +%s) + 100 )); took=
+  deadline=$(( $(date +%s) + 150 )); took=
   while [ "$(date +%s)" -lt "$deadline" ]; do
     code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H @- \
       -H 'Content-Type: application/json' -d '{"tool":"clawimg-token-check","args":{}}' "$url/tools/invoke" || true)
     case "$code" in 401|403|000|"") sleep 0.25 ;; *) took=yes; break ;; esac
   done
-  [ -n "$took" ] || { echo "the gateway did not take the new token in 100 s" >&2; exit 1; }
+  [ -n "$took" ] || { echo "the gateway did not take the new token in 150 s" >&2; exit 1; }
   echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
 fi
 if [ -n "$apikey" ]; then
@@ -334,7 +334,7 @@ fi
 // clock, RNG, machine-id, hostname, SSH host keys, authorized keys, and the
 // OpenClaw gateway's token.
 func reidentify(ctx context.Context, qga string, id identity) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
 	a, err := qemu.DialAgent(ctx, qga)
 	if err != nil {
