@@ -208,6 +208,12 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2; cat /etc/machi
 	// this test does not wait for (5 min under TCG, and it can fail there).
 	out, errOut := e.must("launch", "openclaw:e2e", "--name", "oc-key", "--driver", "qemu", "--api-key-file", keyFile, "--no-wait")
 	e.figure("launch oc-key warm with an API key: %s", submatchOr(out, `(Started in .*)`, "?"))
+	for i := 0; i < 30; i++ { // --no-wait does not wait for SSH either
+		if code, _ := e.run(nil, "exec", "oc-key", "--", "true"); code == 0 {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
 	if !strings.Contains(out, "(qemu driver, warm)") || strings.Contains(out+errOut, apiKey) {
 		t.Errorf("launch with a key: not warm, or the key printed:\n%s\n%s", out, tail(errOut, 10))
 	}
