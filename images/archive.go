@@ -258,31 +258,35 @@ func (s *Store) checkArchiveImage(digest string, staged map[string]string, have 
 	if err != nil {
 		return err
 	}
-	return checkConfigBytes(&m, cb)
+	_, err = decodeConfig(&m, cb)
+	return err
 }
 
-// checkConfig checks a stored config against its bounds and its manifest
-// (every chunk's blob one of the manifest's layers).
+// checkConfig checks a stored config against its bounds and its manifest.
 func (s *Store) checkConfig(m *Manifest) error {
 	cb, err := s.readBlob(m.Config.Digest)
 	if err != nil {
 		return err
 	}
-	return checkConfigBytes(m, cb)
+	_, err = decodeConfig(m, cb)
+	return err
 }
 
-func checkConfigBytes(m *Manifest, cb []byte) error {
+// decodeConfig decodes a config blob and checks it against its bounds and
+// its manifest (every chunk's blob one of the manifest's layers): the one
+// way a config is read, from the store, an archive or a registry.
+func decodeConfig(m *Manifest, cb []byte) (*Config, error) {
 	var cfg Config
 	if err := json.Unmarshal(cb, &cfg); err != nil {
-		return fmt.Errorf("config %s: %w", m.Config.Digest, err)
+		return nil, fmt.Errorf("config %s: %w", m.Config.Digest, err)
 	}
 	if err := cfg.check(); err != nil {
-		return fmt.Errorf("config %s: %w", m.Config.Digest, err)
+		return nil, fmt.Errorf("config %s: %w", m.Config.Digest, err)
 	}
 	if !coveredBy(cfg.Chunks, m.Layers) {
-		return fmt.Errorf("config %s names chunks its manifest does not", m.Config.Digest)
+		return nil, fmt.Errorf("config %s names chunks its manifest does not", m.Config.Digest)
 	}
-	return nil
+	return &cfg, nil
 }
 
 // stageStream copies r into a staged blob, checking it hashes to digest.

@@ -71,7 +71,7 @@ func FuzzConfig(f *testing.F) {
 		if json.Unmarshal(manJSON, &m) != nil {
 			return
 		}
-		if checkConfigBytes(&m, cfgJSON) != nil {
+		if _, err := decodeConfig(&m, cfgJSON); err != nil {
 			return
 		}
 		var cfg Config

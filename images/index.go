@@ -192,26 +192,19 @@ func (s *Store) manifestOnly(digest string) (*Manifest, error) {
 
 // manifest reads and checks an image's manifest and config blobs.
 func (s *Store) manifest(digest string) (*Manifest, *Config, error) {
-	b, err := s.readBlob(digest)
+	m, err := s.manifestOnly(digest)
 	if err != nil {
-		return nil, nil, fmt.Errorf("manifest: %w", err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, nil, fmt.Errorf("manifest %s: %w", digest, err)
+		return nil, nil, err
 	}
 	cb, err := s.readBlob(m.Config.Digest)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
 	}
-	var cfg Config
-	if err := json.Unmarshal(cb, &cfg); err != nil {
-		return nil, nil, fmt.Errorf("config %s: %w", m.Config.Digest, err)
-	}
-	if err := checkConfigBytes(&m, cb); err != nil {
+	cfg, err := decodeConfig(m, cb)
+	if err != nil {
 		return nil, nil, err
 	}
-	return &m, &cfg, nil
+	return m, cfg, nil
 }
 
 var bareHex = regexp.MustCompile(`^[0-9a-f]{12,64}$`)

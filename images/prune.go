@@ -61,7 +61,10 @@ func (s *Store) Prune(ctx context.Context) (*PruneReport, error) {
 	rep.Freed += early.Freed
 	rep.Images = removed
 	// Unpacked warm states are a cache too.
-	states, _ := s.loadWarm()
+	states, err := s.loadWarm()
+	if err != nil {
+		return nil, err
+	}
 	imageOf := map[string]string{}
 	for _, e := range states.States {
 		imageOf[strings.TrimPrefix(e.Digest, "sha256:")] = e.Image

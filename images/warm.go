@@ -194,15 +194,6 @@ func (s *Store) saveWarm(ctx context.Context, o SaveWarmOptions) (*WarmState, er
 	return s.warmState(mdesc.Digest)
 }
 
-// warmConfig reads a warm state's config and checks that it is one.
-func (s *Store) warmConfig(digest string) (*WarmConfig, error) {
-	st, err := s.warmState(digest)
-	if err != nil {
-		return nil, err
-	}
-	return st.Config, nil
-}
-
 func (s *Store) warmState(digest string) (*WarmState, error) {
 	m, b, err := s.warmManifest(digest)
 	if err != nil {
@@ -412,7 +403,7 @@ func (s *Store) listWarm(ctx context.Context, image, digest string, replaces fun
 				continue
 			}
 			if e.Image == image && replaces != nil {
-				if old, err := s.warmConfig(e.Digest); err == nil && replaces(old) {
+				if old, err := s.warmState(e.Digest); err == nil && replaces(old.Config) {
 					continue
 				}
 			}
