@@ -30,6 +30,9 @@ type Driver interface {
 	SSH(rec *Record) string
 }
 
+// DefaultImage is what launch and warm take when no image is named.
+const DefaultImage = "openclaw:latest"
+
 // States an instance can be in.
 const (
 	StateStarting = "starting"

@@ -161,7 +161,7 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 	}
 	ref := o.Image
 	if ref == "" {
-		ref = "openclaw:latest"
+		ref = DefaultImage
 	}
 	details, err := m.store.Inspect(ref)
 	if err != nil {

@@ -45,12 +45,10 @@ func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
 
 func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 	r := &s.Record
-	disk := filepath.Join(r.Dir, "disk.qcow2")
-	out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", s.Base,
-		disk, strconv.FormatInt(r.DiskBytes, 10)).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+	if err := createOverlay(ctx, filepath.Join(r.Dir, "disk.qcow2"), s.Base, "raw", r.DiskBytes); err != nil {
+		return err
 	}
+	var err error
 	if r.Accel, err = qemu.Resolve(ctx, "qemu-system-x86_64", q.accel); err != nil {
 		return err
 	}
@@ -68,6 +66,18 @@ func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 	defer os.Remove(seed)
 	if _, err := qemu.Start(ctx, q.config(r, seed)); err != nil {
 		return err
+	}
+	return nil
+}
+
+// createOverlay makes disk a qcow2 overlay of size bytes on backing (of
+// the given format): an instance's disk on the image's base, or on a warm
+// state's delta.
+func createOverlay(ctx context.Context, disk, backing, format string, size int64) error {
+	out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", format, "-b", backing,
+		disk, strconv.FormatInt(size, 10)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
 	}
 	return nil
 }

@@ -118,9 +118,8 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 		return err
 	}
 	disk := filepath.Join(r.Dir, "disk.qcow2")
-	if out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", w.Files.Disk,
-		disk, strconv.FormatInt(w.Machine.DiskBytes, 10)).CombinedOutput(); err != nil {
-		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+	if err := createOverlay(ctx, disk, w.Files.Disk, "qcow2", w.Machine.DiskBytes); err != nil {
+		return err
 	}
 	r.Accel = w.Machine.Accel
 	var err error
@@ -144,7 +143,7 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 	start := time.Now()
 	cfg := warmConfig(r, w.Machine, disk, seed)
 	cfg.Detached, cfg.Incoming = true, mem
-	vm, err := qemu.Start(ctx, cfg)
+	_, err = qemu.Start(ctx, cfg) // detached: it outlives this process
 	mem.Close()
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
@@ -153,7 +152,6 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 		_ = q.kill(r)
 		return fmt.Errorf("restore: %w", err)
 	}
-	_ = vm // detached: it outlives this process
 	w.Restored = time.Since(start)
 	out, err := reidentify(ctx, cfg.QGASocket(), w.ID)
 	if err != nil {

@@ -84,7 +84,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	}
 	ref := o.Image
 	if ref == "" {
-		ref = "openclaw:latest"
+		ref = DefaultImage
 	}
 	details, err := m.store.Inspect(ref)
 	if err != nil {
@@ -196,9 +196,8 @@ func (m *Manager) warmDir() (string, error) {
 // throwaway key and gateway token and no API key, the warm machine.
 func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machine WarmMachine, progress func(string)) (*qemu.VM, string, error) {
 	disk := filepath.Join(rec.Dir, "disk.qcow2")
-	if out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", base,
-		disk, strconv.FormatInt(machine.DiskBytes, 10)).CombinedOutput(); err != nil {
-		return nil, "", fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+	if err := createOverlay(ctx, disk, base, "raw", machine.DiskBytes); err != nil {
+		return nil, "", err
 	}
 	kp, err := guest.NewKeyPair("clawimg-warm")
 	if err != nil {
