@@ -29,6 +29,28 @@ func writeTar(t *testing.T, path string, entries [][2]string) {
 	}
 }
 
+// readTar returns a tar file's entries (name, content) in order.
+func readTar(t *testing.T, path string) [][2]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var entries [][2]string
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		var b bytes.Buffer
+		b.ReadFrom(tr)
+		entries = append(entries, [2]string{h.Name, b.String()})
+	}
+	return entries
+}
+
 func TestBadArchivesImportNothing(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -42,19 +64,7 @@ func TestBadArchivesImportNothing(t *testing.T) {
 	if _, err := a.Export(ctx, "x:1", good, nil); err != nil {
 		t.Fatal(err)
 	}
-	var entries [][2]string
-	f, _ := os.Open(good)
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			break
-		}
-		var b bytes.Buffer
-		b.ReadFrom(tr)
-		entries = append(entries, [2]string{h.Name, b.String()})
-	}
-	f.Close()
+	entries := readTar(t, good)
 	tests := []struct {
 		name   string
 		mutate func([][2]string) [][2]string
@@ -203,18 +213,9 @@ func TestArchiveConfigsAreChecked(t *testing.T) {
 	}
 	files := map[string][]byte{}
 	var order []string
-	f, _ := os.Open(good)
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			break
-		}
-		var b bytes.Buffer
-		b.ReadFrom(tr)
-		files[h.Name], order = b.Bytes(), append(order, h.Name)
+	for _, e := range readTar(t, good) {
+		files[e[0]], order = []byte(e[1]), append(order, e[0])
 	}
-	f.Close()
 	var idx Index
 	if err := json.Unmarshal(files["index.json"], &idx); err != nil {
 		t.Fatal(err)
