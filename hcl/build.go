@@ -45,6 +45,7 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 		if bd.Name == "" && len(bd.Sources) > 0 {
 			bd.Name = strings.TrimPrefix(bd.Sources[0], "source.qemu.")
 		}
+		bd.Sensitive = d.sensitive
 		ev.diags = append(ev.diags, d.diags...)
 		for _, blk := range c.Blocks {
 			switch blk.Type {
@@ -97,6 +98,13 @@ func (ev *evaluator) buildSources(d *decoder, b *hcl2.Block, plan *Plan) []strin
 		v, diags := ev.eval(e)
 		d.diags = append(d.diags, diags...)
 		if diags.HasErrors() {
+			continue
+		}
+		if _, secret := unmark(v); secret {
+			d.diags = append(d.diags, &hcl2.Diagnostic{
+				Severity: hcl2.DiagError, Summary: "Invalid value",
+				Detail: "A source reference cannot derive from a sensitive variable.", Subject: e.Range().Ptr(),
+			})
 			continue
 		}
 		if v.Type() != cty.String || v.IsNull() || !v.IsKnown() {
@@ -165,6 +173,7 @@ func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisi
 	case "file":
 		p.File = ev.decodeFile(d, b)
 	}
+	p.Sensitive = d.sensitive
 	ev.diags = append(ev.diags, d.diags...)
 	return p, !d.diags.HasErrors()
 }
@@ -339,6 +348,7 @@ func (ev *evaluator) decodePostProcessor(b *hcl2.Block, sources []string) (PostP
 			Detail: "One of inline, script or scripts must be set.", Subject: b.DefRange.Ptr(),
 		})
 	}
+	p.Sensitive = d.sensitive
 	ev.diags = append(ev.diags, d.diags...)
 	return p, !d.diags.HasErrors()
 }

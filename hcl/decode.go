@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,9 @@ type decoder struct {
 	ev    *evaluator
 	attrs hcl2.Attributes
 	diags hcl2.Diagnostics
+	// sensitive names the attributes whose value derives from a sensitive
+	// variable, in decoding order.
+	sensitive []string
 }
 
 // content decodes body against the supported attribute names and block
@@ -59,28 +63,45 @@ func (d *decoder) value(name string, ty cty.Type) (cty.Value, *hcl2.Attribute, b
 	if diags.HasErrors() || !v.IsWhollyKnown() {
 		return cty.NilVal, a, false
 	}
+	v, secret := unmark(v)
+	if secret && !slices.Contains(d.sensitive, name) {
+		d.sensitive = append(d.sensitive, name)
+	}
 	if v.IsNull() {
 		return cty.NilVal, a, false
 	}
 	cv, err := convert.Convert(v, ty)
 	if err != nil {
+		detail := fmt.Sprintf("Inappropriate value for attribute %q: %s.", name, err)
+		if secret {
+			detail = fmt.Sprintf("Inappropriate value for attribute %q: its value, derived from a sensitive variable, is not a %s.", name, ty.FriendlyName())
+		}
 		d.diags = append(d.diags, &hcl2.Diagnostic{
 			Severity: hcl2.DiagError,
 			Summary:  "Incorrect attribute value type",
-			Detail:   fmt.Sprintf("Inappropriate value for attribute %q: %s.", name, err),
+			Detail:   detail,
 			Subject:  a.Expr.Range().Ptr(),
 		})
 		return cty.NilVal, a, false
+	}
+	if secret {
+		d.ev.secrets = append(d.ev.secrets, leafValues(cv)...)
 	}
 	return cv, a, true
 }
 
 func (d *decoder) has(name string) bool { _, ok := d.attrs[name]; return ok }
 
+// errorf reports an invalid attribute. The detail of one whose value derives
+// from a sensitive variable is replaced: details quote values.
 func (d *decoder) errorf(a *hcl2.Attribute, summary, format string, args ...any) {
+	detail := fmt.Sprintf(format, args...)
+	if slices.Contains(d.sensitive, a.Name) {
+		detail = fmt.Sprintf("The value of %s is not valid here; it derives from a sensitive variable, so it is not shown.", a.Name)
+	}
 	d.diags = append(d.diags, &hcl2.Diagnostic{
 		Severity: hcl2.DiagError, Summary: summary,
-		Detail: fmt.Sprintf(format, args...), Subject: a.Expr.Range().Ptr(),
+		Detail: detail, Subject: a.Expr.Range().Ptr(),
 	})
 }
 

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
@@ -73,15 +74,16 @@ func (ds Diagnostics) HasErrors() bool {
 }
 
 // convertDiags turns HCL diagnostics into ours, with snippets taken from the
-// parsed files.
-func convertDiags(files map[string]*hcl2.File, in hcl2.Diagnostics) Diagnostics {
+// parsed files; the text in masks (where sensitive values are written) is
+// shown as Masked.
+func convertDiags(files map[string]*hcl2.File, in hcl2.Diagnostics, masks []hcl2.Range) Diagnostics {
 	out := make(Diagnostics, 0, len(in))
 	for _, d := range in {
 		nd := Diagnostic{Error: d.Severity == hcl2.DiagError, Summary: d.Summary, Detail: d.Detail}
 		nd.Summary = strings.TrimSuffix(nd.Summary, ".")
 		if d.Subject != nil {
 			nd.File, nd.Line, nd.Column = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
-			nd.Snippet = snippet(files[d.Subject.Filename], *d.Subject)
+			nd.Snippet = snippet(files[d.Subject.Filename], *d.Subject, masks)
 		}
 		out = append(out, nd)
 	}
@@ -89,8 +91,8 @@ func convertDiags(files map[string]*hcl2.File, in hcl2.Diagnostics) Diagnostics 
 }
 
 // snippet returns the first line of rng in f, numbered, with carets under the
-// range.
-func snippet(f *hcl2.File, rng hcl2.Range) string {
+// range, and the parts of masks on that line replaced by Masked.
+func snippet(f *hcl2.File, rng hcl2.Range, masks []hcl2.Range) string {
 	if f == nil || rng.Start.Line < 1 {
 		return ""
 	}
@@ -99,14 +101,12 @@ func snippet(f *hcl2.File, rng hcl2.Range) string {
 		return ""
 	}
 	line := strings.TrimRight(lines[rng.Start.Line-1], "\r")
-	start := rng.Start.Column - 1
-	if start > len(line) {
-		start = len(line)
-	}
+	start := min(rng.Start.Column-1, len(line))
 	end := len(line)
 	if rng.End.Line == rng.Start.Line && rng.End.Column-1 <= len(line) {
 		end = rng.End.Column - 1
 	}
+	line, start, end = maskLine(line, rng.Filename, rng.Start.Line, masks, start, end)
 	width := max(end-start, 1)
 	num := fmt.Sprintf("%5d | ", rng.Start.Line)
 	pad := strings.Repeat(" ", len(num)-2) + "| "
@@ -120,4 +120,54 @@ func snippet(f *hcl2.File, rng hcl2.Range) string {
 		}
 	}
 	return num + line + "\n" + pad + lead.String() + strings.Repeat("^", width)
+}
+
+// maskLine replaces the parts of masks that fall on line number n of file with
+// Masked, moving the byte offsets start and end along.
+func maskLine(line, file string, n int, masks []hcl2.Range, start, end int) (string, int, int) {
+	type span struct{ from, to int }
+	var spans []span
+	for _, m := range masks {
+		if m.Filename != file || n < m.Start.Line || n > m.End.Line {
+			continue
+		}
+		from, to := 0, len(line)
+		if m.Start.Line == n {
+			from = min(m.Start.Column-1, len(line))
+		}
+		if m.End.Line == n {
+			to = min(m.End.Column-1, len(line))
+		}
+		if from < to {
+			spans = append(spans, span{from, to})
+		}
+	}
+	// Right to left, so earlier offsets stay valid.
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from > spans[j].from })
+	last := len(line) + 1
+	for _, sp := range spans {
+		if sp.to > last { // overlaps one already masked
+			sp.to = last
+		}
+		if sp.from >= sp.to {
+			continue
+		}
+		line = line[:sp.from] + Masked + line[sp.to:]
+		shift := len(Masked) - (sp.to - sp.from)
+		move := func(x int) int {
+			switch {
+			case x >= sp.to:
+				return x + shift
+			case x > sp.from:
+				return sp.from + len(Masked)
+			}
+			return x
+		}
+		start, end = min(move(start), sp.from+len(Masked)), move(end)
+		if start > sp.from && start < sp.from+len(Masked) {
+			start = sp.from
+		}
+		last = sp.from
+	}
+	return line, start, end
 }

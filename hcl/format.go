@@ -21,11 +21,11 @@ import (
 func FormatSource(src []byte, name string) ([]byte, error) {
 	tokens, _ := hclsyntax.LexConfig(src, name, hcl2.InitialPos)
 	if diags := checkNesting(tokens); diags.HasErrors() {
-		return nil, convertDiags(nil, diags)
+		return nil, convertDiags(nil, diags, nil)
 	}
 	p := hclparse.NewParser()
 	if _, diags := p.ParseHCL(src, name); diags.HasErrors() {
-		return nil, convertDiags(p.Files(), diags)
+		return nil, convertDiags(p.Files(), diags, nil)
 	}
 	return hclwrite.Format(src), nil
 }

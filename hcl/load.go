@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 //go:embed all:builtin
@@ -100,6 +100,7 @@ func Load(opts Options) (*Plan, error) {
 	plan.Variables = ev.planVariables()
 	plan.Sources = ev.decodeSources(top.sources)
 	plan.Builds = ev.decodeBuilds(top.builds, plan)
+	plan.secrets = ev.allSecrets()
 	diags := ev.result()
 	if diags.HasErrors() {
 		return nil, diags
@@ -136,6 +137,9 @@ type evaluator struct {
 	order  []string // variable names in declaration order
 	locals map[string]*hcl2.Attribute
 	diags  hcl2.Diagnostics
+	// secrets are the strings of every decoded value that derives from a
+	// sensitive variable, for masking build output and diagnostics.
+	secrets []string
 	// extra holds synthetic files (-var values) for diagnostics snippets.
 	extra map[string]*hcl2.File
 }
@@ -170,20 +174,37 @@ func (ev *evaluator) result() Diagnostics {
 	for k, v := range ev.extra {
 		files[k] = v
 	}
-	diags := convertDiags(files, ev.diags)
-	var secrets []string
-	for _, v := range ev.vars {
-		if v.sensitive && v.hasValue && v.value.IsWhollyKnown() {
-			if b, err := ctyjson.Marshal(v.value, v.value.Type()); err == nil {
-				secrets = append(secrets, leafStrings(b)...)
-			}
-		}
-	}
+	diags := convertDiags(files, ev.diags, ev.sensitiveRanges())
+	secrets := ev.allSecrets()
 	for i := range diags {
 		diags[i].Detail = Redact(diags[i].Detail, secrets)
-		diags[i].Snippet = Redact(diags[i].Snippet, secrets)
 	}
 	return diags
+}
+
+// allSecrets are the strings of sensitive variables and of the values
+// derived from them.
+func (ev *evaluator) allSecrets() []string {
+	secrets := slices.Clone(ev.secrets)
+	for _, v := range ev.vars {
+		if v.sensitive && v.hasValue && v.value.IsWhollyKnown() {
+			u, _ := unmark(v.value)
+			secrets = append(secrets, leafValues(u)...)
+		}
+	}
+	return secrets
+}
+
+// sensitiveRanges are where the values of sensitive variables are written
+// (a -var, a var file, an environment variable), masked in snippets.
+func (ev *evaluator) sensitiveRanges() []hcl2.Range {
+	var out []hcl2.Range
+	for _, v := range ev.vars {
+		if v.sensitive && v.valueRng.Filename != "" {
+			out = append(out, v.valueRng)
+		}
+	}
+	return out
 }
 
 // eval evaluates an expression in the recipe's context after checking that

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type Plan struct {
 	Warnings Diagnostics `json:"warnings,omitempty"`
 
 	files fileReader
+	// secrets are the strings of sensitive variables and of every value
+	// derived from one.
+	secrets []string
 }
 
 // Variable is a declared input variable and the value it resolved to.
@@ -64,6 +68,9 @@ type QEMUSource struct {
 	ShutdownTimeout Duration   `json:"shutdown_timeout"`
 	// Arch is the guest architecture implied by qemu_binary: amd64 or arm64.
 	Arch string `json:"arch"`
+	// Sensitive names the fields whose value derives from a sensitive
+	// variable (recipe attribute names); Redacted masks them.
+	Sensitive []string `json:"sensitive_fields,omitempty"`
 }
 
 // Build is a `build` block: the sources it runs on and what it does to them.
@@ -75,6 +82,9 @@ type Build struct {
 	Sources        []string        `json:"sources"` // "source.qemu.NAME"
 	Provisioners   []Provisioner   `json:"provisioners"`
 	PostProcessors []PostProcessor `json:"post_processors,omitempty"`
+	// Sensitive names the fields whose value derives from a sensitive
+	// variable (recipe attribute names); Redacted masks them.
+	Sensitive []string `json:"sensitive_fields,omitempty"`
 }
 
 // Provisioner runs in the build VM, in order. Exactly one of Shell and File
@@ -88,6 +98,9 @@ type Provisioner struct {
 	Except      []string `json:"except,omitempty"`
 	Shell       *Shell   `json:"shell,omitempty"`
 	File        *File    `json:"file,omitempty"`
+	// Sensitive names the fields whose value derives from a sensitive
+	// variable (recipe attribute names); Redacted masks them.
+	Sensitive []string `json:"sensitive_fields,omitempty"`
 }
 
 // Shell is a `provisioner "shell"`.
@@ -133,6 +146,9 @@ type PostProcessor struct {
 	Inline          []string          `json:"inline,omitempty"`           // shell-local
 	Scripts         []FileRef         `json:"scripts,omitempty"`          // shell-local
 	EnvironmentVars []string          `json:"environment_vars,omitempty"` // shell-local
+	// Sensitive names the fields whose value derives from a sensitive
+	// variable (recipe attribute names); Redacted masks them.
+	Sensitive []string `json:"sensitive_fields,omitempty"`
 }
 
 // Source returns the source block called NAME, or nil.
@@ -151,16 +167,11 @@ func (p *Plan) ReadFile(path string) ([]byte, error) {
 	return p.files.ReadFile(path)
 }
 
-// SensitiveValues are the string values of sensitive variables, for masking
-// them in anything shown to a user.
+// SensitiveValues are the strings of sensitive variables and of every value
+// the recipe derived from one (upper(), base64encode(), interpolations...),
+// for masking text clawimg does not parse, such as a build's output.
 func (p *Plan) SensitiveValues() []string {
-	var out []string
-	for _, v := range p.Variables {
-		if v.Sensitive {
-			out = append(out, leafStrings(v.Value)...)
-		}
-	}
-	return out
+	return slices.Clone(p.secrets)
 }
 
 // leafStrings returns every non-empty string inside a JSON value. Numbers

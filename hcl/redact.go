@@ -2,6 +2,8 @@ package hcl
 
 import (
 	"encoding/json"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -10,7 +12,9 @@ import (
 const Masked = "<sensitive>"
 
 // Redact replaces every secret in text, raw or JSON-escaped, with Masked.
-// Longer secrets go first so one that contains another is masked whole.
+// Longer secrets go first so one that contains another is masked whole. It is
+// for text clawimg does not parse (a build's output, a message written by a
+// library); what clawimg renders itself is masked by structure instead.
 func Redact(text string, secrets []string) string {
 	s := append([]string(nil), secrets...)
 	sort.Slice(s, func(i, j int) bool { return len(s[i]) > len(s[j]) })
@@ -36,17 +40,17 @@ func jsonEscape(s string) string {
 }
 
 // Redacted returns a copy of the plan fit to show: sensitive variables'
-// values are Masked, and every secret is masked wherever it was interpolated.
+// values are Masked, and so is every field whose value derives from one (the
+// fields each block lists in Sensitive): strings become Masked, numbers and
+// booleans their zero value. Nothing is found by comparing text, so a secret
+// such as "e" or "true" masks exactly what came from it.
 func (p *Plan) Redacted() (*Plan, error) {
-	secrets := p.SensitiveValues()
 	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
+	if err := json.NewEncoder(&b).Encode(p); err != nil {
 		return nil, err
 	}
 	var out Plan
-	if err := json.Unmarshal([]byte(Redact(b.String(), secrets)), &out); err != nil {
+	if err := json.Unmarshal([]byte(b.String()), &out); err != nil {
 		return nil, err
 	}
 	for i, v := range out.Variables {
@@ -54,6 +58,83 @@ func (p *Plan) Redacted() (*Plan, error) {
 			out.Variables[i].Value = json.RawMessage(`"` + Masked + `"`)
 		}
 	}
-	out.files = p.files
+	for i := range out.Sources {
+		maskFields(&out.Sources[i], out.Sources[i].Sensitive)
+	}
+	for i := range out.Builds {
+		bd := &out.Builds[i]
+		maskFields(bd, bd.Sensitive)
+		for j := range bd.Provisioners {
+			pr := &bd.Provisioners[j]
+			maskFields(pr, pr.Sensitive)
+			if pr.Shell != nil {
+				maskFields(pr.Shell, pr.Sensitive)
+			}
+			if pr.File != nil {
+				maskFields(pr.File, pr.Sensitive)
+			}
+		}
+		for j := range bd.PostProcessors {
+			maskFields(&bd.PostProcessors[j], bd.PostProcessors[j].Sensitive)
+		}
+	}
+	out.files, out.secrets = p.files, p.secrets
 	return &out, nil
+}
+
+// fieldOf maps recipe attribute names to the plan's JSON names where they
+// differ: script and scripts both fill scripts.
+var fieldOf = map[string]string{"script": "scripts"}
+
+// maskFields masks the fields of the struct ptr points to whose JSON name is
+// one of attrs.
+func maskFields(ptr any, attrs []string) {
+	if len(attrs) == 0 {
+		return
+	}
+	names := make([]string, len(attrs))
+	for i, a := range attrs {
+		names[i] = a
+		if f, ok := fieldOf[a]; ok {
+			names[i] = f
+		}
+	}
+	v := reflect.ValueOf(ptr).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if tag != "" && slices.Contains(names, tag) {
+			mask(v.Field(i))
+		}
+	}
+}
+
+// mask replaces every string inside v with Masked and every other scalar
+// with its zero value.
+func mask(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(Masked)
+	case reflect.Pointer:
+		if !v.IsNil() {
+			mask(v.Elem())
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			mask(v.Index(i))
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			mask(e)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				mask(v.Field(i))
+			}
+		}
+	default:
+		v.Set(reflect.Zero(v.Type()))
+	}
 }

@@ -167,6 +167,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	if s.Memory < 128 {
 		d.errorf(d.attrs["memory"], "Invalid value", "memory is in MiB and must be at least 128.")
 	}
+	s.Sensitive = d.sensitive
 	ev.diags = append(ev.diags, d.diags...)
 	return s
 }

@@ -253,6 +253,9 @@ func (ev *evaluator) validateVariables() {
 		}
 		v.value = cv
 		vals[name] = cv
+		if v.sensitive {
+			vals[name] = cv.Mark(sensitiveMark{})
+		}
 	}
 	ev.ctx.Variables["var"] = cty.ObjectVal(vals)
 	for _, name := range ev.order {
@@ -272,6 +275,7 @@ func (ev *evaluator) runValidation(v *variable, val validation) {
 	if diags.HasErrors() {
 		return
 	}
+	ok, _ = unmark(ok)
 	ok, err := convert.Convert(ok, cty.Bool)
 	if err != nil || ok.IsNull() || !ok.IsKnown() {
 		ev.diags = append(ev.diags, &hcl2.Diagnostic{
@@ -287,7 +291,11 @@ func (ev *evaluator) runValidation(v *variable, val validation) {
 	}
 	msg := "the value is not valid"
 	if m, diags := val.message.Value(ev.ctx); !diags.HasErrors() && m.Type() == cty.String && m.IsKnown() && !m.IsNull() {
-		msg = m.AsString()
+		if m, secret := unmark(m); !secret {
+			msg = m.AsString()
+		} else {
+			msg = "the value is not valid (the rule's message uses a sensitive value and is not shown)"
+		}
 	}
 	ev.diags = append(ev.diags, &hcl2.Diagnostic{
 		Severity: hcl2.DiagError,

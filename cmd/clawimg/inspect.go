@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -60,8 +62,15 @@ func writePlan(w io.Writer, p *hcl.Plan) {
 	for _, s := range p.Sources {
 		fmt.Fprintf(w, "  source.qemu.%s\n", s.Name)
 		fmt.Fprintf(w, "    base:    %s (checksum %s)\n", s.ISOURL, s.ISOChecksum)
-		fmt.Fprintf(w, "    machine: %s, %d CPUs, %d MiB, disk %s, accelerator %s\n",
-			s.Arch, s.CPUs, s.Memory, images.HumanBytes(s.DiskSize), s.Accelerator)
+		shown := func(field, value string) string {
+			if slices.Contains(s.Sensitive, field) {
+				return hcl.Masked
+			}
+			return value
+		}
+		fmt.Fprintf(w, "    machine: %s, %s CPUs, %s MiB, disk %s, accelerator %s\n", s.Arch,
+			shown("cpus", strconv.Itoa(s.CPUs)), shown("memory", strconv.Itoa(s.Memory)),
+			shown("disk_size", images.HumanBytes(s.DiskSize)), s.Accelerator)
 		fmt.Fprintf(w, "    ssh:     %s (timeout %s)\n", s.SSHUsername, s.SSHTimeout)
 	}
 	fmt.Fprintln(w, "\nBuilds:")

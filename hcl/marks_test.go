@@ -1,0 +1,173 @@
+package hcl
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// A recipe that computes from two sensitive variables: functions of a
+// secret string, a secret number used as a machine size, and commands that
+// contain the secret's text by chance ("e", "true", "inline").
+const sensitiveRecipe = `
+variable "secret" {
+  type      = string
+  sensitive = true
+}
+variable "cores" {
+  type      = number
+  default   = 3
+  sensitive = true
+}
+source "qemu" "base" {
+  iso_url      = "base.qcow2"
+  iso_checksum = "none"
+  disk_image   = true
+  ssh_username = "debian"
+  cpus         = var.cores
+}
+build {
+  sources = ["source.qemu.base"]
+  provisioner "shell" {
+    environment_vars = ["UP=${upper(var.secret)}", "B64=${base64encode(var.secret)}"]
+    inline           = ["echo the inline true value", "echo ${substr(var.secret, 1, 3)}"]
+  }
+  provisioner "shell" {
+    inline = ["echo true inline e"]
+  }
+}
+`
+
+// TestSensitiveValuesAreMarked: whatever derives from a sensitive variable is
+// masked in inspect's plan, found by cty marks rather than by comparing text,
+// so functions of a secret are masked and a secret that is a common word
+// masks nothing else.
+func TestSensitiveValuesAreMarked(t *testing.T) {
+	tests := []struct {
+		secret string
+		hidden []string // texts the shown plan must not contain
+	}{
+		{"hunter2pass", []string{"hunter2pass", "HUNTER2PASS", "aHVudGVyMnBhc3M=", "unt"}},
+		{"e", nil},
+		{"true", []string{"TRUE", "dHJ1ZQ=="}},
+		{"inline", []string{"INLINE", "aW5saW5l"}},
+	}
+	for i, tt := range tests {
+		// Subtests are numbered: their names end up in temporary paths.
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			dir := writeRecipe(t, map[string]string{"r.pkr.hcl": sensitiveRecipe})
+			p, diags := load(t, dir, []VarArg{{Value: "secret=" + tt.secret}})
+			if diags != nil {
+				t.Fatal(diags)
+			}
+			r, err := p.Redacted()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.MarshalIndent(r, "", "  ")
+			shown := string(b)
+			for _, h := range tt.hidden {
+				if strings.Contains(shown, h) {
+					t.Errorf("the shown plan contains %q:\n%s", h, shown)
+				}
+			}
+			// The secret number: masked in the plan, real for the builder.
+			if r.Sources[0].CPUs != 0 || p.Sources[0].CPUs != 3 {
+				t.Errorf("cpus shown %d, real %d; want 0 (masked) and 3", r.Sources[0].CPUs, p.Sources[0].CPUs)
+			}
+			if got := r.Sources[0].Sensitive; len(got) != 1 || got[0] != "cpus" {
+				t.Errorf("source sensitive fields = %q, want [cpus]", got)
+			}
+			pr := r.Builds[0].Provisioners
+			if got := pr[0].Shell.EnvironmentVars; len(got) != 2 || got[0] != Masked || got[1] != Masked {
+				t.Errorf("environment_vars shown as %q", got)
+			}
+			if got := pr[0].Shell.Inline; len(got) != 2 || got[0] != Masked {
+				t.Errorf("inline shown as %q", got)
+			}
+			// Nothing else changes, whatever the secret's text.
+			if got := pr[1].Shell.Inline; len(got) != 1 || got[0] != "echo true inline e" {
+				t.Errorf("a command without the secret is shown as %q", got)
+			}
+			if pr[1].Type != "shell" || r.Variables[0].Name != "cores" || r.Variables[1].Name != "secret" {
+				t.Errorf("names changed: %s", shown)
+			}
+			// The builder gets the real values, and the derived strings to
+			// mask in the build's output.
+			if got := p.Builds[0].Provisioners[0].Shell.EnvironmentVars[0]; got != "UP="+strings.ToUpper(tt.secret) {
+				t.Errorf("real environment_vars[0] = %q", got)
+			}
+			if !strings.Contains(strings.Join(p.SensitiveValues(), "\n"), "UP="+strings.ToUpper(tt.secret)) {
+				t.Errorf("SensitiveValues lacks the derived value: %q", p.SensitiveValues())
+			}
+		})
+	}
+}
+
+// TestSensitiveValuesInDiagnostics: no diagnostic shows a sensitive value,
+// whether it came from -var, a var file or the environment, or was computed
+// from one; the variable's name is still shown.
+func TestSensitiveValuesInDiagnostics(t *testing.T) {
+	const secret = "hunter2pass"
+	recipe := `
+variable "n" {
+  type      = number
+  sensitive = true
+}
+variable "s" {
+  type      = string
+  default   = "x"
+  sensitive = true
+}
+source "qemu" "base" {
+  iso_url          = "base.qcow2"
+  iso_checksum     = "none"
+  disk_image       = true
+  ssh_username     = "debian"
+  shutdown_timeout = upper(var.s)
+  accelerator      = base64encode(var.s)
+}
+build {
+  sources = ["source.qemu.base"]
+  provisioner "shell" {
+    inline = ["true"]
+  }
+}
+`
+	tests := []struct {
+		name  string
+		files map[string]string
+		vars  []VarArg
+		env   []string
+	}{
+		{name: "-var", vars: []VarArg{{Value: "n=" + secret}, {Value: "s=" + secret}}},
+		{name: "var file", files: map[string]string{"v.auto.pkrvars.hcl": "n = \"" + secret + "\"\ns = \"" + secret + "\"\n"}},
+		{name: "env", env: []string{EnvPrefix + "n=" + secret, EnvPrefix + "s=" + secret}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{"r.pkr.hcl": recipe}
+			for k, v := range tt.files {
+				files[k] = v
+			}
+			dir := writeRecipe(t, files)
+			_, diags := load(t, dir, tt.vars, tt.env...)
+			if !diags.HasErrors() {
+				t.Fatal("no error for a number variable given a word")
+			}
+			text := diags.Error()
+			b, _ := json.Marshal(diags)
+			for _, h := range []string{secret, strings.ToUpper(secret), "aHVudGVyMnBhc3M="} {
+				if strings.Contains(text, h) || strings.Contains(string(b), h) {
+					t.Errorf("a diagnostic shows %q:\n%s", h, text)
+				}
+			}
+			for _, want := range []string{"var.n", "shutdown_timeout", "accelerator"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the diagnostics do not name %s:\n%s", want, text)
+				}
+			}
+		})
+	}
+}
