@@ -60,7 +60,7 @@ func (e *env) options(t testing.TB, recipe string, vars ...string) Options {
 	for _, v := range append([]string{"base=" + fixture, "out_dir=" + e.home}, vars...) {
 		va = append(va, hcl.VarArg{Value: v})
 	}
-	plan, err := hcl.Load(hcl.Options{Path: recipe, Vars: va})
+	plan, err := hcl.Load(context.Background(), hcl.Options{Path: recipe, Vars: va})
 	if err != nil {
 		t.Fatal(err)
 	}

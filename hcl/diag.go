@@ -78,26 +78,28 @@ func (ds Diagnostics) HasErrors() bool {
 // shown as Masked.
 func convertDiags(files map[string]*hcl2.File, in hcl2.Diagnostics, masks []hcl2.Range) Diagnostics {
 	out := make(Diagnostics, 0, len(in))
+	lines := map[string][]string{} // split once per file: a file can have 100k diagnostics
 	for _, d := range in {
 		nd := Diagnostic{Error: d.Severity == hcl2.DiagError, Summary: d.Summary, Detail: d.Detail}
 		nd.Summary = strings.TrimSuffix(nd.Summary, ".")
 		if d.Subject != nil {
 			nd.File, nd.Line, nd.Column = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
-			nd.Snippet = snippet(files[d.Subject.Filename], *d.Subject, masks)
+			name := d.Subject.Filename
+			if _, ok := lines[name]; !ok && files[name] != nil {
+				lines[name] = strings.Split(string(files[name].Bytes), "\n")
+			}
+			nd.Snippet = snippet(lines[name], *d.Subject, masks)
 		}
 		out = append(out, nd)
 	}
 	return out
 }
 
-// snippet returns the first line of rng in f, numbered, with carets under the
-// range, and the parts of masks on that line replaced by Masked.
-func snippet(f *hcl2.File, rng hcl2.Range, masks []hcl2.Range) string {
-	if f == nil || rng.Start.Line < 1 {
-		return ""
-	}
-	lines := strings.Split(string(f.Bytes), "\n")
-	if rng.Start.Line > len(lines) {
+// snippet returns the first line of rng among a file's lines, numbered, with
+// carets under the range, and the parts of masks on that line replaced by
+// Masked.
+func snippet(lines []string, rng hcl2.Range, masks []hcl2.Range) string {
+	if rng.Start.Line < 1 || rng.Start.Line > len(lines) {
 		return ""
 	}
 	line := strings.TrimRight(lines[rng.Start.Line-1], "\r")

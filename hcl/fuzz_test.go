@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,7 +49,7 @@ b = local.a }`,
 				panic(fmt.Sprintf("Load did not return within 10s for %q", src))
 			}
 		}()
-		p, err := Load(Options{Path: path, WorkDir: dir})
+		p, err := Load(context.Background(), Options{Path: path, WorkDir: dir})
 		close(done)
 		if (p == nil) == (err == nil) {
 			t.Fatalf("Load returned plan %v and error %v", p != nil, err)

@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -49,8 +50,28 @@ type Options struct {
 const EnvPrefix = "CLAWIMG_VAR_"
 
 // Load parses and evaluates a recipe. Invalid input gives Diagnostics (all
-// of them); the Plan is nil then.
-func Load(opts Options) (*Plan, error) {
+// of them); the Plan is nil then. It returns as soon as ctx is done (^C):
+// a recipe is code, and one expression can run long, so evaluation runs
+// aside and stops at its next step.
+func Load(ctx context.Context, opts Options) (*Plan, error) {
+	type result struct {
+		plan *Plan
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		p, err := evaluate(ctx, opts)
+		done <- result{p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.plan, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("evaluate recipe: %w", context.Cause(ctx))
+	}
+}
+
+func evaluate(ctx context.Context, opts Options) (*Plan, error) {
 	reader := fileReader{builtin: Builtin()}
 	path := opts.Path
 	if path == "" {
@@ -95,7 +116,10 @@ func Load(opts Options) (*Plan, error) {
 	ev.declareVariables(top.variables)
 	ev.assignVariables(autoVars, opts.Vars, env)
 	ev.validateVariables()
-	ev.evalLocals(top.locals)
+	ev.evalLocals(ctx, top.locals)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	plan := &Plan{Root: root, Files: recipes, files: reader}
 	plan.Variables = ev.planVariables()
 	plan.Sources = ev.decodeSources(top.sources)
@@ -214,6 +238,14 @@ func (ev *evaluator) eval(expr hcl2.Expression) (cty.Value, hcl2.Diagnostics) {
 		return cty.DynamicVal, diags
 	}
 	return expr.Value(ev.ctx)
+}
+
+// evalIn is eval in another context (one derived from the recipe's).
+func (ev *evaluator) evalIn(ctx *hcl2.EvalContext, expr hcl2.Expression) (cty.Value, hcl2.Diagnostics) {
+	if diags := ev.checkRefs(expr); diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	return expr.Value(ctx)
 }
 
 func (ev *evaluator) checkRefs(expr hcl2.Expression) hcl2.Diagnostics {

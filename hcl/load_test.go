@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ build {
 `
 
 // writeRecipe writes files (name -> content) into a temp dir and returns it.
-func writeRecipe(t *testing.T, files map[string]string) string {
+func writeRecipe(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -44,7 +45,7 @@ func writeRecipe(t *testing.T, files map[string]string) string {
 
 func load(t *testing.T, dir string, vars []VarArg, env ...string) (*Plan, Diagnostics) {
 	t.Helper()
-	p, err := Load(Options{Path: dir, Vars: vars, Env: env, WorkDir: dir})
+	p, err := Load(context.Background(), Options{Path: dir, Vars: vars, Env: env, WorkDir: dir})
 	if err == nil {
 		return p, nil
 	}
@@ -71,7 +72,7 @@ func varValue(t *testing.T, p *Plan, name string) (string, string) {
 }
 
 func TestBuiltinRecipeLoads(t *testing.T) {
-	p, err := Load(Options{})
+	p, err := Load(context.Background(), Options{})
 	if err != nil {
 		t.Fatalf("built-in recipe: %v", err)
 	}
@@ -200,7 +201,7 @@ build {
 }
 `})
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	p, err := Load(Options{Path: dir, Env: []string{"HOME_TEST=/home/t"}, Now: now})
+	p, err := Load(context.Background(), Options{Path: dir, Env: []string{"HOME_TEST=/home/t"}, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

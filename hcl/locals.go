@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,7 +13,7 @@ import (
 // evalLocals evaluates local values in dependency order, so a local may use
 // any other declared local regardless of where it is written. Cycles are
 // reported with the chain that forms them.
-func (ev *evaluator) evalLocals(attrs []*hcl2.Attribute) {
+func (ev *evaluator) evalLocals(ctx context.Context, attrs []*hcl2.Attribute) {
 	ev.locals = map[string]*hcl2.Attribute{}
 	var order []string
 	for _, a := range attrs {
@@ -51,6 +52,11 @@ func (ev *evaluator) evalLocals(attrs []*hcl2.Attribute) {
 			}
 			return
 		}
+		if ctx.Err() != nil { // Load has returned: stop here
+			vals[name] = cty.DynamicVal
+			state[name] = 2
+			return
+		}
 		state[name] = 1
 		a := ev.locals[name]
 		for _, t := range a.Expr.Variables() {
@@ -66,8 +72,7 @@ func (ev *evaluator) evalLocals(attrs []*hcl2.Attribute) {
 		if state[name] == 2 { // part of a cycle, already reported
 			return
 		}
-		ev.ctx.Variables["local"] = cty.ObjectVal(vals)
-		v, diags := ev.eval(a.Expr)
+		v, diags := ev.evalIn(ev.localsContext(a.Expr, vals), a.Expr)
 		ev.diags = append(ev.diags, diags...)
 		if diags.HasErrors() {
 			v = cty.DynamicVal
@@ -79,4 +84,40 @@ func (ev *evaluator) evalLocals(attrs []*hcl2.Attribute) {
 		visit(name, nil)
 	}
 	ev.ctx.Variables["local"] = cty.ObjectVal(vals)
+}
+
+// localsContext is the recipe's context with local.* holding only the locals
+// expr names: giving every local the object of all locals so far would make
+// evaluating N locals take N^2 steps (20k locals took a minute).
+func (ev *evaluator) localsContext(expr hcl2.Expression, vals map[string]cty.Value) *hcl2.EvalContext {
+	refs := map[string]cty.Value{}
+	for _, t := range expr.Variables() {
+		if t.RootName() != "local" {
+			continue
+		}
+		name, ok := "", len(t) >= 2
+		if ok {
+			switch step := t[1].(type) {
+			case hcl2.TraverseAttr:
+				name = step.Name
+			case hcl2.TraverseIndex:
+				ok = step.Key.Type() == cty.String && step.Key.IsKnown() && !step.Key.IsNull()
+				if ok {
+					name = step.Key.AsString()
+				}
+			default:
+				ok = false
+			}
+		}
+		if !ok { // the whole object, e.g. keys(local)
+			refs = vals
+			break
+		}
+		if v, found := vals[name]; found {
+			refs[name] = v
+		}
+	}
+	ctx := ev.ctx.NewChild()
+	ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(refs)}
+	return ctx
 }

@@ -1,10 +1,13 @@
 package hcl
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A recipe that computes from two sensitive variables: functions of a
@@ -169,5 +172,17 @@ build {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadStopsWhenCancelled: ^C (a cancelled context) ends a long recipe
+// evaluation at once with the context's error, not with a plan.
+func TestLoadStopsWhenCancelled(t *testing.T) {
+	dir := writeRecipe(t, map[string]string{"r.pkr.hcl": minimal + chainedLocals(200000)})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	p, err := Load(ctx, Options{Path: dir})
+	if !errors.Is(err, context.Canceled) || p != nil {
+		t.Fatalf("Load after ^C = %v, %v; want context.Canceled", p != nil, err)
 	}
 }

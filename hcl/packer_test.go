@@ -1,6 +1,7 @@
 package hcl
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,7 @@ func TestPackerAgreesOnValidity(t *testing.T) {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
 			wantOK := strings.HasPrefix(name, "ok-")
-			_, err := Load(Options{Path: dir})
+			_, err := Load(context.Background(), Options{Path: dir})
 			if gotOK := err == nil; gotOK != wantOK {
 				t.Fatalf("clawimg accepts=%v, want %v: %v", gotOK, wantOK, err)
 			}

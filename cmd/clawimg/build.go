@@ -32,7 +32,7 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 			if onError != "cleanup" && onError != "abort" {
 				return cli.Usagef("--on-error must be cleanup or abort, not %q", onError)
 			}
-			plan, err := hcl.Load(rf.options(e, a))
+			plan, err := hcl.Load(c.Context(), rf.options(e, a))
 			if err != nil {
 				return err
 			}

@@ -27,7 +27,7 @@ each build's provisioners and post-processors. Sensitive values are shown as
 <sensitive>, wherever they were interpolated.`,
 		Args: args(0, 1),
 		RunE: func(c *cobra.Command, a []string) error {
-			plan, err := hcl.Load(rf.options(e, a))
+			plan, err := hcl.Load(c.Context(), rf.options(e, a))
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ file:line:col diagnostics (exit code 2). RECIPE is a .pkr.hcl file or a
 directory; without it the built-in OpenClaw recipe is checked.`,
 		Args: args(0, 1),
 		RunE: func(c *cobra.Command, a []string) error {
-			plan, err := hcl.Load(rf.options(e, a))
+			plan, err := hcl.Load(c.Context(), rf.options(e, a))
 			if err != nil {
 				return err
 			}
