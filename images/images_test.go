@@ -1,6 +1,7 @@
 package images
 
 import (
+	"fmt"
 	"bytes"
 	"context"
 	"errors"
@@ -591,4 +592,50 @@ func TestFullDiskCanBeCleanedUp(t *testing.T) {
 	if _, err := os.Stat(s.reservePath()); err != nil {
 		t.Errorf("the reserve was not made again once there was room: %v", err)
 	}
+}
+
+// TestPruneDuringQcow2Import: prune run again and again while qcow2 disks
+// are imported never takes the import's conversion file away (it lives in
+// tmp/, which prune empties); every import succeeds and verifies.
+func TestPruneDuringQcow2Import(t *testing.T) {
+	if _, err := exec.LookPath("qemu-img"); err != nil {
+		t.Skip("qemu-img not found (run make deps)")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	disk := newDisk(t, dir, "disk.raw", 64, 7, 100)
+	qcow := filepath.Join(dir, "disk.qcow2")
+	if out, err := exec.Command("qemu-img", "convert", "-f", "raw", "-O", "qcow2", disk, qcow).CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img: %v\n%s", err, out)
+	}
+	s := openStore(t)
+	done := make(chan struct{})
+	pruned := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				pruned <- n
+				return
+			default:
+			}
+			if _, err := s.Prune(ctx); err != nil {
+				t.Errorf("prune: %v", err)
+			}
+			n++
+		}
+	}()
+	for i := range 3 {
+		ref := fmt.Sprintf("q:%d", i)
+		if _, err := s.Import(ctx, qcow, ImportOptions{Tag: ref}); err != nil {
+			t.Errorf("import %d beside prune: %v", i, err)
+			continue
+		}
+		if _, err := s.Verify(ctx, ref, nil); err != nil {
+			t.Errorf("verify %s: %v", ref, err)
+		}
+	}
+	close(done)
+	t.Logf("%d prunes ran beside 3 imports", <-pruned)
 }
