@@ -38,6 +38,10 @@ type WarmConfig struct {
 	// many gateway starts that took (1 when the first one came up).
 	ReadyAfter time.Duration `json:"ready_after"`
 	Attempts   int           `json:"attempts,omitempty"`
+	// Ready is what the VM had reached when it was saved: "gateway" (the
+	// OpenClaw gateway healthy) or "ssh" (booted, cloud-init done); empty
+	// in states made before clawimg said, which waited for the gateway.
+	Ready string `json:"ready,omitempty"`
 }
 
 // WarmFile is one file of a warm state, cut into chunks.
@@ -90,6 +94,7 @@ type SaveWarmOptions struct {
 	DiskPath   string
 	ReadyAfter time.Duration
 	Attempts   int
+	Ready      string
 	// Replaces is a function that says whether an existing state of the
 	// same image is superseded by this one (same machine).
 	Replaces func(machine json.RawMessage) bool
@@ -134,7 +139,7 @@ func (s *Store) saveWarm(ctx context.Context, o SaveWarmOptions) (*WarmState, er
 	defer unlock()
 	cfg := &WarmConfig{
 		Created: time.Now().UTC().Truncate(time.Second), Image: o.Image, Machine: machine,
-		ChunkSize: DefaultChunkSize, ReadyAfter: o.ReadyAfter, Attempts: o.Attempts,
+		ChunkSize: DefaultChunkSize, ReadyAfter: o.ReadyAfter, Attempts: o.Attempts, Ready: o.Ready,
 	}
 	var layers []Descriptor
 	seen := map[string]bool{}

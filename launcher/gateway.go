@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -89,6 +90,13 @@ func (g gatewayState) stopped() bool {
 		return false
 	}
 	return g.Active == "failed" || g.Active == "no-user-manager" || (g.Active == "inactive" && (!g.EnvFile || g.Result != "success" || g.ExitStatus != "0"))
+}
+
+// restarts is how often systemd has restarted the gateway since its last
+// start by hand (0 when unknown).
+func (g gatewayState) restarts() int {
+	n, _ := strconv.Atoi(g.Restarts)
+	return n
 }
 
 // String is the one-line account of the gateway's health.

@@ -200,7 +200,7 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 		return nil, err
 	}
 	if !o.NoWait {
-		gw, err := m.waitReady(ctx, d, &rec, o.Timeout, progress)
+		gw, err := m.waitReady(ctx, d, &rec, readyWait{Timeout: o.Timeout, MaxRestarts: -1}, progress)
 		if gw.Installed {
 			launched.Tunnel = tunnel(d, &rec)
 		}

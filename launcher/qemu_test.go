@@ -185,7 +185,7 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	}
 	r, _ := m.Get("vm-b")
 	d, _ := m.driver("qemu")
-	if _, err := m.waitReady(ctx, d, r, 6*time.Minute, func(string) {}); err != nil {
+	if _, err := m.waitReady(ctx, d, r, readyWait{Timeout: 6 * time.Minute, MaxRestarts: -1}, func(string) {}); err != nil {
 		t.Fatalf("after start: %v", err)
 	}
 	if _, id := execOut(t, m, "vm-b", "cat", "/etc/machine-id"); id != idB {

@@ -25,7 +25,8 @@ func (e *NotReadyError) Error() string {
 // waitReady waits until the instance answers over SSH, cloud-init has
 // finished, and, for OpenClaw images, the gateway is healthy. It returns
 // the gateway's last state (Installed false: not an OpenClaw image).
-func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout time.Duration, progress func(string)) (gatewayState, error) {
+func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, w readyWait, progress func(string)) (gatewayState, error) {
+	timeout, maxRestarts := w.Timeout, w.MaxRestarts
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}
@@ -65,6 +66,9 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout ti
 			return gatewayState{}, fail("cloud-init", out)
 		}
 	}
+	if w.SkipGateway {
+		return gatewayState{}, nil
+	}
 	var last gatewayState
 	lastDetail := "no answer" // for a time-out's message
 	for said := false; ; {
@@ -80,6 +84,8 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout ti
 			return g, nil // healthy, or not an OpenClaw image
 		case err == nil && g.stopped():
 			return g, &NotReadyError{Stage: "gateway", Detail: g.String(), Soft: true}
+		case err == nil && maxRestarts >= 0 && g.restarts() > maxRestarts:
+			return g, &NotReadyError{Stage: "gateway", Detail: g.String(), Soft: true}
 		case err == nil:
 			last, lastDetail = g, g.String()
 			if !said {
@@ -93,6 +99,17 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, timeout ti
 			return last, nr
 		}
 	}
+}
+
+// readyWait says how long waitReady waits and for what.
+type readyWait struct {
+	Timeout time.Duration // 0: 10 minutes
+	// MaxRestarts >= 0 gives up on the gateway as soon as systemd has
+	// restarted it more often than that (each restart follows a failed
+	// start), instead of waiting out the timeout; -1 waits.
+	MaxRestarts int
+	// SkipGateway stops after SSH and cloud-init.
+	SkipGateway bool
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

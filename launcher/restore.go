@@ -320,11 +320,13 @@ if [ -z "$apikey" ] && [ -n "$running" ]; then
   [ -n "$took" ] || { echo "the gateway did not take the new token in 150 s" >&2; exit 1; }
   echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
 fi
-if [ -n "$apikey" ]; then
+# With a key, or when the gateway was not running (a state saved before it
+# was ready, or one that was still starting): restarted, so that it starts
+# with this instance's identity. Blocking: once it returns, the old gateway
+# (which could answer ready) is gone.
+if [ -n "$apikey" ] || [ -z "$running" ]; then
   u=$(id -u openclaw)
-  # Blocking: once it returns, the old gateway (which would answer ready)
-  # is gone.
-  runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user restart ` + gatewayUnit + ` || true
+  runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null; systemctl --user restart ` + gatewayUnit + `' || true
 fi
 `
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +49,12 @@ type WarmMachine struct {
 	DiskBytes int64 `json:"disk_bytes"`
 }
 
+// What a warm VM must reach before it is saved (WarmOptions.Ready).
+const (
+	ReadyGateway = "gateway"
+	ReadySSH     = "ssh"
+)
+
 // WarmOptions say what to warm.
 type WarmOptions struct {
 	Image     string // NAME[:TAG] or digest; default openclaw:latest
@@ -58,7 +63,13 @@ type WarmOptions struct {
 	DiskBytes int64
 	Timeout   time.Duration // until ready, per gateway start
 	Starts    int           // gateway starts tried at most; 0: DefaultWarmStarts
-	Progress  func(string)
+	// Ready is what the VM must reach before it is saved: ReadyGateway
+	// (the default: the OpenClaw gateway healthy, so instances start with it
+	// running) or ReadySSH (booted, SSH up, cloud-init done: instances skip
+	// the boot but start the gateway themselves, for hosts too slow for
+	// OpenClaw's start-up deadline).
+	Ready    string
+	Progress func(string)
 	Bytes     images.ProgressFunc // storing the state
 }
 
@@ -69,7 +80,8 @@ type Warmed struct {
 	State      *images.WarmState
 	Machine    WarmMachine
 	ReadyAfter time.Duration // boot until ready
-	Attempts   int           // gateway starts it took (0: no gateway)
+	Attempts   int           // gateway starts it took (0: no gateway, or not waited for)
+	Ready      string        // what the VM had reached: ReadyGateway or ReadySSH
 	Took       time.Duration
 	// Throwaway is the warm VM's own identity, which no instance restored
 	// from the state keeps (none of it is secret).
@@ -92,6 +104,13 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	progress := o.Progress
 	if progress == nil {
 		progress = func(string) {}
+	}
+	switch o.Ready {
+	case "":
+		o.Ready = ReadyGateway
+	case ReadyGateway, ReadySSH:
+	default:
+		return nil, fmt.Errorf("warm: unknown readiness %q (want %s or %s)", o.Ready, ReadyGateway, ReadySSH)
 	}
 	ref := o.Image
 	if ref == "" {
@@ -150,7 +169,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	progress("store the warm state")
 	st, err := m.store.SaveWarm(ctx, images.SaveWarmOptions{
 		Image: details.Digest, Machine: machine, MemoryPath: mem, DiskPath: disk,
-		ReadyAfter: readyAfter, Attempts: attempts, Progress: o.Bytes,
+		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Progress: o.Bytes,
 		Replaces: func(raw json.RawMessage) bool {
 			var old WarmMachine
 			return json.Unmarshal(raw, &old) == nil && old == machine
@@ -160,7 +179,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 		return nil, err
 	}
 	return &Warmed{Image: details.Ref(), Digest: details.Digest, State: st, Machine: machine,
-		ReadyAfter: readyAfter, Attempts: attempts, Took: time.Since(start), Throwaway: throwaway}, nil
+		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Took: time.Since(start), Throwaway: throwaway}, nil
 }
 
 // warmMachine is the machine warm VMs of this host run on.
@@ -258,12 +277,12 @@ func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o W
 		starts = DefaultWarmStarts
 	}
 	// Starts counts every start of the gateway: ours, and systemd's own
-	// restarts of it (its NRestarts), which a failed start can trigger.
+	// restarts after a failed start (its NRestarts, reset by ours), so the
+	// budget is spent as starts fail rather than in whole time-outs.
 	total := 0
-	for attempt := 1; ; attempt++ {
-		gw, err := m.waitReady(ctx, q, rec, o.Timeout, progress)
-		restarts, _ := strconv.Atoi(gw.Restarts)
-		total += 1 + restarts
+	for {
+		gw, err := m.waitReady(ctx, q, rec, readyWait{Timeout: o.Timeout, MaxRestarts: starts - total - 1, SkipGateway: o.Ready == ReadySSH}, progress)
+		total += 1 + gw.restarts()
 		if err == nil {
 			if !gw.Installed {
 				return 0, nil
@@ -274,10 +293,10 @@ func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o W
 		if !errors.As(err, &nr) || nr.Stage != "gateway" || ctx.Err() != nil {
 			return 0, err
 		}
-		if attempt >= starts {
+		if total >= starts {
 			return 0, fmt.Errorf("the OpenClaw gateway did not become ready in %d starts (last: %s); no warm state was saved", total, nr.Detail)
 		}
-		progress(fmt.Sprintf("the gateway did not start (%s); start %d of %d", nr.Detail, attempt+1, starts))
+		progress(fmt.Sprintf("the gateway did not start (%s); start %d of %d", nr.Detail, total+1, starts))
 		restart := `u=$(id -u openclaw); runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` +
 			gatewayUnit + `; systemctl --user restart --no-block ` + gatewayUnit + `'`
 		if code, err := q.Exec(ctx, rec, []string{"sudo", "-n", "sh", "-c", restart}, nil, nil, nil); err != nil || code != 0 {

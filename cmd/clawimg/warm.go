@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/cli"
 	"github.com/clawimg/clawimg/launcher"
 )
 
@@ -61,9 +62,9 @@ func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet
 	if res.Attempts > 0 {
 		starts = fmt.Sprintf(", gateway ready at start %d", res.Attempts)
 	}
-	fmt.Fprintf(e.stdout, "Warmed %s: state %s (%s stored, %d MiB memory, %d cpus, %s) in %s; ready %s after boot%s\n",
+	fmt.Fprintf(e.stdout, "Warmed %s: state %s (%s stored, %d MiB memory, %d cpus, %s) in %s; ready (%s) %s after boot%s\n",
 		res.Image, images.ShortDigest(res.State.Digest), images.HumanBytes(res.State.Size), res.Machine.MemoryMiB,
-		res.Machine.CPUs, res.Machine.Accel, res.Took.Round(time.Second), res.ReadyAfter.Round(time.Second), starts)
+		res.Machine.CPUs, res.Machine.Accel, res.Took.Round(time.Second), res.Ready, res.ReadyAfter.Round(time.Second), starts)
 	fmt.Fprintf(e.stdout, "Throwaway identity (renewed in every instance): machine-id %s, host key %s\n",
 		res.Throwaway.MachineID, res.Throwaway.HostKey)
 	return nil
@@ -75,6 +76,7 @@ func warmCmd(e *env) *cobra.Command {
 		accel   string
 		timeout time.Duration
 		starts  int
+		ready   string
 		quiet   bool
 	)
 	c := &cobra.Command{
@@ -85,7 +87,11 @@ cloud-init and, for OpenClaw images, the gateway healthy) and save the running
 VM (device state, memory, disk delta) into the store as a warm state of the
 image. 'clawimg launch' then restores it instead of booting, when it asks for
 the same machine (memory, cpus, disk, accelerator, QEMU). A warm state holds no
-secret: no API key, and no token or key any instance uses.`,
+secret: no API key, and no token or key any instance uses.
+
+On a host too slow for the gateway's own start-up deadline (under emulation,
+OpenClaw's 5 s limit for its state-lease worker), --ready ssh saves the VM once
+booted: instances skip the boot and start the gateway themselves.`,
 		Args: args(0, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			image := ""
@@ -96,7 +102,10 @@ secret: no API key, and no token or key any instance uses.`,
 			if err != nil {
 				return err
 			}
-			o.Timeout, o.Starts = timeout, starts
+			if ready != launcher.ReadyGateway && ready != launcher.ReadySSH {
+				return cli.UsageError{Err: fmt.Errorf("--ready %q: want %s or %s", ready, launcher.ReadyGateway, launcher.ReadySSH)}
+			}
+			o.Timeout, o.Starts, o.Ready = timeout, starts, ready
 			return e.warm(c, accel, o, quiet)
 		},
 	}
@@ -105,6 +114,7 @@ secret: no API key, and no token or key any instance uses.`,
 	f.StringVar(&accel, "accel", "auto", "accelerator: auto, kvm, hvf or tcg")
 	f.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the VM to be ready, per gateway start")
 	f.IntVar(&starts, "starts", launcher.DefaultWarmStarts, "gateway starts to try before giving up")
+	f.StringVar(&ready, "ready", launcher.ReadyGateway, "what the VM must reach before it is saved: gateway (instances start with it running), or ssh (booted and cloud-init done; instances start the gateway themselves, for hosts too slow for its start-up deadline)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print the state's digest only")
 	return c
 }
