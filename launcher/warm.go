@@ -282,12 +282,17 @@ func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o W
 	total := 0
 	for {
 		gw, err := m.waitReady(ctx, q, rec, readyWait{Timeout: o.Timeout, MaxRestarts: starts - total - 1, SkipGateway: o.Ready == ReadySSH}, progress)
-		total += 1 + gw.restarts()
 		if err == nil {
 			if !gw.Installed {
 				return 0, nil
 			}
-			return total, nil
+			return total + 1 + gw.restarts(), nil // the starts that failed, and this one
+		}
+		// Each of systemd's restarts followed a failed start; so did the
+		// unit's stop, while a restarted one is still starting.
+		total += gw.restarts()
+		if gw.stopped() || gw.restarts() == 0 {
+			total++
 		}
 		var nr *NotReadyError
 		if !errors.As(err, &nr) || nr.Stage != "gateway" || ctx.Err() != nil {
