@@ -99,6 +99,18 @@ func (g gatewayState) restarts() int {
 	return n
 }
 
+// failedStarts is how many starts a gateway that is not ready has had
+// fail since its last start by hand: each of systemd's restarts followed a
+// failed start, and so did the unit's stop (or a time-out with no restart),
+// while a restarted one that is still starting has not failed yet.
+func (g gatewayState) failedStarts() int {
+	n := g.restarts()
+	if g.stopped() || n == 0 {
+		n++
+	}
+	return n
+}
+
 // String is the one-line account of the gateway's health.
 func (g gatewayState) String() string {
 	switch {

@@ -11,25 +11,31 @@ func TestGatewayState(t *testing.T) {
 		ready     bool
 		stopped   bool
 		detail    string
+		failed    int // starts that failed, when not ready
 	}{
-		{"not an OpenClaw image", "installed=no\n", false, false, "no OpenClaw gateway service"},
+		{"not an OpenClaw image", "installed=no\n", false, false, "no OpenClaw gateway service", 1},
 		{"ready", "installed=yes\nready=yes\nenvfile=yes\nActiveState=active\nSubState=running\nResult=success\nExecMainStatus=0\nNRestarts=0\nreason=\n",
-			true, false, "ready on 127.0.0.1:18789 (active running)"},
+			true, false, "ready on 127.0.0.1:18789 (active running)", 1},
 		{"starting", "installed=yes\nready=no\nenvfile=yes\nActiveState=active\nSubState=running\nResult=success\nExecMainStatus=0\nNRestarts=0\nreason=\n",
-			false, false, "not ready: service active/running"},
+			false, false, "not ready: service active/running", 1},
 		{"restarting", "installed=yes\nready=no\nenvfile=yes\nActiveState=activating\nSubState=auto-restart\nResult=exit-code\nExecMainStatus=1\nNRestarts=3\nreason=\x1b[31mGateway failed to start\x1b[39m\n",
-			false, false, "not ready: service activating/auto-restart, exit-code, exit status 1, 3 restart(s): Gateway failed to start"},
+			false, false, "not ready: service activating/auto-restart, exit-code, exit status 1, 3 restart(s): Gateway failed to start", 3},
 		{"exit 78 under emulation", "installed=yes\nready=no\nenvfile=yes\nActiveState=failed\nSubState=failed\nResult=exit-code\nExecMainStatus=78\nNRestarts=0\nreason=state lease heartbeat worker not ready within 5000ms\n",
-			false, true, "exit status 78 (start-up refused, restarts prevented): state lease heartbeat worker not ready within 5000ms"},
+			false, true, "exit status 78 (start-up refused, restarts prevented): state lease heartbeat worker not ready within 5000ms", 1},
+		{"failed after 2 restarts", "installed=yes\nready=no\nenvfile=yes\nActiveState=failed\nSubState=failed\nResult=exit-code\nExecMainStatus=1\nNRestarts=2\nreason=Gateway failed to start\n",
+			false, true, "Gateway failed to start", 3},
 		{"no key file", "installed=yes\nready=no\nenvfile=no\nActiveState=inactive\nSubState=dead\nResult=success\nExecMainStatus=0\nNRestarts=0\nreason=\n",
-			false, true, "not started: ~openclaw/.openclaw/.env"},
+			false, true, "not started: ~openclaw/.openclaw/.env", 1},
 		{"no user manager", "installed=yes\nready=no\nenvfile=yes\nActiveState=no-user-manager\nreason=\n",
-			false, true, "systemd manager is not running"},
+			false, true, "systemd manager is not running", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := parseGatewayState(tc.out)
 			if g.Ready != tc.ready || g.stopped() != tc.stopped || !strings.Contains(g.String(), tc.detail) {
 				t.Errorf("ready %v stopped %v %q; want %v %v %q", g.Ready, g.stopped(), g.String(), tc.ready, tc.stopped, tc.detail)
+			}
+			if got := g.failedStarts(); got != tc.failed {
+				t.Errorf("failed starts %d, want %d", got, tc.failed)
 			}
 		})
 	}

@@ -70,7 +70,7 @@ type WarmOptions struct {
 	// OpenClaw's start-up deadline).
 	Ready    string
 	Progress func(string)
-	Bytes     images.ProgressFunc // storing the state
+	Bytes    images.ProgressFunc // storing the state
 }
 
 // Warmed is what Warm made.
@@ -288,12 +288,7 @@ func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o W
 			}
 			return total + 1 + gw.restarts(), nil // the starts that failed, and this one
 		}
-		// Each of systemd's restarts followed a failed start; so did the
-		// unit's stop, while a restarted one is still starting.
-		total += gw.restarts()
-		if gw.stopped() || gw.restarts() == 0 {
-			total++
-		}
+		total += gw.failedStarts()
 		var nr *NotReadyError
 		if !errors.As(err, &nr) || nr.Stage != "gateway" || ctx.Err() != nil {
 			return 0, err
