@@ -2,6 +2,8 @@ package images
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/clawimg/clawimg/internal/testdisk"
@@ -459,6 +463,64 @@ func TestSilentRegistryTimesOut(t *testing.T) {
 		}
 		if list, _ := b.List(); len(list) != 0 {
 			t.Errorf("%s registry: stored %v", mode, list)
+		}
+	}
+}
+
+// TestPulledConfigsAreChecked: a registry serving a manifest whose config
+// says what no image of ours says (a chunk the manifest does not list, an
+// impossible disk size, overlapping chunks) is refused before any chunk is
+// fetched, and nothing is stored.
+func TestPulledConfigsAreChecked(t *testing.T) {
+	ctx := context.Background()
+	reg := startRegistry(t, "")
+	a, b, _, _ := pushPullStores(t)
+	o := RemoteOptions{Keychain: anonymous}
+	pushForDamage(t, a, reg.addr+"/team/crafted:good")
+	d, err := a.Inspect("img:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, cfg, err := a.manifest(d.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, mutate := range []func(c *Config){
+		func(c *Config) { c.Chunks[0].Blob = "sha256:" + strings.Repeat("ab", 32) }, // not a layer
+		func(c *Config) { c.VirtualSize = 4 << 60 },
+		func(c *Config) { c.Chunks[1].Offset = c.Chunks[0].Offset }, // overlapping
+	} {
+		c := *cfg
+		c.Chunks = append([]Chunk(nil), cfg.Chunks...)
+		mutate(&c)
+		cb, _ := json.Marshal(c)
+		repo, err := name.NewRepository(reg.addr+"/team/crafted", name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.WriteLayer(repo, static.NewLayer(cb, types.MediaType(MediaTypeConfig))); err != nil {
+			t.Fatal(err)
+		}
+		m2 := *m
+		m2.Config = Descriptor{MediaType: MediaTypeConfig, Digest: fmt.Sprintf("sha256:%x", sha256.Sum256(cb)), Size: int64(len(cb))}
+		mb, _ := json.Marshal(m2)
+		tag := fmt.Sprintf("%s/team/crafted:bad%d", reg.addr, i)
+		tr, _ := name.NewTag(tag, name.Insecure)
+		if err := remote.Put(tr, rawManifest{b: mb, mt: types.MediaType(m.MediaType)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Pull(ctx, tag, "", o); err == nil || !strings.Contains(err.Error(), "config") {
+			t.Errorf("crafted config %d: pull %v, want the config refused", i, err)
+		} else {
+			t.Logf("crafted config %d: %v", i, err)
+		}
+		if list, _ := b.List(); len(list) != 0 {
+			t.Fatalf("crafted config %d: stored %v", i, list)
+		}
+		for _, l := range m.Layers {
+			if b.hasBlob(l.Digest, -1) {
+				t.Fatalf("crafted config %d: chunk %s was fetched", i, l.Digest)
+			}
 		}
 	}
 }
