@@ -54,7 +54,7 @@ func BenchmarkLaunch(b *testing.B) {
 	overhead := func(ref string) (first, again time.Duration) {
 		for i, name := range []string{"o-first", "o-again"} {
 			start := time.Now()
-			if _, err := m.Launch(ctx, LaunchOptions{Image: ref, Name: name, Driver: "qemu", CPUs: 1, Memory: "512M", Disk: "1G", NoWait: true}); err != nil {
+			if _, err := m.Launch(ctx, LaunchOptions{Image: ref, Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 512, DiskBytes: 1 << 30, NoWait: true}); err != nil {
 				b.Fatal(err)
 			}
 			if i == 0 {
@@ -69,7 +69,7 @@ func BenchmarkLaunch(b *testing.B) {
 	sf, sa := overhead("fixture:1")
 	bf, ba := overhead("big:1")
 	start := time.Now()
-	res, err := m.Launch(ctx, LaunchOptions{Image: "fixture:1", Name: "ready", Driver: "qemu", CPUs: 2, Memory: "1G", Disk: "8G", Timeout: 10 * time.Minute})
+	res, err := m.Launch(ctx, LaunchOptions{Image: "fixture:1", Name: "ready", Driver: "qemu", CPUs: 2, MemoryMiB: 1024, DiskBytes: 8 << 30, Timeout: 10 * time.Minute})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func BenchmarkWarmLaunch(b *testing.B) {
 		}
 		r := row{name: img.ref, data: img.data, state: w.State.Size, warmTook: w.Took}
 		lo := warmLaunch("bench-warm")
-		lo.Image, lo.Disk = img.ref, fmt.Sprintf("%dM", w.Machine.DiskBytes>>20)
+		lo.Image, lo.DiskBytes = img.ref, w.Machine.DiskBytes
 		for i := range 2 { // the first one also unpacks the state
 			l, err := m.Launch(ctx, lo)
 			if err != nil {

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/atomicfile"
 	"github.com/clawimg/clawimg/internal/guest"
@@ -84,16 +83,26 @@ func (m *Manager) driver(name string) (Driver, error) {
 	return f(m.cfg)
 }
 
+// Defaults of a launch: what the OpenClaw gateway runs well in.
+const (
+	DefaultMemoryMiB = 4096
+	DefaultDiskBytes = 20 << 30
+)
+
+// ErrNotPublicKey is a user's SSH key that is not one line of
+// authorized_keys.
+var ErrNotPublicKey = errors.New("the SSH key is not a public key (one line starting ssh- or ecdsa-)")
+
 // LaunchOptions say what to launch.
 type LaunchOptions struct {
 	Image     string // NAME[:TAG] or digest; default openclaw:latest
 	Name      string // empty: generated
 	Driver    string
 	CPUs      int
-	Memory    string // e.g. 4G
-	Disk      string // e.g. 20G
+	MemoryMiB int   // 0: DefaultMemoryMiB
+	DiskBytes int64 // 0: DefaultDiskBytes (never less than the image)
 	APIKey    string
-	SSHKey    string // a public key file the user logs in with
+	SSHKey    string // a public key (authorized_keys line) the user logs in with
 	CloudInit []byte
 	NoWait    bool
 	// Cold boots the image even when a warm state of it fits.
@@ -140,24 +149,16 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 	if err != nil {
 		return nil, err
 	}
-	mem, err := hcl.ParseSize(o.Memory, 1<<20)
-	if err != nil {
-		return nil, fmt.Errorf("--memory: %w", err)
+	memMiB, disk := o.MemoryMiB, o.DiskBytes
+	if memMiB <= 0 {
+		memMiB = DefaultMemoryMiB
 	}
-	disk, err := hcl.ParseSize(o.Disk, 1<<30)
-	if err != nil {
-		return nil, fmt.Errorf("--disk: %w", err)
+	if disk <= 0 {
+		disk = DefaultDiskBytes
 	}
-	var userKey string
-	if o.SSHKey != "" {
-		b, err := os.ReadFile(o.SSHKey)
-		if err != nil {
-			return nil, fmt.Errorf("--ssh-key: %w", err)
-		}
-		userKey = strings.TrimSpace(string(b))
-		if !strings.HasPrefix(userKey, "ssh-") && !strings.HasPrefix(userKey, "ecdsa-") {
-			return nil, fmt.Errorf("--ssh-key %s is not an SSH public key", o.SSHKey)
-		}
+	userKey := strings.TrimSpace(o.SSHKey)
+	if userKey != "" && ((!strings.HasPrefix(userKey, "ssh-") && !strings.HasPrefix(userKey, "ecdsa-")) || strings.ContainsAny(userKey, "\r\n")) {
+		return nil, ErrNotPublicKey
 	}
 	ref := o.Image
 	if ref == "" {
@@ -187,7 +188,7 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 	rec := Record{
 		Name: name, Driver: d.Name(), Image: details.Ref(), Digest: details.Digest,
 		Created: time.Now().UTC().Truncate(time.Second), User: details.DefaultUser,
-		CPUs: o.CPUs, MemoryMiB: int(mem >> 20), DiskBytes: max(disk, details.VirtualSize), Dir: dir,
+		CPUs: o.CPUs, MemoryMiB: memMiB, DiskBytes: max(disk, details.VirtualSize), Dir: dir,
 	}
 	if rec.User == "" || d.Name() == "multipass" {
 		rec.User = "ubuntu" // Multipass logs in as ubuntu, whatever the image

@@ -60,7 +60,7 @@ func fakeMultipass(t *testing.T) (*Manager, string) {
 }
 
 func mpOptions(name string) LaunchOptions {
-	return LaunchOptions{Image: "small:1", Name: name, Driver: "multipass", CPUs: 2, Memory: "1G", Disk: "5G", Timeout: time.Minute}
+	return LaunchOptions{Image: "small:1", Name: name, Driver: "multipass", CPUs: 2, MemoryMiB: 1024, DiskBytes: 5 << 30, Timeout: time.Minute}
 }
 
 func TestMultipassDriverAgainstTheFake(t *testing.T) {

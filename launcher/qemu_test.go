@@ -60,7 +60,7 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	m, home := needQEMU(t)
 	ctx := context.Background()
 	opts := func(name, key string) LaunchOptions {
-		return LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, Memory: "1G", Disk: "8G",
+		return LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30,
 			APIKey: key, CloudInit: []byte(openclawUser), Timeout: 8 * time.Minute}
 	}
 	// Two at once.

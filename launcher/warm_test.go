@@ -23,7 +23,7 @@ func warmOpts() WarmOptions {
 }
 
 func warmLaunch(name string) LaunchOptions {
-	return LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, Memory: "1G", Disk: "8G", Timeout: 5 * time.Minute}
+	return LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30, Timeout: 5 * time.Minute}
 }
 
 // TestWarmLaunch warms the fixture once (a real QEMU VM under whatever
@@ -89,7 +89,7 @@ func TestWarmLaunch(t *testing.T) {
 	}
 	// Another machine: cold, saying what differs.
 	o = warmLaunch("cold-memory")
-	o.Memory, o.NoWait = "1536M", true
+	o.MemoryMiB, o.NoWait = 1536, true
 	if l, err = m.Launch(ctx, o); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/internal/cli"
 	"github.com/clawimg/clawimg/launcher"
 )
@@ -18,6 +19,7 @@ func launchCmd(e *env) *cobra.Command {
 		o                            launcher.LaunchOptions
 		apiKeyFile, cloudInit, accel string
 		verify, quiet                bool
+		memory, disk, sshKey         string
 	)
 	c := &cobra.Command{
 		Use:   "launch [IMAGE]",
@@ -41,6 +43,16 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 				return err
 			}
 			o.APIKey = key
+			if o.MemoryMiB, o.DiskBytes, err = machineSize(memory, disk); err != nil {
+				return err
+			}
+			if sshKey != "" {
+				b, err := os.ReadFile(sshKey)
+				if err != nil {
+					return fmt.Errorf("--ssh-key: %w", err)
+				}
+				o.SSHKey = string(b)
+			}
 			if cloudInit != "" {
 				if o.CloudInit, err = os.ReadFile(cloudInit); err != nil {
 					return fmt.Errorf("--cloud-init: %w", err)
@@ -95,10 +107,10 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 	f.StringVar(&o.Name, "name", "", "instance name, [a-z0-9-] (default: generated)")
 	f.StringVar(&o.Driver, "driver", "", "multipass or qemu (default: multipass when on PATH, else qemu)")
 	f.IntVar(&o.CPUs, "cpus", 2, "virtual CPUs")
-	f.StringVar(&o.Memory, "memory", "4G", "memory")
-	f.StringVar(&o.Disk, "disk", "20G", "disk size")
+	f.StringVar(&memory, "memory", "4G", "memory")
+	f.StringVar(&disk, "disk", "20G", "disk size")
 	f.StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key (default: $ANTHROPIC_API_KEY)")
-	f.StringVar(&o.SSHKey, "ssh-key", "", "public key allowed to SSH in (besides clawimg's per-instance key)")
+	f.StringVar(&sshKey, "ssh-key", "", "public key file allowed to SSH in (besides clawimg's per-instance key)")
 	f.StringVar(&cloudInit, "cloud-init", "", "extra cloud-init user-data (cloud-config) to merge in")
 	f.StringVar(&accel, "accel", "auto", "accelerator for the qemu driver: auto, kvm, hvf or tcg")
 	f.BoolVar(&o.NoWait, "no-wait", false, "return as soon as the VM is started")
@@ -134,8 +146,23 @@ func launchError(e *env, err error) error {
 	switch {
 	case errors.Is(err, launcher.ErrInvalidName):
 		return cli.UsageError{Err: err}
+	case errors.Is(err, launcher.ErrNotPublicKey):
+		return cli.WithHint(err, "--ssh-key takes a public key file, such as ~/.ssh/id_ed25519.pub")
 	case errors.Is(err, launcher.ErrNameTaken):
 		return cli.WithHint(err, "choose another --name, or delete the instance first")
 	}
 	return err
+}
+
+// machineSize parses --memory (a bare number is MiB) and --disk (GiB).
+func machineSize(memory, disk string) (int, int64, error) {
+	mem, err := hcl.ParseSize(memory, 1<<20)
+	if err != nil {
+		return 0, 0, cli.UsageError{Err: fmt.Errorf("--memory: %w", err)}
+	}
+	d, err := hcl.ParseSize(disk, 1<<30)
+	if err != nil {
+		return 0, 0, cli.UsageError{Err: fmt.Errorf("--disk: %w", err)}
+	}
+	return int(mem >> 20), d, nil
 }

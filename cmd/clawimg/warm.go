@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/cli"
 	"github.com/clawimg/clawimg/launcher"
@@ -27,15 +26,11 @@ func (w *warmFlags) register(c *cobra.Command, prefix string) {
 }
 
 func (w *warmFlags) options(image string) (launcher.WarmOptions, error) {
-	mem, err := hcl.ParseSize(w.memory, 1<<20)
+	mem, disk, err := machineSize(w.memory, w.disk)
 	if err != nil {
-		return launcher.WarmOptions{}, fmt.Errorf("--memory: %w", err)
+		return launcher.WarmOptions{}, err
 	}
-	disk, err := hcl.ParseSize(w.disk, 1<<30)
-	if err != nil {
-		return launcher.WarmOptions{}, fmt.Errorf("--disk: %w", err)
-	}
-	return launcher.WarmOptions{Image: image, CPUs: w.cpus, MemoryMiB: int(mem >> 20), DiskBytes: disk}, nil
+	return launcher.WarmOptions{Image: image, CPUs: w.cpus, MemoryMiB: mem, DiskBytes: disk}, nil
 }
 
 // warm runs Manager.Warm with the CLI's progress and prints the result.
