@@ -70,7 +70,7 @@ type guard struct {
 
 func (g guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme == "http" && !g.insecure && !loopback(req.URL.Hostname()) {
-		return nil, fmt.Errorf("refusing plain HTTP to %s: use --insecure to allow it", req.URL.Host)
+		return nil, fmt.Errorf("%w to %s", ErrPlainHTTP, req.URL.Host)
 	}
 	return g.next.RoundTrip(req)
 }
@@ -120,9 +120,18 @@ func (o RemoteOptions) httpClient(ctx context.Context, reg name.Registry, auth a
 	return rt, &http.Client{Transport: tr}, nil
 }
 
+// Errors a user can act on; the CLI says how.
+var (
+	// ErrPlainHTTP is plain HTTP to a registry that is not on loopback,
+	// refused unless RemoteOptions.Insecure.
+	ErrPlainHTTP = errors.New("refusing plain HTTP")
+	// ErrCredentialsRefused is a registry's 401 or 403.
+	ErrCredentialsRefused = errors.New("registry refused the credentials")
+)
+
 // credentialsRefused is the one message for a 401 or 403, whoever got it.
 func credentialsRefused(status int) error {
-	return fmt.Errorf("registry refused the credentials (%d): run clawimg login, or check the user name and password", status)
+	return fmt.Errorf("%w (%d)", ErrCredentialsRefused, status)
 }
 
 // registryError shortens go-containerregistry's errors to one line.
@@ -136,8 +145,18 @@ func registryError(err error) error {
 			return fmt.Errorf("not found in the registry: %s", strings.TrimSpace(firstLine([]byte(te.Error()), err)))
 		}
 	}
-	return errors.New(strings.Join(strings.Fields(err.Error()), " "))
+	return oneLineError{msg: strings.Join(strings.Fields(err.Error()), " "), err: err}
 }
+
+// oneLineError is an error's message on one line; errors.Is still sees
+// what it wraps (ErrPlainHTTP, a context's end).
+type oneLineError struct {
+	msg string
+	err error
+}
+
+func (e oneLineError) Error() string { return e.msg }
+func (e oneLineError) Unwrap() error { return e.err }
 
 // blobLayer is a stored blob seen as a layer, for uploads.
 type blobLayer struct {

@@ -369,10 +369,39 @@ func TestRegistryAuthAndErrors(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("missing repository: %q", err)
 	}
-	// Plain HTTP beyond loopback needs --insecure; nothing is sent.
-	_, err = a.Push(ctx, "img:1", "10.255.0.1:5000/x:1", RemoteOptions{Keychain: anonymous})
-	if err == nil || !strings.Contains(err.Error(), "refusing plain HTTP to 10.255.0.1:5000") {
-		t.Fatalf("plain HTTP to a private address: %v", err)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPlainHTTPGuard: plain HTTP beyond loopback is refused unless allowed,
+// before the request reaches the network (the test sends nothing anywhere:
+// the transport under the guard only records that it was called).
+func TestPlainHTTPGuard(t *testing.T) {
+	for _, tc := range []struct {
+		url      string
+		insecure bool
+		sent     bool
+	}{
+		{"http://10.255.0.1:5000/v2/", false, false},
+		{"http://registry.example:5000/v2/", false, false},
+		{"http://10.255.0.1:5000/v2/", true, true},
+		{"https://10.255.0.1:5000/v2/", false, true},
+		{"http://127.0.0.1:5000/v2/", false, true},
+		{"http://localhost:5000/v2/", false, true},
+		{"http://[::1]:5000/v2/", false, true},
+	} {
+		sent := false
+		g := guard{next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			sent = true
+			return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
+		}), insecure: tc.insecure}
+		req, _ := http.NewRequest(http.MethodGet, tc.url, nil)
+		_, err := g.RoundTrip(req)
+		if sent != tc.sent || (err != nil) == tc.sent || (err != nil && !errors.Is(err, ErrPlainHTTP)) {
+			t.Errorf("%s (insecure %v): sent %v, err %v", tc.url, tc.insecure, sent, err)
+		}
 	}
 }
 

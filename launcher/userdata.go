@@ -84,7 +84,7 @@ func makeUserData(s userDataSpec) ([]byte, error) {
 	if len(bytes.TrimSpace(s.Extra)) > 0 {
 		var theirs map[string]any
 		if err := yaml.Unmarshal(s.Extra, &theirs); err != nil {
-			return nil, fmt.Errorf("read --cloud-init: %w", err)
+			return nil, fmt.Errorf("read the extra cloud-init user-data: %w", err)
 		}
 		for k, v := range theirs {
 			a, aok := ours[k].([]any)

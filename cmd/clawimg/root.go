@@ -76,7 +76,7 @@ func report(w io.Writer, err error) int {
 		code = 2
 	}
 	fmt.Fprintf(w, "clawimg: error: %s\n", cli.OneLine(err.Error()))
-	for _, h := range cli.Hints(err) {
+	for _, h := range append(cli.Hints(err), libraryHints(err)...) {
 		fmt.Fprintf(w, "clawimg: hint: %s\n", h)
 	}
 	return code
@@ -162,4 +162,16 @@ func args(min, max int) cobra.PositionalArgs {
 		return cli.WithHint(cli.Usagef("%s takes %s argument(s), got %d", c.CommandPath(), want, len(a)),
 			"usage: %s", c.UseLine())
 	}
+}
+
+// libraryHints says what to do about the errors the libraries name without
+// speaking CLI (they know no flags or commands).
+func libraryHints(err error) []string {
+	switch {
+	case errors.Is(err, images.ErrPlainHTTP):
+		return []string{"use --insecure to allow plain HTTP to this registry"}
+	case errors.Is(err, images.ErrCredentialsRefused):
+		return []string{"run 'clawimg login REGISTRY', or check the user name and password"}
+	}
+	return nil
 }

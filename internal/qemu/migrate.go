@@ -34,7 +34,7 @@ const DeviceLayout = "clawimg-1: virtio-blk, ide-cd, virtio-net(user), virtio-rn
 func Version(ctx context.Context, binary string) (string, error) {
 	out, err := exec.CommandContext(ctx, binary, "--version").Output()
 	if err != nil {
-		return "", fmt.Errorf("%s --version: %w", binary, err)
+		return "", fmt.Errorf("read the version of %s: %w", binary, err)
 	}
 	line, _, _ := strings.Cut(string(out), "\n")
 	return strings.TrimSpace(strings.TrimPrefix(line, "QEMU emulator version ")), nil
