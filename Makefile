@@ -15,7 +15,7 @@ DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common 
 	fdisk e2fsprogs zstd docker-registry packer xorriso openssh-client ca-certificates
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test vet cross fmt-check unit e2e fuzz bench demo fixture clean
+.PHONY: all deps build test vet cross fmt-check unit e2e fuzz bench demo fixture dist clean
 
 all: build
 
@@ -49,6 +49,14 @@ cross:
 	@for t in $(CROSS); do echo "cross: $$t"; \
 		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./... && GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; done
 
+## dist: release binaries for the CROSS targets in dist/, with SHA256SUMS
+dist:
+	@rm -rf dist && mkdir -p dist
+	@for t in $(CROSS); do os=$${t%/*}; arch=$${t#*/}; out=dist/clawimg-$(VERSION)-$$os-$$arch; \
+		echo "dist: $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/clawimg || exit 1; done
+	@cd dist && sha256sum clawimg-* > SHA256SUMS && cat SHA256SUMS
+
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -74,4 +82,4 @@ demo: deps build
 	@./scripts/demo.sh
 
 clean:
-	rm -rf bin build
+	rm -rf bin build dist

@@ -115,7 +115,7 @@ recipe (like Packer), keeps it compressed in a local store, shares it through
 an OCI registry, and launches disposable VMs from it in seconds.
 
 Every long flag may be written -name or --name, before or after arguments.`,
-		Version:       version + " (commit " + commit + ")",
+		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
