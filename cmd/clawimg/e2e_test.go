@@ -69,7 +69,7 @@ func TestOpenClawImage(t *testing.T) {
 	// is booted (--ready ssh) and everything but the running gateway is
 	// checked, saying so. Any other failure fails the test.
 	start = time.Now()
-	code, warmOut, warmErr := e.run3(nil, "warm", "openclaw:e2e", "--starts", "1", "--timeout", "7m")
+	code, warmOut, warmErr := e.run3(nil, "warm", "openclaw:e2e", "--starts", "1", "--timeout", "10m")
 	gatewayUp := code == 0
 	if !gatewayUp {
 		if !strings.Contains(warmErr, "state lease heartbeat did not become ready") {
