@@ -55,6 +55,10 @@ const (
 	ReadySSH     = "ssh"
 )
 
+// ErrGatewayDidNotStart is a warm VM whose OpenClaw gateway did not become
+// ready in the starts it was given.
+var ErrGatewayDidNotStart = errors.New("the OpenClaw gateway did not become ready")
+
 // WarmOptions say what to warm.
 type WarmOptions struct {
 	Image     string // NAME[:TAG] or digest; default openclaw:latest
@@ -294,7 +298,7 @@ func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o W
 			return 0, err
 		}
 		if total >= starts {
-			return 0, fmt.Errorf("the OpenClaw gateway did not become ready in %d starts (last: %s); no warm state was saved", total, nr.Detail)
+			return 0, fmt.Errorf("%w in %d start(s) (last: %s); no warm state was saved", ErrGatewayDidNotStart, total, nr.Detail)
 		}
 		progress(fmt.Sprintf("the gateway did not start (%s); start %d of %d", nr.Detail, total+1, starts))
 		restart := `u=$(id -u openclaw); runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` +

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,6 +47,9 @@ func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet
 	o.Bytes = bytes
 	res, err := m.Warm(c.Context(), o)
 	done()
+	if errors.Is(err, launcher.ErrGatewayDidNotStart) {
+		return cli.WithHint(err, "on a host too slow for the gateway's start-up deadline (emulation), --ready ssh saves the VM once it is booted")
+	}
 	if err != nil {
 		return err
 	}
