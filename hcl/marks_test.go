@@ -186,3 +186,56 @@ func TestLoadStopsWhenCancelled(t *testing.T) {
 		t.Fatalf("Load after ^C = %v, %v; want context.Canceled", p != nil, err)
 	}
 }
+
+// TestMarksThroughLocalsAndTemplates: a secret that goes through locals,
+// templatefile() and a conditional is still known to be one (and nothing
+// panics on a marked value on the way).
+func TestMarksThroughLocalsAndTemplates(t *testing.T) {
+	dir := writeRecipe(t, map[string]string{
+		"t.tpl": "token ${s}\n",
+		"r.pkr.hcl": `
+variable "secret" {
+  type      = string
+  sensitive = true
+}
+locals {
+  rendered = templatefile("${path.root}/t.tpl", { s = var.secret })
+  picked   = var.secret == "x" ? "short" : "long"
+  plain    = "no secret here"
+}
+source "qemu" "base" {
+  iso_url      = "base.qcow2"
+  iso_checksum = "none"
+  disk_image   = true
+  ssh_username = "debian"
+}
+build {
+  sources = ["source.qemu.base"]
+  provisioner "file" {
+    content     = local.rendered
+    destination = "/etc/token"
+  }
+  provisioner "shell" {
+    inline = ["echo ${local.picked}", "echo ${local.plain}"]
+  }
+}
+`})
+	p, diags := load(t, dir, []VarArg{{Value: "secret=tok-9876543210"}})
+	if diags != nil {
+		t.Fatal(diags)
+	}
+	r, err := p.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := r.Builds[0].Provisioners
+	if got := *pr[0].File.Content; got != Masked {
+		t.Errorf("templatefile of a secret shown as %q", got)
+	}
+	if got := pr[1].Shell.Inline; len(got) != 2 || got[0] != Masked || got[1] != Masked {
+		t.Errorf("a list with a value chosen by a secret shown as %q", got)
+	}
+	if got := *p.Builds[0].Provisioners[0].File.Content; got != "token tok-9876543210\n" {
+		t.Errorf("the builder's content = %q", got)
+	}
+}
