@@ -14,12 +14,18 @@ import (
 	"github.com/clawimg/clawimg/launcher"
 )
 
+// launchFlags are launch's flags that need reading or parsing before the
+// launcher sees them.
+type launchFlags struct {
+	apiKeyFile, cloudInit, accel string
+	memory, disk, sshKey         string
+	verify, quiet                bool
+}
+
 func launchCmd(e *env) *cobra.Command {
 	var (
-		o                            launcher.LaunchOptions
-		apiKeyFile, cloudInit, accel string
-		verify, quiet                bool
-		memory, disk, sshKey         string
+		o  launcher.LaunchOptions
+		lf launchFlags
 	)
 	c := &cobra.Command{
 		Use:   "launch [IMAGE]",
@@ -35,33 +41,10 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 			if len(a) > 0 {
 				o.Image = a[0]
 			}
-			if o.Driver == "" {
-				o.Driver = e.defaultDriver()
-			}
-			key, err := apiKey(e, apiKeyFile)
-			if err != nil {
+			if err := lf.apply(e, &o); err != nil {
 				return err
 			}
-			o.APIKey = key
-			if o.MemoryMiB, o.DiskBytes, err = machineSize(memory, disk); err != nil {
-				return err
-			}
-			if sshKey != "" {
-				b, err := os.ReadFile(sshKey)
-				if err != nil {
-					return fmt.Errorf("--ssh-key: %w", err)
-				}
-				o.SSHKey = string(b)
-			}
-			if cloudInit != "" {
-				if o.CloudInit, err = os.ReadFile(cloudInit); err != nil {
-					return fmt.Errorf("--cloud-init: %w", err)
-				}
-			}
-			if !quiet {
-				o.Progress = func(s string) { fmt.Fprintf(e.stderr, "==> %s\n", s) }
-			}
-			m, err := e.manager(accel)
+			m, err := e.manager(lf.accel)
 			if err != nil {
 				return err
 			}
@@ -69,35 +52,12 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 			if err != nil {
 				return launchError(e, err)
 			}
-			if quiet {
+			if lf.quiet {
 				fmt.Fprintln(e.stdout, res.Name)
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "Launched %s from %s (%s driver, %s)\n", res.Name, res.Image, res.Driver, res.Start)
-			if res.ColdReason != "" {
-				fmt.Fprintf(e.stderr, "clawimg: cold boot: %s\n", res.ColdReason)
-			}
-			if res.Ready > 0 && res.Start == launcher.StartWarm {
-				fmt.Fprintf(e.stdout, "Ready in %s (restore %s, identity %s", res.Ready.Round(100*time.Millisecond),
-					res.Restored.Round(100*time.Millisecond), res.Renewed.Round(100*time.Millisecond))
-				if res.Token > 0 {
-					fmt.Fprintf(e.stdout, " of which the gateway taking its token %s", res.Token.Round(100*time.Millisecond))
-				}
-				fmt.Fprintln(e.stdout, ")")
-			} else if res.Ready > 0 {
-				fmt.Fprintf(e.stdout, "Ready in %s\n", res.Ready.Round(100*time.Millisecond))
-			} else {
-				fmt.Fprintf(e.stdout, "Started in %s (not waiting for it to be ready)\n", res.Started.Round(10*time.Millisecond))
-			}
-			if res.Warning != "" {
-				fmt.Fprintf(e.stderr, "clawimg: warning: %s\n", res.Warning)
-			}
-			fmt.Fprintf(e.stdout, "Connect: clawimg shell %s\n     or: %s\n", res.Name, res.SSH)
-			if res.Tunnel != "" {
-				fmt.Fprintf(e.stdout, "Gateway: %s\n         then http://127.0.0.1:%d/ with the token from:\n         clawimg exec %s -- sudo grep OPENCLAW_GATEWAY_TOKEN /home/openclaw/.openclaw/.env\n",
-					res.Tunnel, launcher.GatewayPort, res.Name)
-			}
-			if verify {
+			printLaunched(e, res)
+			if lf.verify {
 				return runVerify(e, c, res.Name, false)
 			}
 			return nil
@@ -107,18 +67,79 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 	f.StringVar(&o.Name, "name", "", "instance name, [a-z0-9-] (default: generated)")
 	f.StringVar(&o.Driver, "driver", "", "multipass or qemu (default: multipass when on PATH, else qemu)")
 	f.IntVar(&o.CPUs, "cpus", 2, "virtual CPUs")
-	f.StringVar(&memory, "memory", "4G", "memory")
-	f.StringVar(&disk, "disk", "20G", "disk size")
-	f.StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key (default: $ANTHROPIC_API_KEY)")
-	f.StringVar(&sshKey, "ssh-key", "", "public key file allowed to SSH in (besides clawimg's per-instance key)")
-	f.StringVar(&cloudInit, "cloud-init", "", "extra cloud-init user-data (cloud-config) to merge in")
-	f.StringVar(&accel, "accel", "auto", "accelerator for the qemu driver: auto, kvm, hvf or tcg")
+	f.StringVar(&lf.memory, "memory", "4G", "memory")
+	f.StringVar(&lf.disk, "disk", "20G", "disk size")
+	f.StringVar(&lf.apiKeyFile, "api-key-file", "", "file holding the API key (default: $ANTHROPIC_API_KEY)")
+	f.StringVar(&lf.sshKey, "ssh-key", "", "public key file allowed to SSH in (besides clawimg's per-instance key)")
+	f.StringVar(&lf.cloudInit, "cloud-init", "", "extra cloud-init user-data (cloud-config) to merge in")
+	f.StringVar(&lf.accel, "accel", "auto", "accelerator for the qemu driver: auto, kvm, hvf or tcg")
 	f.BoolVar(&o.NoWait, "no-wait", false, "return as soon as the VM is started")
 	f.BoolVar(&o.Cold, "cold", false, "boot the image even when a warm state of it fits")
-	f.BoolVar(&verify, "verify", false, "run the isolation probes of 'clawimg verify' once ready")
+	f.BoolVar(&lf.verify, "verify", false, "run the isolation probes of 'clawimg verify' once ready")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long to wait for the instance to be ready")
-	f.BoolVarP(&quiet, "quiet", "q", false, "print the instance name only")
+	f.BoolVarP(&lf.quiet, "quiet", "q", false, "print the instance name only")
 	return c
+}
+
+// apply reads and parses what the flags name into o: the API key, the
+// machine's size, the SSH key and the extra user-data, and the progress.
+func (lf *launchFlags) apply(e *env, o *launcher.LaunchOptions) error {
+	if o.Driver == "" {
+		o.Driver = e.defaultDriver()
+	}
+	key, err := apiKey(e, lf.apiKeyFile)
+	if err != nil {
+		return err
+	}
+	o.APIKey = key
+	if o.MemoryMiB, o.DiskBytes, err = machineSize(lf.memory, lf.disk); err != nil {
+		return err
+	}
+	if lf.sshKey != "" {
+		b, err := os.ReadFile(lf.sshKey)
+		if err != nil {
+			return fmt.Errorf("--ssh-key: %w", err)
+		}
+		o.SSHKey = string(b)
+	}
+	if lf.cloudInit != "" {
+		if o.CloudInit, err = os.ReadFile(lf.cloudInit); err != nil {
+			return fmt.Errorf("--cloud-init: %w", err)
+		}
+	}
+	if !lf.quiet {
+		o.Progress = func(s string) { fmt.Fprintf(e.stderr, "==> %s\n", s) }
+	}
+	return nil
+}
+
+// printLaunched renders a launch's outcome for people.
+func printLaunched(e *env, res *launcher.Launched) {
+	fmt.Fprintf(e.stdout, "Launched %s from %s (%s driver, %s)\n", res.Name, res.Image, res.Driver, res.Start)
+	if res.ColdReason != "" {
+		fmt.Fprintf(e.stderr, "clawimg: cold boot: %s\n", res.ColdReason)
+	}
+	switch {
+	case res.Ready > 0 && res.Start == launcher.StartWarm:
+		fmt.Fprintf(e.stdout, "Ready in %s (restore %s, identity %s", res.Ready.Round(100*time.Millisecond),
+			res.Restored.Round(100*time.Millisecond), res.Renewed.Round(100*time.Millisecond))
+		if res.Token > 0 {
+			fmt.Fprintf(e.stdout, " of which the gateway taking its token %s", res.Token.Round(100*time.Millisecond))
+		}
+		fmt.Fprintln(e.stdout, ")")
+	case res.Ready > 0:
+		fmt.Fprintf(e.stdout, "Ready in %s\n", res.Ready.Round(100*time.Millisecond))
+	default:
+		fmt.Fprintf(e.stdout, "Started in %s (not waiting for it to be ready)\n", res.Started.Round(10*time.Millisecond))
+	}
+	if res.Warning != "" {
+		fmt.Fprintf(e.stderr, "clawimg: warning: %s\n", res.Warning)
+	}
+	fmt.Fprintf(e.stdout, "Connect: clawimg shell %s\n     or: %s\n", res.Name, res.SSH)
+	if res.Tunnel != "" {
+		fmt.Fprintf(e.stdout, "Gateway: %s\n         then http://127.0.0.1:%d/ with the token from:\n         clawimg exec %s -- sudo grep OPENCLAW_GATEWAY_TOKEN /home/openclaw/.openclaw/.env\n",
+			res.Tunnel, launcher.GatewayPort, res.Name)
+	}
 }
 
 // apiKey reads the key from a file, else from ANTHROPIC_API_KEY. It is
