@@ -99,6 +99,52 @@ func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag b
 			os.Remove(p)
 		}
 	}()
+	idx, err := s.stageArchive(ctx, f, fi.Size(), staged, progress)
+	if err != nil {
+		return nil, err
+	}
+	if retag && len(idx.Manifests) != 1 {
+		return nil, fmt.Errorf("the archive holds %d images, and one tag was given for them", len(idx.Manifests))
+	}
+	have := func(d string) bool { _, ok := staged[d]; return ok || s.hasBlob(d, -1) }
+	for _, d := range idx.Manifests {
+		if err := s.checkArchiveImage(d.Digest, staged, have); err != nil {
+			return nil, err
+		}
+	}
+	refs, err := archiveRefs(idx, tag, retag)
+	if err != nil {
+		return nil, err
+	}
+	var results []chunkResult
+	for d, p := range staged {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, chunkResult{chunk: Chunk{Blob: d}, size: fi.Size(), staged: p})
+	}
+	if err := s.commitStaged(results); err != nil {
+		return nil, err
+	}
+	clear(staged)
+	var img *Image
+	for i, d := range idx.Manifests {
+		r := refs[i]
+		desc := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: d.Digest, Size: d.Size}
+		if err := s.setTag(ctx, r, desc); err != nil {
+			return nil, err
+		}
+		if img, err = s.image(r.Name, r.Tag, d.Digest); err != nil {
+			return nil, err
+		}
+	}
+	return img, nil
+}
+
+// stageArchive reads an archive's entries: each blob into a temporary file
+// recorded in staged (by digest), and its index. Nothing is committed.
+func (s *Store) stageArchive(ctx context.Context, f io.Reader, total int64, staged map[string]string, progress ProgressFunc) (*Index, error) {
 	var index []byte
 	tr := tar.NewReader(f)
 	var done int64
@@ -127,22 +173,9 @@ func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag b
 			}
 			continue
 		}
-		hexd, ok := strings.CutPrefix(name, "blobs/sha256/")
-		if !ok || !validDigest("sha256:"+hexd) {
-			return nil, fmt.Errorf("archive entry %q is not part of an image layout", h.Name)
-		}
-		digest := "sha256:" + hexd
-		// What an entry says it holds is checked before a byte of it is
-		// written: a sparse entry expands (a few KiB of archive can stand
-		// for GiBs), no blob of ours is larger than maxArchiveBlob, each
-		// comes once, and the space counted is what will be written.
-		switch {
-		case sparseEntry(h):
-			return nil, fmt.Errorf("archive entry %q is a sparse file: clawimg archives hold none", h.Name)
-		case h.Size < 0 || h.Size > maxArchiveBlob:
-			return nil, fmt.Errorf("archive entry %q is %s: larger than any blob of an image", h.Name, HumanBytes(h.Size))
-		case staged[digest] != "":
-			return nil, fmt.Errorf("archive entry %q appears twice", h.Name)
+		digest, err := checkArchiveEntry(h, name, staged)
+		if err != nil {
+			return nil, err
 		}
 		if err := s.checkSpace(s.root, h.Size); err != nil {
 			return nil, err
@@ -153,7 +186,7 @@ func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag b
 		}
 		staged[digest] = tmp
 		done += h.Size
-		progress.report(Progress{Phase: "import", Done: done, Total: fi.Size()})
+		progress.report(Progress{Phase: "import", Done: done, Total: total})
 	}
 	if index == nil {
 		return nil, fmt.Errorf("not a clawimg archive: no index.json")
@@ -162,53 +195,50 @@ func (s *Store) importArchive(ctx context.Context, path string, tag Ref, retag b
 	if err := json.Unmarshal(index, &idx); err != nil || len(idx.Manifests) == 0 {
 		return nil, fmt.Errorf("not a clawimg archive: bad index.json")
 	}
-	if retag && len(idx.Manifests) != 1 {
-		return nil, fmt.Errorf("the archive holds %d images: -t needs exactly one", len(idx.Manifests))
+	return &idx, nil
+}
+
+// checkArchiveEntry returns the digest a blob entry is named after. What an
+// entry says it holds is checked before a byte of it is written: a sparse
+// entry expands (a few KiB of archive can stand for GiBs), no blob of ours
+// is larger than maxArchiveBlob, and each comes once.
+func checkArchiveEntry(h *tar.Header, name string, staged map[string]string) (string, error) {
+	hexd, ok := strings.CutPrefix(name, "blobs/sha256/")
+	if !ok || !validDigest("sha256:"+hexd) {
+		return "", fmt.Errorf("archive entry %q is not part of an image layout", h.Name)
 	}
-	have := func(d string) bool { _, ok := staged[d]; return ok || s.hasBlob(d, -1) }
-	for _, d := range idx.Manifests {
-		if err := s.checkArchiveImage(d.Digest, staged, have); err != nil {
-			return nil, err
-		}
+	digest := "sha256:" + hexd
+	switch {
+	case sparseEntry(h):
+		return "", fmt.Errorf("archive entry %q is a sparse file: clawimg archives hold none", h.Name)
+	case h.Size < 0 || h.Size > maxArchiveBlob:
+		return "", fmt.Errorf("archive entry %q is %s: larger than any blob of an image", h.Name, HumanBytes(h.Size))
+	case staged[digest] != "":
+		return "", fmt.Errorf("archive entry %q appears twice", h.Name)
 	}
-	// Every name is checked before anything is committed.
+	return digest, nil
+}
+
+// archiveRefs names the archive's images: the one tag given with -t
+// (retag), else the names the archive records (tag's name when it records
+// none). Every name is checked before anything is committed.
+func archiveRefs(idx *Index, tag Ref, retag bool) ([]Ref, error) {
 	refs := make([]Ref, len(idx.Manifests))
 	for i, d := range idx.Manifests {
 		refs[i] = tag
-		if !retag {
-			name, t := splitRefName(refName(d))
-			if name == "" {
-				name, t = tag.Name, tag.Tag
-			}
-			if refs[i], err = ParseRef(name + ":" + t); err != nil {
-				return nil, fmt.Errorf("archive names an invalid image: %w", err)
-			}
+		if retag {
+			continue
+		}
+		name, t := splitRefName(refName(d))
+		if name == "" {
+			name, t = tag.Name, tag.Tag
+		}
+		var err error
+		if refs[i], err = ParseRef(name + ":" + t); err != nil {
+			return nil, fmt.Errorf("archive names an invalid image: %w", err)
 		}
 	}
-	var results []chunkResult
-	for d, p := range staged {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		results = append(results, chunkResult{chunk: Chunk{Blob: d}, size: fi.Size(), staged: p})
-	}
-	if err := s.commitStaged(results); err != nil {
-		return nil, err
-	}
-	clear(staged)
-	var img *Image
-	for i, d := range idx.Manifests {
-		r := refs[i]
-		desc := Descriptor{MediaType: MediaTypeManifest, ArtifactType: ArtifactType, Digest: d.Digest, Size: d.Size}
-		if err := s.setTag(ctx, r, desc); err != nil {
-			return nil, err
-		}
-		if img, err = s.image(r.Name, r.Tag, d.Digest); err != nil {
-			return nil, err
-		}
-	}
-	return img, nil
+	return refs, nil
 }
 
 // maxArchiveBlob bounds one blob of an archive: chunks are at most a
