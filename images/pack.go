@@ -198,43 +198,7 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 	var workersDone errgroup.Group
 	for range workers {
 		workersDone.Go(func() error {
-			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))
-			if err != nil {
-				return err
-			}
-			defer enc.Close()
-			var out []byte
-			for job := range jobs {
-				r := chunkResult{chunk: Chunk{Offset: job.index * chunkSize, Length: int64(len(job.buf))}}
-				if bytes.Equal(job.buf, zeros[:len(job.buf)]) {
-					r.zero = true
-				} else {
-					sum := sha256.Sum256(job.buf)
-					r.chunk.SHA256 = hex.EncodeToString(sum[:])
-					if k, ok := known[r.chunk.SHA256]; ok && s.hasBlob(k.Digest, k.Size) {
-						// Stored before by another image: no need to compress.
-						r.chunk.Blob, r.size = k.Digest, k.Size
-					} else {
-						out = enc.EncodeAll(job.buf, out[:0])
-						r.chunk.Blob, r.size = digestOf(out), int64(len(out))
-						if !s.hasBlob(r.chunk.Blob, r.size) {
-							if r.staged, err = s.stageBlob(out); err != nil {
-								return err
-							}
-						}
-					}
-				}
-				free <- job.buf[:cap(job.buf)]
-				select {
-				case results <- r:
-				case <-gctx.Done():
-					if r.staged != "" {
-						os.Remove(r.staged)
-					}
-					return gctx.Err()
-				}
-			}
-			return nil
+			return s.compressChunks(gctx, level, known, zeros, jobs, results, free)
 		})
 	}
 	g.Go(func() error {
@@ -266,7 +230,60 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 		return nil, nil, err
 	}
 
-	cfg := &Config{VirtualSize: d.virtualSize, ChunkSize: chunkSize}
+	cfg, layers := chunkConfig(d.virtualSize, chunkSize, chunks)
+	return cfg, layers, nil
+}
+
+// compressChunks is one of pack's workers: each chunk read into jobs is
+// hashed, then found among the known chunks, or compressed and staged
+// (zero chunks are neither); its buffer goes back to free.
+func (s *Store) compressChunks(ctx context.Context, level zstd.EncoderLevel, known map[string]Descriptor, zeros []byte,
+	jobs <-chan chunkJob, results chan<- chunkResult, free chan<- []byte) error {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	chunkSize := int64(len(zeros))
+	var out []byte
+	for job := range jobs {
+		r := chunkResult{chunk: Chunk{Offset: job.index * chunkSize, Length: int64(len(job.buf))}}
+		if bytes.Equal(job.buf, zeros[:len(job.buf)]) {
+			r.zero = true
+		} else {
+			sum := sha256.Sum256(job.buf)
+			r.chunk.SHA256 = hex.EncodeToString(sum[:])
+			if k, ok := known[r.chunk.SHA256]; ok && s.hasBlob(k.Digest, k.Size) {
+				// Stored before by another image: no need to compress.
+				r.chunk.Blob, r.size = k.Digest, k.Size
+			} else {
+				out = enc.EncodeAll(job.buf, out[:0])
+				r.chunk.Blob, r.size = digestOf(out), int64(len(out))
+				if !s.hasBlob(r.chunk.Blob, r.size) {
+					if r.staged, err = s.stageBlob(out); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		free <- job.buf[:cap(job.buf)]
+		select {
+		case results <- r:
+		case <-ctx.Done():
+			if r.staged != "" {
+				os.Remove(r.staged)
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// chunkConfig is the config of a disk packed into chunks, and its layers:
+// chunks in disk order, zero chunks left out (they read as zeros), each
+// blob listed once however many chunks share it.
+func chunkConfig(virtualSize, chunkSize int64, chunks []chunkResult) (*Config, []Descriptor) {
+	cfg := &Config{VirtualSize: virtualSize, ChunkSize: chunkSize}
 	sort.Slice(chunks, func(i, j int) bool { return chunks[i].chunk.Offset < chunks[j].chunk.Offset })
 	var layers []Descriptor
 	seen := map[string]bool{}
@@ -280,7 +297,7 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 			layers = append(layers, Descriptor{MediaType: MediaTypeChunk, Digest: r.chunk.Blob, Size: r.size})
 		}
 	}
-	return cfg, layers, nil
+	return cfg, layers
 }
 
 // knownChunks maps the sha256 of every chunk the store's images have to
