@@ -11,6 +11,7 @@ import (
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/cli"
+	"github.com/clawimg/clawimg/launcher"
 )
 
 func buildCmd(e *env) *cobra.Command {
@@ -31,6 +32,14 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 		RunE: func(c *cobra.Command, a []string) error {
 			if onError != "cleanup" && onError != "abort" {
 				return cli.Usagef("--on-error must be cleanup or abort, not %q", onError)
+			}
+			var warmOpts launcher.WarmOptions
+			if warm { // checked before a build, not after it
+				o, err := wf.options("")
+				if err != nil {
+					return err
+				}
+				warmOpts = o
 			}
 			plan, err := hcl.Load(c.Context(), rf.options(e, a))
 			if err != nil {
@@ -64,11 +73,8 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 					images.HumanBytes(img.Size), images.HumanBytes(img.VirtualSize), res.Duration.Round(1e9), res.Accel)
 			}
 			if warm {
-				o, err := wf.options(img.Digest)
-				if err != nil {
-					return err
-				}
-				return e.warm(c, accel, o, quiet)
+				warmOpts.Image = img.Digest
+				return e.warm(c, accel, warmOpts, quiet)
 			}
 			return nil
 		},

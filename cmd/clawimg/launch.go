@@ -92,7 +92,7 @@ func (lf *launchFlags) apply(e *env, o *launcher.LaunchOptions) error {
 		return err
 	}
 	o.APIKey = key
-	if o.MemoryMiB, o.DiskBytes, err = machineSize(lf.memory, lf.disk); err != nil {
+	if o.MemoryMiB, o.DiskBytes, err = machineSize("--memory", lf.memory, "--disk", lf.disk); err != nil {
 		return err
 	}
 	if lf.sshKey != "" {
@@ -175,15 +175,16 @@ func launchError(e *env, err error) error {
 	return err
 }
 
-// machineSize parses --memory (a bare number is MiB) and --disk (GiB).
-func machineSize(memory, disk string) (int, int64, error) {
+// machineSize parses a memory size (a bare number is MiB) and a disk size
+// (GiB), naming the flags they came from.
+func machineSize(memFlag, memory, diskFlag, disk string) (int, int64, error) {
 	mem, err := hcl.ParseSize(memory, 1<<20)
 	if err != nil {
-		return 0, 0, cli.UsageError{Err: fmt.Errorf("--memory: %w", err)}
+		return 0, 0, cli.UsageError{Err: fmt.Errorf("%s: %w", memFlag, err)}
 	}
 	d, err := hcl.ParseSize(disk, 1<<30)
 	if err != nil {
-		return 0, 0, cli.UsageError{Err: fmt.Errorf("--disk: %w", err)}
+		return 0, 0, cli.UsageError{Err: fmt.Errorf("%s: %w", diskFlag, err)}
 	}
 	return int(mem >> 20), d, nil
 }

@@ -15,23 +15,29 @@ import (
 // warmFlags are the machine options of warm and build --warm: a launch
 // restores the state only when it asks for the same machine.
 type warmFlags struct {
-	cpus         int
-	memory, disk string
+	prefix              string // of the flags' names: "" for warm, "warm-" for build
+	cpus                int
+	memory, disk, ready string
 }
 
 func (w *warmFlags) register(c *cobra.Command, prefix string) {
+	w.prefix = prefix
 	f := c.Flags()
 	f.IntVar(&w.cpus, prefix+"cpus", 2, "virtual CPUs of the warm VM (launches with the same restore it)")
 	f.StringVar(&w.memory, prefix+"memory", "4G", "memory of the warm VM (launches with the same restore it)")
 	f.StringVar(&w.disk, prefix+"disk", "20G", "disk size of the warm VM (launches with the same restore it)")
+	f.StringVar(&w.ready, prefix+"ready", launcher.ReadyGateway, "what the VM must reach before it is saved: gateway (instances start with it running), or ssh (booted and cloud-init done; instances start the gateway themselves, for hosts too slow for its start-up deadline)")
 }
 
 func (w *warmFlags) options(image string) (launcher.WarmOptions, error) {
-	mem, disk, err := machineSize(w.memory, w.disk)
+	mem, disk, err := machineSize("--"+w.prefix+"memory", w.memory, "--"+w.prefix+"disk", w.disk)
 	if err != nil {
 		return launcher.WarmOptions{}, err
 	}
-	return launcher.WarmOptions{Image: image, CPUs: w.cpus, MemoryMiB: mem, DiskBytes: disk}, nil
+	if w.ready != launcher.ReadyGateway && w.ready != launcher.ReadySSH {
+		return launcher.WarmOptions{}, cli.UsageError{Err: fmt.Errorf("--%sready %q: want %s or %s", w.prefix, w.ready, launcher.ReadyGateway, launcher.ReadySSH)}
+	}
+	return launcher.WarmOptions{Image: image, CPUs: w.cpus, MemoryMiB: mem, DiskBytes: disk, Ready: w.ready}, nil
 }
 
 // warm runs Manager.Warm with the CLI's progress and prints the result.
@@ -75,7 +81,6 @@ func warmCmd(e *env) *cobra.Command {
 		accel   string
 		timeout time.Duration
 		starts  int
-		ready   string
 		quiet   bool
 	)
 	c := &cobra.Command{
@@ -101,10 +106,7 @@ booted: instances skip the boot and start the gateway themselves.`,
 			if err != nil {
 				return err
 			}
-			if ready != launcher.ReadyGateway && ready != launcher.ReadySSH {
-				return cli.UsageError{Err: fmt.Errorf("--ready %q: want %s or %s", ready, launcher.ReadyGateway, launcher.ReadySSH)}
-			}
-			o.Timeout, o.Starts, o.Ready = timeout, starts, ready
+			o.Timeout, o.Starts = timeout, starts
 			return e.warm(c, accel, o, quiet)
 		},
 	}
@@ -113,7 +115,6 @@ booted: instances skip the boot and start the gateway themselves.`,
 	f.StringVar(&accel, "accel", "auto", "accelerator: auto, kvm, hvf or tcg")
 	f.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the VM to be ready, per gateway start")
 	f.IntVar(&starts, "starts", launcher.DefaultWarmStarts, "gateway starts to try before giving up")
-	f.StringVar(&ready, "ready", launcher.ReadyGateway, "what the VM must reach before it is saved: gateway (instances start with it running), or ssh (booted and cloud-init done; instances start the gateway themselves, for hosts too slow for its start-up deadline)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print the state's digest only")
 	return c
 }
