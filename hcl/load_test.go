@@ -11,14 +11,18 @@ import (
 	"time"
 )
 
-// minimal is the smallest valid recipe; tests append to it.
-const minimal = `
+// baseSource is the source block of the tests' recipes.
+const baseSource = `
 source "qemu" "base" {
   iso_url      = "base.qcow2"
   iso_checksum = "none"
   disk_image   = true
   ssh_username = "debian"
 }
+`
+
+// minimal is the smallest valid recipe; tests append to it.
+const minimal = baseSource + `
 build {
   sources = ["source.qemu.base"]
   provisioner "shell" {
@@ -281,12 +285,7 @@ variable "token" {
   type      = string
   sensitive = true
 }
-source "qemu" "base" {
-  iso_url      = "base.qcow2"
-  iso_checksum = "none"
-  disk_image   = true
-  ssh_username = "debian"
-}
+` + baseSource + `
 build {
   sources = ["source.qemu.base"]
   provisioner "shell" {

@@ -203,12 +203,7 @@ locals {
   picked   = var.secret == "x" ? "short" : "long"
   plain    = "no secret here"
 }
-source "qemu" "base" {
-  iso_url      = "base.qcow2"
-  iso_checksum = "none"
-  disk_image   = true
-  ssh_username = "debian"
-}
+` + baseSource + `
 build {
   sources = ["source.qemu.base"]
   provisioner "file" {
