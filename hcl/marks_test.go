@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -232,5 +233,43 @@ build {
 	}
 	if got := *p.Builds[0].Provisioners[0].File.Content; got != "token tok-9876543210\n" {
 		t.Errorf("the builder's content = %q", got)
+	}
+}
+
+// TestRecipeWorkIsLinear: evaluating N locals that chain, or a var file
+// setting N undeclared variables, allocates in proportion to N (it used
+// to be N^2: every local saw a fresh object of all locals, every
+// diagnostic split its whole file again). Bytes allocated, not time: four
+// times the input must cost well under sixteen times the bytes.
+func TestRecipeWorkIsLinear(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files func(n int) map[string]string
+	}{
+		{"chained locals", func(n int) map[string]string {
+			return map[string]string{"r.pkr.hcl": minimal + chainedLocals(n)}
+		}},
+		{"undeclared variables", func(n int) map[string]string {
+			return map[string]string{"r.pkr.hcl": minimal, "v.auto.pkrvars.hcl": undeclaredVars(n)}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cost := func(n int) uint64 {
+				dir := writeRecipe(t, tc.files(n))
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				if _, err := Load(context.Background(), Options{Path: dir}); err != nil {
+					t.Fatal(err)
+				}
+				runtime.ReadMemStats(&after)
+				return after.TotalAlloc - before.TotalAlloc
+			}
+			small, large := cost(2000), cost(8000)
+			if ratio := float64(large) / float64(small); ratio > 8 {
+				t.Errorf("4x the input allocated %.1fx the bytes (%d -> %d): quadratic", ratio, small, large)
+			} else {
+				t.Logf("4x the input: %.1fx the bytes", ratio)
+			}
+		})
 	}
 }
