@@ -288,6 +288,10 @@ func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, w *warmSt
 	}
 	progress("restore " + spec.Name + " from its warm state")
 	w.Machine, w.Files = machine, files
+	// A state saved with its gateway ready keeps it running: it takes the
+	// instance's token by hot reload. One saved before (at ssh) has a
+	// gateway still starting, restarted with the instance's identity.
+	w.ID.RestartGateway = st.Config.Ready == ReadySSH
 	if err := rs.restore(ctx, spec, w); err != nil {
 		m.log.Warn("warm launch failed", "instance", spec.Name, "err", err)
 		os.Remove(filepath.Join(spec.Dir, "disk.qcow2"))

@@ -52,6 +52,9 @@ type identity struct {
 	Keys         []string // authorized keys of User
 	APIKey       string
 	GatewayToken string
+	// RestartGateway restarts the gateway after the renewal instead of
+	// waiting for the running one to take the new token.
+	RestartGateway bool
 }
 
 // findWarm returns the warm state a launch can restore, or why none fits
@@ -231,10 +234,11 @@ func checkDelta(ctx context.Context, path string) error {
 
 // reidentifyScript gives a restored guest its own identity. It runs as
 // root through the guest agent; its values come on stdin, one per line
-// (hostname, user, machine-id, entropy, gateway token, API key, then the
-// authorized keys), so that no secret is ever on a command line.
+// (hostname, user, machine-id, entropy, gateway token, API key, "yes" to
+// restart the gateway, then the authorized keys), so that no secret is
+// ever on a command line.
 var reidentifyScript = `set -eu
-read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r apikey
+read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r apikey; read -r restart
 keys=$(cat)
 t0=$(date +%s%N)
 # OpenClaw first: its gateway applies a new token from its configuration
@@ -246,9 +250,6 @@ t0=$(date +%s%N)
 # with a key, the gateway is restarted to read it, at the end.
 conf=
 url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
-# Ready now, before its reload (during which /readyz says not ready).
-running=
-if curl -fsS --max-time 5 "$url/readyz" 2>/dev/null | grep -q '"ready":true'; then running=yes; fi
 if id openclaw >/dev/null 2>&1; then
   oh=$(getent passwd openclaw | cut -d: -f6)
   ( umask 077
@@ -309,8 +310,9 @@ mv -f "$h/.ssh/authorized_keys.new" "$h/.ssh/authorized_keys"
 rm -rf /run/clawimg
 [ -n "$conf" ] || exit 0
 # Wait until the running gateway accepts the new token (the header goes
-# through stdin, never on a command line).
-if [ -z "$apikey" ] && [ -n "$running" ]; then
+# through stdin, never on a command line); no answer at all (000) is a
+# gateway slow to answer right after the restore, waited for too.
+if [ -z "$apikey" ] && [ -z "$restart" ]; then
   deadline=$(( $(date +%s) + 150 )); took=
   while [ "$(date +%s)" -lt "$deadline" ]; do
     code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H @- \
@@ -320,11 +322,11 @@ if [ -z "$apikey" ] && [ -n "$running" ]; then
   [ -n "$took" ] || { echo "the gateway did not take the new token in 150 s" >&2; exit 1; }
   echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
 fi
-# With a key, or when the gateway was not running (a state saved before it
-# was ready, or one that was still starting): restarted, so that it starts
-# with this instance's identity. Blocking: once it returns, the old gateway
-# (which could answer ready) is gone.
-if [ -n "$apikey" ] || [ -z "$running" ]; then
+# With a key, or from a state saved before its gateway was ready (still
+# starting then): restarted, so that it starts with this instance's
+# identity. Blocking: once it returns, the old gateway (which could answer
+# ready) is gone.
+if [ -n "$apikey" ] || [ -n "$restart" ]; then
   u=$(id -u openclaw)
   runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null; systemctl --user restart ` + gatewayUnit + `' || true
 fi
@@ -348,8 +350,12 @@ func reidentify(ctx context.Context, qga string, id identity) (string, error) {
 	entropy := make([]byte, 64)
 	rand.Read(mid)
 	rand.Read(entropy)
+	restart := ""
+	if id.RestartGateway {
+		restart = "yes"
+	}
 	input := strings.Join([]string{id.Hostname, id.User, hex.EncodeToString(mid), base64.StdEncoding.EncodeToString(entropy),
-		id.GatewayToken, id.APIKey, strings.Join(id.Keys, "\n")}, "\n") + "\n"
+		id.GatewayToken, id.APIKey, restart, strings.Join(id.Keys, "\n")}, "\n") + "\n"
 	res, err := a.Exec(ctx, "/bin/sh", []string{"-c", reidentifyScript}, []byte(input))
 	if err != nil {
 		return "", fmt.Errorf("renew the identity: %w", err)
