@@ -18,19 +18,15 @@ import (
 )
 
 // warmCPU is the CPU model of warm VMs and of the instances restored from
-// them: never the host's CPU, so that a state saved on one machine restores
-// on any other x86_64 host with the same QEMU build (which the machine
-// description pins). Under TCG that is "max": QEMU's own emulated CPU, the
-// same on every host for one QEMU version, and one the guest kernel does not
-// consider exposed to Meltdown; a named Intel model such as Nehalem turns on
-// page-table isolation, which made every system call in the guest ten times
-// dearer under emulation (measured: 28 us against 2.4 us) and OpenClaw's
-// gateway miss its start-up deadline. Under KVM or HVF "max" would be the
-// host's CPU: a named x86-64-v2 model instead.
-func warmCPU(accel string) string {
-	if accel == qemu.TCG {
-		return "max"
-	}
+// them: a named model (x86-64-v2 level), never the host's CPU, so that a
+// state saved on one machine restores on any other x86_64 host with the
+// same QEMU build. Under TCG, QEMU's own "max" would be portable as well and
+// cheaper for the guest (a named Intel model makes its kernel turn on
+// page-table isolation: system calls ten times dearer under emulation, and
+// a warm VM's gateway then rarely starts in time), but an OpenClaw gateway
+// restored on "max" did not answer again within minutes (seen twice, not
+// understood yet), so Nehalem stays for every accelerator.
+func warmCPU(string) string {
 	return "Nehalem"
 }
 
