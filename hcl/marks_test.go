@@ -180,11 +180,20 @@ build {
 // evaluation at once with the context's error, not with a plan.
 func TestLoadStopsWhenCancelled(t *testing.T) {
 	dir := writeRecipe(t, map[string]string{"r.pkr.hcl": minimal + chainedLocals(200000)})
+	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	p, err := Load(ctx, Options{Path: dir})
 	if !errors.Is(err, context.Canceled) || p != nil {
 		t.Fatalf("Load after ^C = %v, %v; want context.Canceled", p != nil, err)
+	}
+	// The evaluation left running stops at its next step (parsing is not
+	// interruptible); wait for it, so that it neither outlives the test nor
+	// counts in another test's allocations.
+	for deadline := time.Now().Add(time.Minute); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the evaluation still runs a minute after ^C (%d goroutines, %d before)", runtime.NumGoroutine(), before)
+		}
 	}
 }
 
