@@ -234,10 +234,7 @@ func (ev *evaluator) sensitiveRanges() []hcl2.Range {
 // eval evaluates an expression in the recipe's context after checking that
 // every var.X and local.X it names is declared.
 func (ev *evaluator) eval(expr hcl2.Expression) (cty.Value, hcl2.Diagnostics) {
-	if diags := ev.checkRefs(expr); diags.HasErrors() {
-		return cty.DynamicVal, diags
-	}
-	return expr.Value(ev.ctx)
+	return ev.evalIn(ev.ctx, expr)
 }
 
 // evalIn is eval in another context (one derived from the recipe's).

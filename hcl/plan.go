@@ -174,35 +174,6 @@ func (p *Plan) SensitiveValues() []string {
 	return slices.Clone(p.secrets)
 }
 
-// leafStrings returns every non-empty string inside a JSON value. Numbers
-// and booleans are not masked: "true" or "2" would hide half the output.
-func leafStrings(raw json.RawMessage) []string {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil
-	}
-	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case string:
-			if v != "" {
-				out = append(out, v)
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		case map[string]any:
-			for _, e := range v {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return out
-}
-
 // Duration is a time.Duration that reads as "5m0s" in JSON.
 type Duration time.Duration
 

@@ -45,12 +45,12 @@ func jsonEscape(s string) string {
 // booleans their zero value. Nothing is found by comparing text, so a secret
 // such as "e" or "true" masks exactly what came from it.
 func (p *Plan) Redacted() (*Plan, error) {
-	var b strings.Builder
-	if err := json.NewEncoder(&b).Encode(p); err != nil {
+	b, err := json.Marshal(p) // a deep copy, masked below
+	if err != nil {
 		return nil, err
 	}
 	var out Plan
-	if err := json.Unmarshal([]byte(b.String()), &out); err != nil {
+	if err := json.Unmarshal(b, &out); err != nil {
 		return nil, err
 	}
 	for i, v := range out.Variables {
@@ -82,9 +82,14 @@ func (p *Plan) Redacted() (*Plan, error) {
 	return &out, nil
 }
 
-// fieldOf maps recipe attribute names to the plan's JSON names where they
-// differ: script and scripts both fill scripts.
-var fieldOf = map[string]string{"script": "scripts"}
+// planField is the plan's JSON name for a recipe attribute: the same, but
+// for script, which fills scripts as scripts does.
+func planField(attr string) string {
+	if attr == "script" {
+		return "scripts"
+	}
+	return attr
+}
 
 // maskFields masks the fields of the struct ptr points to whose JSON name is
 // one of attrs.
@@ -94,10 +99,7 @@ func maskFields(ptr any, attrs []string) {
 	}
 	names := make([]string, len(attrs))
 	for i, a := range attrs {
-		names[i] = a
-		if f, ok := fieldOf[a]; ok {
-			names[i] = f
-		}
+		names[i] = planField(a)
 	}
 	v := reflect.ValueOf(ptr).Elem()
 	for i := 0; i < v.NumField(); i++ {
