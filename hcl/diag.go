@@ -155,20 +155,19 @@ func maskLine(line, file string, n int, masks []hcl2.Range, start, end int) (str
 			continue
 		}
 		line = line[:sp.from] + Masked + line[sp.to:]
+		// An offset after the span moves with it; one inside it goes to
+		// the mask's start (start) or end (end), so the carets cover it.
 		shift := len(Masked) - (sp.to - sp.from)
-		move := func(x int) int {
+		move := func(x, inside int) int {
 			switch {
 			case x >= sp.to:
 				return x + shift
 			case x > sp.from:
-				return sp.from + len(Masked)
+				return inside
 			}
 			return x
 		}
-		start, end = min(move(start), sp.from+len(Masked)), move(end)
-		if start > sp.from && start < sp.from+len(Masked) {
-			start = sp.from
-		}
+		start, end = move(start, sp.from), move(end, sp.from+len(Masked))
 		last = sp.from
 	}
 	return line, start, end

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
 )
 
 // A recipe that computes from two sensitive variables: functions of a
@@ -280,5 +282,35 @@ func TestRecipeWorkIsLinear(t *testing.T) {
 				t.Logf("4x the input: %.1fx the bytes", ratio)
 			}
 		})
+	}
+}
+
+// TestMaskLine: a sensitive value in a snippet's line is replaced by
+// Masked, and the carets still point at what the diagnostic points at:
+// the mask itself, or text before or after it.
+func TestMaskLine(t *testing.T) {
+	//               0         1         2         3
+	//               0123456789012345678901234567890123
+	const line = `a = "hunter2pass", b = bad, c = 1`
+	mask := []hcl2.Range{{Filename: "f", Start: hcl2.Pos{Line: 3, Column: 5}, End: hcl2.Pos{Line: 3, Column: 18}}}
+	masked := `a = <sensitive>, b = bad, c = 1`
+	for _, tc := range []struct {
+		name             string
+		start, end       int // byte offsets into line
+		wantStart, wantE int // into masked
+	}{
+		{"the value itself", 4, 17, 4, 15},
+		{"after it", 23, 26, 21, 24},
+		{"before it", 0, 1, 0, 1},
+		{"inside it", 8, 10, 4, 15},
+		{"across it", 0, 26, 0, 24},
+	} {
+		got, s, e := maskLine(line, "f", 3, mask, tc.start, tc.end)
+		if got != masked || s != tc.wantStart || e != tc.wantE {
+			t.Errorf("%s: %q [%d,%d), want %q [%d,%d)", tc.name, got, s, e, masked, tc.wantStart, tc.wantE)
+		}
+	}
+	if got, s, e := maskLine(line, "other", 3, mask, 23, 26); got != line || s != 23 || e != 26 {
+		t.Errorf("another file's mask applied: %q [%d,%d)", got, s, e)
 	}
 }
