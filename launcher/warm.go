@@ -26,9 +26,7 @@ import (
 // a warm VM's gateway then rarely starts in time), but an OpenClaw gateway
 // restored on "max" did not answer again within minutes (seen twice, not
 // understood yet), so Nehalem stays for every accelerator.
-func warmCPU(string) string {
-	return "Nehalem"
-}
+const warmCPU = "Nehalem"
 
 // warmBinary is the QEMU that runs warm VMs (instances are x86_64 today).
 const warmBinary = "qemu-system-x86_64"
@@ -50,6 +48,14 @@ const (
 	ReadyGateway = "gateway"
 	ReadySSH     = "ssh"
 )
+
+// CheckReady says whether ready is a readiness a warm VM can be saved at.
+func CheckReady(ready string) error {
+	if ready != ReadyGateway && ready != ReadySSH {
+		return fmt.Errorf("%q: want %s or %s", ready, ReadyGateway, ReadySSH)
+	}
+	return nil
+}
 
 // ErrGatewayDidNotStart is a warm VM whose OpenClaw gateway did not become
 // ready in the starts it was given.
@@ -105,12 +111,11 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	switch o.Ready {
-	case "":
+	if o.Ready == "" {
 		o.Ready = ReadyGateway
-	case ReadyGateway, ReadySSH:
-	default:
-		return nil, fmt.Errorf("warm: unknown readiness %q (want %s or %s)", o.Ready, ReadyGateway, ReadySSH)
+	}
+	if err := CheckReady(o.Ready); err != nil {
+		return nil, fmt.Errorf("warm: unknown readiness %w", err)
 	}
 	ref := o.Image
 	if ref == "" {
@@ -197,7 +202,7 @@ func (m *Manager) warmMachine(ctx context.Context, cpus, memMiB int, disk int64)
 		return WarmMachine{}, err
 	}
 	return WarmMachine{Machine: qemu.Machine{
-		QEMUVersion: version, Binary: warmBinary, MachineType: mt, CPUModel: warmCPU(accel), Accel: accel,
+		QEMUVersion: version, Binary: warmBinary, MachineType: mt, CPUModel: warmCPU, Accel: accel,
 		CPUs: max(cpus, 1), MemoryMiB: memMiB, Devices: qemu.DeviceLayout,
 	}, DiskBytes: disk}, nil
 }

@@ -167,8 +167,6 @@ func launchError(e *env, err error) error {
 	switch {
 	case errors.Is(err, launcher.ErrInvalidName):
 		return cli.UsageError{Err: err}
-	case errors.Is(err, launcher.ErrNotPublicKey):
-		return cli.WithHint(err, "--ssh-key takes a public key file, such as ~/.ssh/id_ed25519.pub")
 	case errors.Is(err, launcher.ErrNameTaken):
 		return cli.WithHint(err, "choose another --name, or delete the instance first")
 	}

@@ -172,6 +172,10 @@ func libraryHints(err error) []string {
 		return []string{"use --insecure to allow plain HTTP to this registry"}
 	case errors.Is(err, images.ErrCredentialsRefused):
 		return []string{"run 'clawimg login REGISTRY', or check the user name and password"}
+	case errors.Is(err, launcher.ErrNotPublicKey):
+		return []string{"--ssh-key takes a public key file, such as ~/.ssh/id_ed25519.pub"}
+	case errors.Is(err, launcher.ErrGatewayDidNotStart):
+		return []string{"on a host too slow for the gateway's start-up deadline (emulation), --ready ssh saves the VM once it is booted"}
 	}
 	return nil
 }

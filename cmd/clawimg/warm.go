@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -34,8 +33,8 @@ func (w *warmFlags) options(image string) (launcher.WarmOptions, error) {
 	if err != nil {
 		return launcher.WarmOptions{}, err
 	}
-	if w.ready != launcher.ReadyGateway && w.ready != launcher.ReadySSH {
-		return launcher.WarmOptions{}, cli.UsageError{Err: fmt.Errorf("--%sready %q: want %s or %s", w.prefix, w.ready, launcher.ReadyGateway, launcher.ReadySSH)}
+	if err := launcher.CheckReady(w.ready); err != nil {
+		return launcher.WarmOptions{}, cli.UsageError{Err: fmt.Errorf("--%sready %w", w.prefix, err)}
 	}
 	return launcher.WarmOptions{Image: image, CPUs: w.cpus, MemoryMiB: mem, DiskBytes: disk, Ready: w.ready}, nil
 }
@@ -53,9 +52,6 @@ func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet
 	o.Bytes = bytes
 	res, err := m.Warm(c.Context(), o)
 	done()
-	if errors.Is(err, launcher.ErrGatewayDidNotStart) {
-		return cli.WithHint(err, "on a host too slow for the gateway's start-up deadline (emulation), --ready ssh saves the VM once it is booted")
-	}
 	if err != nil {
 		return err
 	}
