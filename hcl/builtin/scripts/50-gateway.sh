@@ -69,6 +69,27 @@ as_user systemctl --user daemon-reload
 as_user systemctl --user reset-failed openclaw-gateway.service 2>/dev/null || true
 as_user systemctl --user is-enabled openclaw-gateway.service
 
+# The model provider's address comes from the environment: clawimg's qemu
+# driver points it at the instance's key broker on the host (the key never
+# enters the VM), other drivers at Anthropic itself. OpenClaw's built-in
+# Anthropic models carry api.anthropic.com and ignore ANTHROPIC_BASE_URL in
+# the environment; a provider entry with a base URL overrides them.
+python3 - "$home/.openclaw/openclaw.json" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+with open(path) as f:
+    cfg = json.load(f)
+cfg.setdefault("models", {}).setdefault("providers", {})["anthropic"] = {
+    "baseUrl": "${ANTHROPIC_BASE_URL}", "api": "anthropic-messages", "models": []}
+st = os.stat(path)
+with open(path + ".clawimg", "w") as f:
+    json.dump(cfg, f, indent=2)
+    f.write("\n")
+os.chmod(path + ".clawimg", st.st_mode & 0o777)
+os.chown(path + ".clawimg", st.st_uid, st.st_gid)
+os.replace(path + ".clawimg", path)
+PY
+
 # Per-install state the instances must not share: logs of the build's runs
 # and the key that fingerprints configuration changes (made again on first
 # use).

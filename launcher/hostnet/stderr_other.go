@@ -1,0 +1,7 @@
+//go:build !unix
+
+package hostnet
+
+import "os"
+
+func redirectStderr(*os.File) {}
