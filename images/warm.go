@@ -42,6 +42,11 @@ type WarmConfig struct {
 	// OpenClaw gateway healthy) or "ssh" (booted, cloud-init done); empty
 	// in states made before clawimg said, which waited for the gateway.
 	Ready string `json:"ready,omitempty"`
+	// Guest names the guest-side setup the VM's services started with (the
+	// launcher's endpoints: where the model provider and the proxy are);
+	// empty in states made before. An instance whose setup differs restarts
+	// them.
+	Guest string `json:"guest,omitempty"`
 }
 
 // WarmFile is one file of a warm state, cut into chunks.
@@ -95,6 +100,7 @@ type SaveWarmOptions struct {
 	ReadyAfter time.Duration
 	Attempts   int
 	Ready      string
+	Guest      string
 	// Replaces is a function that says whether an existing state of the
 	// same image is superseded by this one (same machine).
 	Replaces func(machine json.RawMessage) bool
@@ -139,7 +145,7 @@ func (s *Store) saveWarm(ctx context.Context, o SaveWarmOptions) (*WarmState, er
 	defer unlock()
 	cfg := &WarmConfig{
 		Created: time.Now().UTC().Truncate(time.Second), Image: o.Image, Machine: machine,
-		ChunkSize: DefaultChunkSize, ReadyAfter: o.ReadyAfter, Attempts: o.Attempts, Ready: o.Ready,
+		ChunkSize: DefaultChunkSize, ReadyAfter: o.ReadyAfter, Attempts: o.Attempts, Ready: o.Ready, Guest: o.Guest,
 	}
 	var layers []Descriptor
 	seen := map[string]bool{}

@@ -72,6 +72,10 @@ type Record struct {
 	// Start says whether the instance was restored from a warm state
 	// (warm) or booted (cold).
 	Start string `json:"start,omitempty"`
+	// Egress is how a qemu instance reaches out (proxy, none or open: see
+	// package hostnet); empty for instances with plain NAT and the key in
+	// the VM (multipass, and qemu instances from before the broker).
+	Egress string `json:"egress,omitempty"`
 	// Dir holds the instance's files (disk, key, logs).
 	Dir string `json:"dir"`
 }
@@ -88,6 +92,11 @@ type Config struct {
 	// cannot read /tmp or hidden directories.
 	ImageDir string
 	Accel    string
+	// Helper is the command QEMU runs to serve one guest connection to the
+	// broker or the proxy ("clawimg guestfwd"); the kind and the instance's
+	// directory are appended. Empty: qemu instances get plain NAT and no
+	// broker.
+	Helper []string
 }
 
 // Drivers is the table of drivers by name.

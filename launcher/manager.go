@@ -101,7 +101,20 @@ type LaunchOptions struct {
 	CPUs      int
 	MemoryMiB int   // 0: DefaultMemoryMiB
 	DiskBytes int64 // 0: DefaultDiskBytes (never less than the image)
-	APIKey    string
+	// APIKey is the model provider's key. With the qemu driver it stays on
+	// the host (the instance's broker adds it); with multipass it goes
+	// into the VM.
+	APIKey string
+	// Egress is how a qemu instance reaches out: hostnet.EgressProxy (the
+	// default), EgressNone or EgressOpen.
+	Egress string
+	// Allow adds HOST:PORT entries (hostnet.ParseAllow) to the proxy's
+	// allowlist.
+	Allow []string
+	// ProviderURL is the upstream the broker forwards to; empty: Anthropic.
+	ProviderURL string
+	// CACert holds PEM certificates the broker trusts for the upstream.
+	CACert    []byte
 	SSHKey    string // a public key (authorized_keys line) the user logs in with
 	CloudInit []byte
 	NoWait    bool
@@ -130,6 +143,9 @@ type Launched struct {
 	// Token is the part of Renewed the running gateway took to apply the
 	// instance's token.
 	Restored, Renewed, Token time.Duration
+	// KeyInVM says the API key went into the VM (a driver without a
+	// broker).
+	KeyInVM bool
 }
 
 // Launch makes and starts an instance, and waits until it is ready
@@ -236,7 +252,12 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 		keys = append(keys, userKey)
 	}
 	token := newGatewayToken()
-	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, GatewayToken: token, Extra: o.CloudInit})
+	gn, vmKey, err := m.prepareNet(d, rec, o)
+	if err != nil {
+		return nil, err
+	}
+	env := gn.gatewayEnv(token, vmKey)
+	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: keys, Env: env, Endpoints: gn.endpoints(), Extra: o.CloudInit})
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +268,7 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 		return nil, err
 	}
 	spec := &Spec{Record: *rec, Base: base, UserData: ud, Key: kp.PrivatePEM}
-	id := identity{Hostname: rec.Name, User: rec.User, Keys: keys, APIKey: o.APIKey, GatewayToken: token}
+	id := identity{Hostname: rec.Name, User: rec.User, Keys: keys, GatewayToken: token, Env: env, Endpoints: gn.endpoints(), Guest: gn.id()}
 	w := &warmStart{ID: id}
 	why := m.startWarm(ctx, d, spec, w, o, progress)
 	if why != "" || o.Cold {
@@ -262,7 +283,7 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 		return nil, err
 	}
 	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why,
-		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token}, nil
+		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token, KeyInVM: vmKey != ""}, nil
 }
 
 // startWarm restores the instance from a fitting warm state when the
@@ -291,7 +312,9 @@ func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, w *warmSt
 	// A state saved with its gateway ready keeps it running: it takes the
 	// instance's token by hot reload. One saved before (at ssh) has a
 	// gateway still starting, restarted with the instance's identity.
-	w.ID.RestartGateway = st.Config.Ready == ReadySSH
+	// So is one whose services started with another guest setup (their
+	// environment names the endpoints).
+	w.ID.RestartGateway = st.Config.Ready == ReadySSH || st.Config.Guest != w.ID.Guest
 	if err := rs.restore(ctx, spec, w); err != nil {
 		m.log.Warn("warm launch failed", "instance", spec.Name, "err", err)
 		os.Remove(filepath.Join(spec.Dir, "disk.qcow2"))

@@ -26,21 +26,26 @@ import (
 // launch costs the same for any image size), a NoCloud seed, SSH forwarded
 // from a free loopback port.
 type qemuDriver struct {
-	accel string
+	accel  string
+	helper []string // serves the broker and the proxy (Config.Helper)
 }
 
 var _ Driver = (*qemuDriver)(nil)
 
-func newQEMU(cfg Config) (Driver, error) { return &qemuDriver{accel: cfg.Accel}, nil }
+func newQEMU(cfg Config) (Driver, error) {
+	return &qemuDriver{accel: cfg.Accel, helper: cfg.Helper}, nil
+}
 
 func (q *qemuDriver) Name() string { return "qemu" }
 
 func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
-	return qemu.Config{
+	cfg := qemu.Config{
 		Binary: "qemu-system-x86_64", Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,
 		Disk: filepath.Join(r.Dir, "disk.qcow2"), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
 		UUID: r.UUID,
 	}
+	hostnetFor(&cfg, r, q.helper)
+	return cfg
 }
 
 func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {

@@ -50,8 +50,11 @@ type identity struct {
 	Hostname     string
 	User         string
 	Keys         []string // authorized keys of User
-	APIKey       string
 	GatewayToken string
+	// Env is the gateway's .env (the token, the placeholder key or, on a
+	// driver without a broker, the key, and the endpoints); Endpoints is
+	// /etc/clawimg/endpoints; Guest names them (guestNet.id).
+	Env, Endpoints, Guest string
 	// RestartGateway restarts the gateway after the renewal instead of
 	// waiting for the running one to take the new token.
 	RestartGateway bool
@@ -145,6 +148,7 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 	}
 	start := time.Now()
 	cfg := warmConfig(r, w.Machine, disk, seed)
+	hostnetFor(&cfg, r, q.helper)
 	cfg.Detached, cfg.Incoming = true, mem
 	_, err = qemu.Start(ctx, cfg) // detached: it outlives this process
 	mem.Close()
@@ -234,26 +238,34 @@ func checkDelta(ctx context.Context, path string) error {
 
 // reidentifyScript gives a restored guest its own identity. It runs as
 // root through the guest agent; its values come on stdin, one per line
-// (hostname, user, machine-id, entropy, gateway token, API key, "yes" to
-// restart the gateway, then the authorized keys), so that no secret is
-// ever on a command line.
+// (hostname, user, machine-id, entropy, gateway token, the .env and the
+// endpoints in base64, "yes" to restart the gateway, then the authorized
+// keys), so that no secret is ever on a command line.
 var reidentifyScript = `set -eu
-read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r apikey; read -r restart
+read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r envb64; read -r endpointsb64; read -r restart
 keys=$(cat)
 t0=$(date +%s%N)
-# OpenClaw first: its gateway applies a new token from its configuration
-# without restarting ("config hot reload applied (gateway.auth.token)"),
-# which takes it seconds; the rest of this script runs meanwhile. The token
-# (and key) also go to .env. The API key is an env reference, which
-# OpenClaw resolves from its process environment only (neither a config
-# reload nor "openclaw secrets reload" finds a key added to .env later):
-# with a key, the gateway is restarted to read it, at the end.
+# Where the guest may go first (the broker, the proxy): the same as the
+# warm VM's unless this instance's egress differs, and then the gateway is
+# restarted below to read its environment again.
+if [ -n "$endpointsb64" ]; then
+  install -d -m 0755 ` + filepath.Dir(endpointsPath) + `
+  printf '%s' "$endpointsb64" | base64 -d > ` + endpointsPath + `.new
+  chmod 0644 ` + endpointsPath + `.new; mv -f ` + endpointsPath + `.new ` + endpointsPath + `
+` + applyEndpoints + `
+fi
+# OpenClaw: its gateway applies a new token from its configuration without
+# restarting ("config hot reload applied (gateway.auth.token)"), which
+# takes it seconds; the rest of this script runs meanwhile. The token also
+# goes to .env with the rest of the gateway's environment, which is the
+# warm VM's (the key stays on the host: .env holds the broker's
+# placeholder) unless the gateway is restarted.
 conf=
 url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
 if id openclaw >/dev/null 2>&1; then
   oh=$(getent passwd openclaw | cut -d: -f6)
   ( umask 077
-    { printf 'OPENCLAW_GATEWAY_TOKEN=%s\n' "$token"; [ -z "$apikey" ] || printf 'ANTHROPIC_API_KEY=%s\n' "$apikey"; } > "$oh/.openclaw/.env.new" )
+    printf '%s' "$envb64" | base64 -d > "$oh/.openclaw/.env.new" )
   chown openclaw:openclaw "$oh/.openclaw/.env.new"
   mv -f "$oh/.openclaw/.env.new" "$oh/.openclaw/.env"
   [ -f "$oh/.openclaw/openclaw.json" ] && conf="$oh/.openclaw/openclaw.json"
@@ -312,7 +324,7 @@ rm -rf /run/clawimg
 # Wait until the running gateway accepts the new token (the header goes
 # through stdin, never on a command line); no answer at all (000) is a
 # gateway slow to answer right after the restore, waited for too.
-if [ -z "$apikey" ] && [ -z "$restart" ]; then
+if [ -z "$restart" ]; then
   deadline=$(( $(date +%s) + 150 )); took=
   while [ "$(date +%s)" -lt "$deadline" ]; do
     code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H @- \
@@ -322,11 +334,11 @@ if [ -z "$apikey" ] && [ -z "$restart" ]; then
   [ -n "$took" ] || { echo "the gateway did not take the new token in 150 s" >&2; exit 1; }
   echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
 fi
-# With a key, or from a state saved before its gateway was ready (still
-# starting then): restarted, so that it starts with this instance's
-# identity. Blocking: once it returns, the old gateway (which could answer
-# ready) is gone.
-if [ -n "$apikey" ] || [ -n "$restart" ]; then
+# From a state saved before its gateway was ready (still starting then),
+# or with another environment: restarted, so that it starts with this
+# instance's. Blocking: once it returns, the old gateway (which could
+# answer ready) is gone.
+if [ -n "$restart" ]; then
   u=$(id -u openclaw)
   runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null; systemctl --user restart ` + gatewayUnit + `' || true
 fi
@@ -355,7 +367,8 @@ func reidentify(ctx context.Context, qga string, id identity) (string, error) {
 		restart = "yes"
 	}
 	input := strings.Join([]string{id.Hostname, id.User, hex.EncodeToString(mid), base64.StdEncoding.EncodeToString(entropy),
-		id.GatewayToken, id.APIKey, restart, strings.Join(id.Keys, "\n")}, "\n") + "\n"
+		id.GatewayToken, base64.StdEncoding.EncodeToString([]byte(id.Env)), base64.StdEncoding.EncodeToString([]byte(id.Endpoints)),
+		restart, strings.Join(id.Keys, "\n")}, "\n") + "\n"
 	res, err := a.Exec(ctx, "/bin/sh", []string{"-c", reidentifyScript}, []byte(input))
 	if err != nil {
 		return "", fmt.Errorf("renew the identity: %w", err)

@@ -24,7 +24,7 @@ func TestCheckName(t *testing.T) {
 
 func TestUserDataMergesTheUsersCloudConfig(t *testing.T) {
 	ud, err := makeUserData(userDataSpec{
-		Hostname: "vm1", User: "ubuntu", Keys: []string{"ssh-ed25519 AAA x"}, APIKey: "k-1", GatewayToken: "t-1",
+		Hostname: "vm1", User: "ubuntu", Keys: []string{"ssh-ed25519 AAA x"}, Env: "OPENCLAW_GATEWAY_TOKEN=t-1\nANTHROPIC_API_KEY=k-1\n",
 		Extra: []byte("#cloud-config\npackages: [htop]\nruncmd:\n  - echo theirs\nssh_authorized_keys: [ssh-rsa BBB y]\n"),
 	})
 	if err != nil {
@@ -44,7 +44,7 @@ func TestUserDataMergesTheUsersCloudConfig(t *testing.T) {
 	}
 	// The secrets appear only as the content of the file cloud-init writes.
 	files := got["write_files"].([]any)
-	if len(files) != 1 || files[0].(map[string]any)["content"] != "ANTHROPIC_API_KEY=k-1\nOPENCLAW_GATEWAY_TOKEN=t-1\n" {
+	if len(files) != 1 || files[0].(map[string]any)["content"] != "OPENCLAW_GATEWAY_TOKEN=t-1\nANTHROPIC_API_KEY=k-1\n" {
 		t.Fatalf("write_files: %+v", files)
 	}
 	for _, secret := range []string{"k-1", "t-1"} {
@@ -52,8 +52,8 @@ func TestUserDataMergesTheUsersCloudConfig(t *testing.T) {
 			t.Fatalf("%s appears %d times", secret, n)
 		}
 	}
-	for _, bad := range []string{"k\nOPENCLAW_GATEWAY_TOKEN=x", "k 1", "k#1"} {
-		if _, err := makeUserData(userDataSpec{APIKey: bad}); err == nil {
+	for _, bad := range []string{"k 1", "k#1", "k'1"} {
+		if _, err := makeUserData(userDataSpec{Env: "ANTHROPIC_API_KEY=" + bad + "\n"}); err == nil {
 			t.Errorf("API key %q accepted", bad)
 		}
 	}

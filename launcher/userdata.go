@@ -41,9 +41,11 @@ type userDataSpec struct {
 	Hostname string
 	User     string   // the default user, who gets the keys and sudo
 	Keys     []string // authorized keys
-	APIKey   string
-	// GatewayToken authenticates clients of the OpenClaw gateway.
-	GatewayToken string
+	// Env is the OpenClaw gateway's .env: its token (which authenticates
+	// its clients), the API key or the broker's placeholder, the endpoints.
+	Env string
+	// Endpoints is /etc/clawimg/endpoints.
+	Endpoints string
 	// Extra is the user's --cloud-init (a cloud-config document), merged in.
 	Extra []byte
 }
@@ -60,26 +62,22 @@ func makeUserData(s userDataSpec) ([]byte, error) {
 		"ssh_authorized_keys": toAny(s.Keys),
 		"ssh_pwauth":          false,
 	}
-	for _, v := range []string{s.APIKey, s.GatewayToken} {
-		if strings.ContainsAny(v, " \t\r\n\x00\"'#") {
+	for _, l := range strings.Split(strings.TrimSuffix(s.Env+s.Endpoints, "\n"), "\n") {
+		if strings.ContainsAny(l, " \t\r\x00\"'#") {
 			return nil, fmt.Errorf("the API key must be one word on one line")
 		}
 	}
-	var env strings.Builder
-	if s.APIKey != "" {
-		env.WriteString("ANTHROPIC_API_KEY=" + s.APIKey + "\n")
+	var files, cmds []any
+	if s.Endpoints != "" {
+		files = append(files, map[string]any{"path": endpointsPath, "permissions": "0644", "owner": "root:root", "content": s.Endpoints})
+		cmds = append(cmds, []any{"sh", "-c", applyEndpoints})
 	}
-	if s.GatewayToken != "" {
-		env.WriteString("OPENCLAW_GATEWAY_TOKEN=" + s.GatewayToken + "\n")
+	if s.Env != "" {
+		files = append(files, map[string]any{"path": secretPath, "permissions": "0600", "owner": "root:root", "content": s.Env})
+		cmds = append(cmds, []any{"sh", "-c", installKey})
 	}
-	if env.Len() > 0 {
-		ours["write_files"] = []any{map[string]any{
-			"path":        secretPath,
-			"permissions": "0600",
-			"owner":       "root:root",
-			"content":     env.String(),
-		}}
-		ours["runcmd"] = []any{[]any{"sh", "-c", installKey}}
+	if len(files) > 0 {
+		ours["write_files"], ours["runcmd"] = files, cmds
 	}
 	if len(bytes.TrimSpace(s.Extra)) > 0 {
 		var theirs map[string]any

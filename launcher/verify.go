@@ -30,6 +30,7 @@ var ProbeIDs = []string{
 	"secrets.api-key-file-private", "secrets.no-build-key",
 	"identity.machine-id-unique", "identity.host-keys-unique",
 	"host.no-mounts", "updates.unattended",
+	"secrets.api-key-outside-vm", "egress.default-deny", "egress.no-dns", "egress.proxy-enforced",
 }
 
 // Verify runs the isolation probes inside an instance over its driver.
@@ -92,8 +93,8 @@ func (m *Manager) Verify(ctx context.Context, name string) (*Verification, error
 	add("openclaw.gateway-healthy", gw.Ready, gw.String())
 
 	// Secrets.
-	_, key := run(`h=$(getent passwd openclaw | cut -d: -f6); [ -n "$h" ] || { echo 'no openclaw user'; exit 1; }; stat -c '%a %U %G' "$h/.openclaw/.env" 2>&1`)
-	add("secrets.api-key-file-private", key == "600 openclaw openclaw", "~openclaw/.openclaw/.env: "+key)
+	_, key := run(`h=$(getent passwd openclaw | cut -d: -f6); [ -n "$h" ] || { echo 'no openclaw user'; exit 1; }; [ -e "$h/.openclaw/.env" ] || { echo absent; exit 0; }; stat -c '%a %U %G' "$h/.openclaw/.env" 2>&1`)
+	add("secrets.api-key-file-private", key == "600 openclaw openclaw" || key == "absent", "~openclaw/.openclaw/.env: "+key)
 	_, build := run(`cat /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys 2>/dev/null | grep -c 'clawimg-build-' || true`)
 	add("secrets.no-build-key", strings.TrimSpace(build) == "0", fmt.Sprintf("%s build key(s) in authorized_keys", strings.TrimSpace(build)))
 
@@ -111,6 +112,9 @@ func (m *Manager) Verify(ctx context.Context, name string) (*Verification, error
 	add("host.no-mounts", mounts == "", "shared mounts: "+orNone(strings.Fields(mounts)))
 	_, apt := run(`dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null | grep -q 'install ok installed' || { echo 'unattended-upgrades is not installed'; exit 0; }; apt-config dump APT::Periodic::Unattended-Upgrade`)
 	add("updates.unattended", strings.Contains(apt, `APT::Periodic::Unattended-Upgrade "1"`), firstMatch(apt, `APT::Periodic::Unattended-Upgrade "\d+"|.*not installed|.*`))
+
+	// The key on the host, and the ways out.
+	verifyHostnet(ctx, d, r, func(p Probe) { add(p.ID, p.OK, p.Detail) })
 	return v, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/clawimg/clawimg/internal/atomicfile"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
+	"github.com/clawimg/clawimg/launcher/hostnet"
 )
 
 // warmCPU is the CPU model of warm VMs and of the instances restored from
@@ -174,7 +175,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	progress("store the warm state")
 	st, err := m.store.SaveWarm(ctx, images.SaveWarmOptions{
 		Image: details.Digest, Machine: machine, MemoryPath: mem, DiskPath: disk,
-		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Progress: o.Bytes,
+		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Guest: warmGuest().id(), Progress: o.Bytes,
 		Replaces: func(raw json.RawMessage) bool {
 			var old WarmMachine
 			return json.Unmarshal(raw, &old) == nil && old == machine
@@ -241,8 +242,20 @@ func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machin
 	if err := atomicfile.WriteFile(filepath.Join(rec.Dir, "id_ed25519"), kp.PrivatePEM, 0o600); err != nil {
 		return nil, "", err
 	}
+	// The warm VM's guest is set up as an instance with the default egress
+	// is, so that its gateway starts with the environment those instances
+	// need; its broker has no key and its proxy lets nothing through.
+	if len(m.cfg.Helper) == 0 {
+		return nil, "", errors.New("launcher: no guestfwd helper configured (Config.Helper)")
+	}
+	rec.Egress = hostnet.EgressNone
+	if err := writeHostnet(rec.Dir, hostnet.Config{Instance: rec.Name, Egress: hostnet.EgressNone}, nil, ""); err != nil {
+		return nil, "", err
+	}
+	gn := warmGuest()
 	token := newGatewayToken()
-	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: []string{kp.AuthorizedKey}, GatewayToken: token})
+	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: []string{kp.AuthorizedKey},
+		Env: gn.gatewayEnv(token, ""), Endpoints: gn.endpoints()})
 	if err != nil {
 		return nil, "", err
 	}
@@ -255,6 +268,7 @@ func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machin
 	}
 	progress("boot " + rec.Image + " (" + machine.Accel + ")")
 	cfg := warmConfig(rec, machine, disk, seed)
+	hostnetFor(&cfg, rec, m.cfg.Helper)
 	vm, err := qemu.Start(ctx, cfg)
 	os.Remove(seed)
 	if err != nil {
@@ -262,6 +276,10 @@ func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machin
 	}
 	return vm, token, nil
 }
+
+// warmGuest is the guest setup of warm VMs: an instance's with the default
+// egress.
+func warmGuest() guestNet { return netFor(hostnet.EgressProxy) }
 
 // warmConfig is the QEMU configuration of a warm VM and of every instance
 // restored from its state: they must be the same machine.

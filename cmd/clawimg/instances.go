@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 
 	"github.com/clawimg/clawimg/launcher"
@@ -13,6 +14,11 @@ func (e *env) manager(accel string) (*launcher.Manager, error) {
 		return nil, err
 	}
 	cfg := launcher.Config{Home: e.home(), Accel: accel, MultipassBin: e.getenv("CLAWIMG_MULTIPASS")}
+	// QEMU runs this binary to serve each guest connection to an
+	// instance's broker or proxy.
+	if exe, err := os.Executable(); err == nil {
+		cfg.Helper = []string{exe, "guestfwd"}
+	}
 	return launcher.NewManager(cfg, st, e.log, launcher.Drivers()), nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 type launchFlags struct {
 	apiKeyFile, cloudInit, accel string
 	memory, disk, sshKey         string
+	caCerts                      []string
 	verify, quiet                bool
 }
 
@@ -34,8 +36,13 @@ func launchCmd(e *env) *cobra.Command {
 cloud-init done and, for OpenClaw images, the gateway healthy. With the qemu
 driver, a warm state of the image made by 'clawimg warm' for the same machine
 is restored instead of booting (seconds instead of minutes); --cold boots. The API key
-comes from --api-key-file or ANTHROPIC_API_KEY and is written into the VM
-only, as the openclaw user's ~/.openclaw/.env.`,
+comes from --api-key-file or ANTHROPIC_API_KEY. With the qemu driver it stays
+on the host: the instance's broker adds it to the model provider's requests,
+and the instance reaches only the hosts on its allowlist (--egress, --allow).
+With multipass it goes into the VM, as the openclaw user's ~/.openclaw/.env.`,
+		Example: `  clawimg launch --name agent1
+  clawimg launch --name agent2 --allow github.com --allow api.github.com
+  clawimg launch --driver qemu --provider-url https://llm-gateway.corp.example --ca-cert corp-ca.pem`,
 		Args: args(0, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			if len(a) > 0 {
@@ -70,6 +77,10 @@ only, as the openclaw user's ~/.openclaw/.env.`,
 	f.StringVar(&lf.memory, "memory", "4G", "memory")
 	f.StringVar(&lf.disk, "disk", "20G", "disk size")
 	f.StringVar(&lf.apiKeyFile, "api-key-file", "", "file holding the API key (default: $ANTHROPIC_API_KEY)")
+	f.StringVar(&o.Egress, "egress", "", "qemu driver: proxy (allowlisted hosts only; the default), none (the model broker only) or open (plain NAT)")
+	f.StringArrayVar(&o.Allow, "allow", nil, "qemu driver: HOST[:PORT] the instance may reach through the proxy (port 443 by default; repeatable)")
+	f.StringVar(&o.ProviderURL, "provider-url", "", "qemu driver: the Anthropic-compatible upstream the broker forwards to (default https://api.anthropic.com)")
+	f.StringArrayVar(&lf.caCerts, "ca-cert", nil, "qemu driver: PEM file of CA certificates the broker trusts for the upstream (repeatable)")
 	f.StringVar(&lf.sshKey, "ssh-key", "", "public key file allowed to SSH in (besides clawimg's per-instance key)")
 	f.StringVar(&lf.cloudInit, "cloud-init", "", "extra cloud-init user-data (cloud-config) to merge in")
 	f.StringVar(&lf.accel, "accel", "auto", "accelerator for the qemu driver: auto, kvm, hvf or tcg")
@@ -95,6 +106,16 @@ func (lf *launchFlags) apply(e *env, o *launcher.LaunchOptions) error {
 	if o.MemoryMiB, o.DiskBytes, err = machineSize("--memory", lf.memory, "--disk", lf.disk); err != nil {
 		return err
 	}
+	if err := checkEgressFlags(o, lf.caCerts); err != nil {
+		return err
+	}
+	for _, f := range lf.caCerts {
+		pem, err := readCACert(f)
+		if err != nil {
+			return err
+		}
+		o.CACert = append(o.CACert, pem...)
+	}
 	if lf.sshKey != "" {
 		b, err := os.ReadFile(lf.sshKey)
 		if err != nil {
@@ -116,6 +137,9 @@ func (lf *launchFlags) apply(e *env, o *launcher.LaunchOptions) error {
 // printLaunched renders a launch's outcome for people.
 func printLaunched(e *env, res *launcher.Launched) {
 	fmt.Fprintf(e.stdout, "Launched %s from %s (%s driver, %s)\n", res.Name, res.Image, res.Driver, res.Start)
+	if res.KeyInVM {
+		fmt.Fprintf(e.stderr, "clawimg: note: the %s driver has no key broker: the API key is inside the VM (~openclaw/.openclaw/.env)\n", res.Driver)
+	}
 	if res.ColdReason != "" {
 		fmt.Fprintf(e.stderr, "clawimg: cold boot: %s\n", res.ColdReason)
 	}
@@ -148,7 +172,13 @@ func apiKey(e *env, file string) (string, error) {
 	if file == "" {
 		return strings.TrimSpace(e.getenv("ANTHROPIC_API_KEY")), nil
 	}
-	b, err := os.ReadFile(file)
+	var b []byte
+	var err error
+	if file == "-" {
+		b, err = io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+	} else {
+		b, err = os.ReadFile(file)
+	}
 	if err != nil {
 		return "", fmt.Errorf("--api-key-file: %w", err)
 	}

@@ -140,7 +140,8 @@ Every long flag may be written -name or --name, before or after arguments.`,
 	add("images", imagesCmd(e), imageCmd(e), tagCmd(e), rmiCmd(e), pruneCmd(e),
 		importCmd(e), exportCmd(e), pushCmd(e), pullCmd(e), loginCmd(e))
 	add("instances", warmCmd(e), launchCmd(e), listCmd(e), shellCmd(e), execCmd(e), stopCmd(e),
-		startCmd(e), deleteCmd(e), verifyCmd(e), doctorCmd(e))
+		startCmd(e), deleteCmd(e), verifyCmd(e), secretCmd(e), doctorCmd(e))
+	root.AddCommand(guestfwdCmd(e))
 	return root
 }
 
@@ -174,6 +175,10 @@ func libraryHints(err error) []string {
 		return []string{"run 'clawimg login REGISTRY', or check the user name and password"}
 	case errors.Is(err, launcher.ErrNotPublicKey):
 		return []string{"--ssh-key takes a public key file, such as ~/.ssh/id_ed25519.pub"}
+	case errors.Is(err, launcher.ErrNoBroker):
+		return []string{"launch with --driver qemu to keep the key on the host and the egress to an allowlist"}
+	case errors.Is(err, launcher.ErrKeyInVM):
+		return []string{"the key is in the VM's ~openclaw/.openclaw/.env: replace it there, or launch with --driver qemu"}
 	case errors.Is(err, launcher.ErrGatewayDidNotStart):
 		return []string{"on a host too slow for the gateway's start-up deadline (emulation), --ready ssh saves the VM once it is booted"}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,6 +47,20 @@ type Config struct {
 	// Incoming is an open file holding a saved VM (QMP migrate) that QEMU
 	// restores instead of booting; it is handed over as fd 3.
 	Incoming *os.File
+	// Restrict cuts the guest off from everything but SSHPort and its
+	// Guestfwds (the user network's restrict=on): no internet, no host, no
+	// DNS.
+	Restrict bool
+	// Guestfwds hand every guest TCP connection to an address of the user
+	// network to a new host process.
+	Guestfwds []Guestfwd
+}
+
+// Guestfwd makes QEMU start Argv, with the connection as its standard
+// input and output, for each guest connection to Addr ("IP:PORT").
+type Guestfwd struct {
+	Addr string
+	Argv []string
 }
 
 // Files of a VM in its directory.
@@ -84,7 +99,7 @@ func (c Config) Args() []string {
 		"-pidfile", c.PIDFile(),
 		"-qmp", "unix:" + c.QMPSocket() + ",server=on,wait=off",
 		"-drive", "file=" + c.Disk + ",format=qcow2,if=" + diskIf + ",discard=unmap,detect-zeroes=unmap",
-		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22", c.SSHPort),
+		"-netdev", c.netdev(),
 		"-device", nic + ",netdev=net0",
 		"-device", "virtio-rng-pci",
 	}
@@ -114,6 +129,47 @@ func (c Config) Args() []string {
 	return args
 }
 
+// netdev is the user network: SSH forwarded from the host's loopback, and
+// the restriction and guest forwards asked for.
+func (c Config) netdev() string {
+	nd := fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22", c.SSHPort)
+	if c.Restrict {
+		nd += ",restrict=on"
+	}
+	for _, g := range c.Guestfwds {
+		words := make([]string, len(g.Argv))
+		for i, a := range g.Argv {
+			words[i] = shellQuote(a)
+		}
+		// QEMU's option syntax doubles a comma inside a value; libslirp
+		// splits the command as a shell would (g_shell_parse_argv).
+		nd += ",guestfwd=tcp:" + g.Addr + "-cmd:" + strings.ReplaceAll(strings.Join(words, " "), ",", ",,")
+	}
+	return nd
+}
+
+// shellQuote quotes s for a POSIX shell's word splitting.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// credentialName matches environment variables that may hold a secret.
+var credentialName = regexp.MustCompile(`(?i)(key|token|secret|passw|credential|auth|cookie|session)|^(ANTHROPIC|OPENAI|AWS|GOOGLE|AZURE)_`)
+
+// Environ is the environment QEMU runs with: the caller's without anything
+// that may be a credential. QEMU's guestfwd helpers inherit it, and an API
+// key given in ANTHROPIC_API_KEY has no business there.
+func Environ(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !credentialName.MatchString(name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // VM is a running QEMU.
 type VM struct {
 	Config
@@ -128,6 +184,7 @@ func Start(ctx context.Context, c Config) (*VM, error) {
 		return nil, err
 	}
 	cmd := exec.Command(c.Binary, c.Args()...)
+	cmd.Env = Environ(os.Environ())
 	stderr, err := os.Create(filepath.Join(c.Dir, "qemu.stderr"))
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ const (
 
 // BrokerURL and ProxyURL are how the guest names the broker and the proxy.
 var (
-	BrokerURL = "http://" + net.JoinHostPort(GuestIP, strconv.Itoa(BrokerPort))
+	BrokerURL = "http://" + GuestIP // port 80
 	ProxyURL  = "http://" + net.JoinHostPort(GuestIP, strconv.Itoa(ProxyPort))
 )
 
