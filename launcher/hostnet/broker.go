@@ -82,7 +82,9 @@ var guestAuthHeaders = []string{"X-Api-Key", "Authorization", "Proxy-Authorizati
 func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	defer func() { b.Log.Printf("%s %s %d %s", r.Method, r.URL.Path, rec.code(), time.Since(start).Round(time.Millisecond)) }()
+	defer func() {
+		b.Log.Printf("%s %s %d %s", r.Method, r.URL.Path, rec.code(), time.Since(start).Round(time.Millisecond))
+	}()
 	if !strings.HasPrefix(r.URL.Path, "/v1/") {
 		apiError(rec, http.StatusNotFound, "not_found_error", "the clawimg broker forwards /v1/ requests only")
 		return

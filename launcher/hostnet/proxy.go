@@ -96,7 +96,9 @@ func (p *Proxy) check(ctx context.Context, hostport string) (string, string) {
 	}
 	resolve := p.Resolve
 	if resolve == nil {
-		resolve = func(ctx context.Context, h string) ([]net.IP, error) { return net.DefaultResolver.LookupIP(ctx, "ip", h) }
+		resolve = func(ctx context.Context, h string) ([]net.IP, error) {
+			return net.DefaultResolver.LookupIP(ctx, "ip", h)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
