@@ -50,7 +50,7 @@ func BenchmarkLaunch(b *testing.B) {
 		b.Fatal(err)
 	}
 	bd, _ := st.Inspect("big:1")
-	m := NewManager(Config{Home: home, Accel: "tcg"}, st, nil, Drivers())
+	m := NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers())
 	overhead := func(ref string) (first, again time.Duration) {
 		for i, name := range []string{"o-first", "o-again"} {
 			start := time.Now()
@@ -113,7 +113,7 @@ func BenchmarkWarmLaunch(b *testing.B) {
 	}
 	os.Remove(big)
 	bd, _ := st.Inspect("big:1")
-	m := NewManager(Config{Home: home, Accel: "tcg"}, st, nil, Drivers())
+	m := NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers())
 	type row struct {
 		name, data              string
 		state                   int64

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/fakeanthropic"
+	"github.com/clawimg/clawimg/launcher/hostnet"
 )
 
 var fixture, _ = filepath.Abs("../build/fixture/base.qcow2")
@@ -40,7 +42,7 @@ func needQEMU(t *testing.T) (*Manager, string) {
 	if _, err := st.Import(context.Background(), fixture, images.ImportOptions{Tag: "fixture:1"}); err != nil {
 		t.Fatal(err)
 	}
-	return NewManager(Config{Home: home, Accel: "tcg"}, st, nil, Drivers()), home
+	return NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers()), home
 }
 
 func execOut(t *testing.T, m *Manager, name string, argv ...string) (int, string) {
@@ -59,14 +61,18 @@ func execOut(t *testing.T, m *Manager, name string, argv ...string) (int, string
 func TestQEMUInstancesEndToEnd(t *testing.T) {
 	m, home := needQEMU(t)
 	ctx := context.Background()
-	opts := func(name, key string) LaunchOptions {
+	provider := fakeanthropic.Start("pong")
+	defer provider.Close()
+	opts := func(name, key, egress string) LaunchOptions {
 		return LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30,
-			APIKey: key, CloudInit: []byte(openclawUser), Timeout: 8 * time.Minute}
+			APIKey: key, CloudInit: []byte(openclawUser), Timeout: 8 * time.Minute, Egress: egress,
+			ProviderURL: provider.URL, CACert: provider.CAPEM()}
 	}
-	// Two at once.
+	// Two at once: one behind the proxy with a key, one with plain NAT
+	// without.
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	for i, o := range []LaunchOptions{opts("vm-a", testKey), opts("vm-b", "")} {
+	for i, o := range []LaunchOptions{opts("vm-a", testKey, ""), opts("vm-b", "", hostnet.EgressOpen)} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -81,10 +87,10 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 		}
 	}
 	// A taken name fails and changes nothing.
-	if _, err := m.Launch(ctx, opts("vm-a", "")); !errors.Is(err, ErrNameTaken) {
+	if _, err := m.Launch(ctx, opts("vm-a", "", "")); !errors.Is(err, ErrNameTaken) {
 		t.Fatalf("launch under a taken name: %v", err)
 	}
-	if _, err := m.Launch(ctx, opts("Bad_Name", "")); !errors.Is(err, ErrInvalidName) {
+	if _, err := m.Launch(ctx, opts("Bad_Name", "", "")); !errors.Is(err, ErrInvalidName) {
 		t.Fatalf("bad name: %v", err)
 	}
 	list, err := m.List(ctx)
@@ -108,32 +114,55 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	if len(idA) != 32 || idA == idB || hkA == "" || hkA == hkB {
 		t.Fatalf("identities: %q %q / %q %q", idA, idB, hkA, hkB)
 	}
-	// The key is where it must be ...
+	// The gateway's .env holds the instance's own token and the broker's
+	// placeholder, never the key, which stays on the host.
 	if _, out := execOut(t, m, "vm-a", "sudo", "stat", "-c", "%a %U", "/home/openclaw/.openclaw/.env"); out != "600 openclaw" {
-		t.Fatalf("key file: %q", out)
+		t.Fatalf(".env: %q", out)
 	}
-	// ... beside the instance's own gateway token; an instance launched
-	// without a key gets a token only.
 	_, envA := execOut(t, m, "vm-a", "sudo", "cat", "/home/openclaw/.openclaw/.env")
 	_, envB := execOut(t, m, "vm-b", "sudo", "cat", "/home/openclaw/.openclaw/.env")
 	token := regexp.MustCompile(`(?m)^OPENCLAW_GATEWAY_TOKEN=([A-Z2-7]{26})$`)
 	tokA, tokB := token.FindStringSubmatch(envA), token.FindStringSubmatch(envB)
-	if !strings.HasPrefix(envA, "ANTHROPIC_API_KEY="+testKey+"\n") || tokA == nil {
+	if !strings.Contains(envA, "ANTHROPIC_API_KEY="+hostnet.PlaceholderKey+"\n") || tokA == nil ||
+		!strings.Contains(envA, "HTTPS_PROXY="+hostnet.ProxyURL+"\n") || !strings.Contains(envA, "ANTHROPIC_BASE_URL="+hostnet.BrokerURL+"\n") {
 		t.Fatalf("vm-a's .env: %q", envA)
 	}
-	if strings.Contains(envB, "ANTHROPIC_API_KEY") || tokB == nil || tokB[1] == tokA[1] {
-		t.Fatalf("vm-b's .env (launched without a key): %q", envB)
+	if strings.Contains(envB, "PROXY") || tokB == nil || tokB[1] == tokA[1] {
+		t.Fatalf("vm-b's .env (egress open): %q", envB)
 	}
-	// ... and nowhere else: no process argument list, no host file but the
-	// instance's own disk.
+	// The guest reaches the provider through the broker, which adds the
+	// host's key and drops the guest's placeholder; a new key on the host
+	// is used from the next request on.
+	ask := `python3 -c 'import urllib.request as u, sys
+r = u.Request("http://10.0.2.100/v1/messages", data=b"{\"model\":\"m\"}", headers={"x-api-key": sys.argv[1], "content-type": "application/json"})
+print(u.urlopen(r, timeout=60).read().decode())' ` + hostnet.PlaceholderKey
+	if code, out := execOut(t, m, "vm-a", "sh", "-c", ask); code != 0 || !strings.Contains(out, "pong") {
+		t.Fatalf("a request through the broker: exit %d: %s", code, out)
+	}
+	const newKey = "sk-ant-test-rotated-SECRET"
+	if err := m.SecretSet("vm-a", newKey); err != nil {
+		t.Fatal(err)
+	}
+	execOut(t, m, "vm-a", "sh", "-c", ask)
+	reqs := provider.Requests()
+	if len(reqs) != 2 || reqs[0].APIKey != testKey || reqs[1].APIKey != newKey {
+		t.Fatalf("the provider got %+v, want the host's key, then the new one", reqs)
+	}
+	// The key is on the host only, in the instance's key file: in no
+	// process argument list (QEMU's and its helpers' included), no other
+	// file, not in the guest.
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
-		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(testKey)) {
+		if b, err := os.ReadFile(p); err == nil && (bytes.Contains(b, []byte(testKey)) || bytes.Contains(b, []byte(newKey))) {
 			t.Fatalf("the key is in %s", p)
 		}
 	}
-	if out, _ := exec.Command("grep", "-rl", testKey, home).Output(); strings.TrimSpace(string(out)) != filepath.Join(home, "instances", "vm-a", "disk.qcow2") {
+	keyFile := filepath.Join(home, "instances", "vm-a", hostnet.KeyFile)
+	if out, _ := exec.Command("grep", "-rlF", "-e", testKey, "-e", newKey, home).Output(); strings.TrimSpace(string(out)) != keyFile {
 		t.Fatalf("files holding the key: %q", out)
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
 	}
 	if _, err := os.Stat(filepath.Join(home, "instances", "vm-a", "seed.iso")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("the seed holding the key is still on the host")
@@ -163,6 +192,27 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	} {
 		if got[id].OK != want {
 			t.Errorf("%s = %+v, want ok=%v", id, got[id], want)
+		}
+	}
+	for id, want := range map[string]bool{
+		"secrets.api-key-outside-vm": true, "egress.default-deny": true, "egress.no-dns": true, "egress.proxy-enforced": true,
+	} {
+		if got[id].OK != want {
+			t.Errorf("vm-a: %s = %+v, want ok=%v", id, got[id], want)
+		}
+	}
+	if log, _ := os.ReadFile(filepath.Join(home, "instances", "vm-a", hostnet.EgressLog)); !strings.Contains(string(log), "CONNECT clawimg-probe.invalid:443 refused") {
+		t.Errorf("egress.log:\n%s", log)
+	}
+	// With plain NAT the egress probes fail, each with its reason, and the
+	// probes sent nothing off this machine (the host answered first).
+	vb, err := m.Verify(ctx, "vm-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range vb.Checks {
+		if strings.HasPrefix(p.ID, "egress.") && (p.OK || p.Detail == "") {
+			t.Errorf("vm-b (egress open): %+v", p)
 		}
 	}
 	if !strings.Contains(got["firewall.active"].Detail, "ufw is not installed") ||

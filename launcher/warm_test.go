@@ -228,7 +228,7 @@ func TestWarmHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewManager(Config{Home: home, Accel: "tcg"}, st, nil, Drivers())
+	m := NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers())
 	o := warmOpts()
 	o.Progress = func(s string) { os.Stdout.WriteString(s + "\n") }
 	_, err = m.Warm(context.Background(), o)
@@ -256,7 +256,7 @@ func TestFindWarmReasons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewManager(Config{Home: home, Accel: "tcg"}, st, nil, Drivers())
+	m := NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers())
 	rec := &Record{Image: "tiny:1", Digest: img.Digest, CPUs: 2, MemoryMiB: 4096, DiskBytes: 20 << 30}
 	if s, _, why := m.findWarm(context.Background(), rec); s != nil || !strings.Contains(why, "no warm state of tiny:1") {
 		t.Errorf("no state: %v %q", s, why)
