@@ -72,7 +72,7 @@ func TestCheckProviderURL(t *testing.T) {
 
 // served starts ServeConn for h on a loopback connection and returns a
 // client whose requests all go over that one connection.
-func served(t *testing.T, h http.Handler) (*http.Client, string) {
+func served(t testing.TB, h http.Handler) (*http.Client, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -102,7 +102,7 @@ type upstream struct {
 	status int
 }
 
-func newUpstream(t *testing.T) (*upstream, string) {
+func newUpstream(t testing.TB) (*upstream, string) {
 	u := &upstream{}
 	u.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.mu.Lock()
