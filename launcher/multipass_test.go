@@ -77,6 +77,10 @@ func TestMultipassDriverAgainstTheFake(t *testing.T) {
 	if time.Since(start) < 3*time.Second || res.Ready < 3*time.Second {
 		t.Fatalf("ready after %v: did not wait for cloud-init", res.Ready)
 	}
+	// No broker: the key goes into the VM, and the launch says so.
+	if !res.KeyInVM || res.Egress != "" {
+		t.Fatalf("launched %+v: the key in the VM is not reported", res)
+	}
 	if res.SSH != "multipass shell mp-1" || res.User != "ubuntu" {
 		t.Fatalf("launched %+v", res)
 	}

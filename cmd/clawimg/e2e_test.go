@@ -314,6 +314,17 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2; cat /etc/machi
 	if log, _ := os.ReadFile(filepath.Join(e.home, "instances", "oc-key", "egress.log")); !strings.Contains(string(log), "GET example.org:80 refused") {
 		t.Errorf("egress.log:\n%s", log)
 	}
+	// apt, and so unattended upgrades, reaches the archive through the
+	// proxy (a small index only: bookworm-updates).
+	aptCheck := `d=$(mktemp -d); mkdir -p $d/parts $d/lists/partial
+echo 'deb http://deb.debian.org/debian bookworm-updates main' > $d/parts/e2e.list
+apt-get -q -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$d/parts -o Dir::State::Lists=$d/lists update; r=$?; rm -rf $d; exit $r`
+	if code, out := e.run(nil, "exec", "oc-key", "--", "sudo", "sh", "-c", aptCheck); code != 0 {
+		t.Errorf("apt-get update through the proxy: exit %d\n%s", code, tail(out, 10))
+	}
+	if log, _ := os.ReadFile(filepath.Join(e.home, "instances", "oc-key", "egress.log")); !strings.Contains(string(log), "deb.debian.org:80 allowed") {
+		t.Errorf("apt did not go through the proxy: egress.log:\n%s", log)
+	}
 	// On the host the key is in the instance's key file only (disks
 	// excepted, and scanned next).
 	if hits := grepTree(t, e.home, newKey); len(hits) != 1 || hits[0] != filepath.Join(e.home, "instances", "oc-key", "api-key") {
