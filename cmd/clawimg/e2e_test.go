@@ -378,6 +378,10 @@ apt-get -q -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$d/parts -
 	}
 
 	out, _ = e.must("exec", "oc-a", "--", "sh", "-c", "sudo swapon --show=NAME,SIZE --noheadings; sudo -u openclaw -i sh -c 'command -v openclaw'")
+	// exec without --: the command's flags are its own.
+	if out, _ := e.must("exec", "oc-a", "ls", "-la", "/home"); !strings.Contains(out, "openclaw") || !strings.Contains(out, "drwx") {
+		t.Errorf("exec oc-a ls -la /home:\n%s", out)
+	}
 	pkgs, _ := e.must("exec", "oc-a", "--", "sh", "-c", "dpkg-query -W -f='${Status}\\n' | grep -c 'install ok installed'")
 	e.figure("installed packages: %s", strings.TrimSpace(pkgs))
 	if !regexp.MustCompile(`(?m)^/swapfile +2G$`).MatchString(out) || !strings.Contains(out, "/home/openclaw/.npm-global/bin/openclaw") {

@@ -12,7 +12,7 @@ func (c exitCode) Error() string { return "exit status" }
 
 func execCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "exec NAME -- CMD [ARGS...]",
+		Use:   "exec NAME CMD [ARGS...]",
 		Short: "Run a command in an instance; exits with its status",
 		Args:  args(2, -1),
 		RunE: func(c *cobra.Command, a []string) error {

@@ -41,11 +41,15 @@ func (e *env) getenv(key string) string {
 func run(ctx context.Context, e *env) int {
 	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	root := newRoot(e)
-	root.SetArgs(cli.NormalizeArgs(e.args, longFlags(root)))
+	args, err := normalizeArgs(root, e.args)
+	if err != nil {
+		return report(e.stderr, err)
+	}
+	root.SetArgs(args)
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	err := root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
@@ -90,20 +94,60 @@ func isCobraUsage(err error) bool {
 		strings.HasPrefix(msg, "invalid argument")
 }
 
-// longFlags reports whether name is a long flag anywhere in the tree.
-func longFlags(root *cobra.Command) func(string) bool {
-	names := map[string]bool{}
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		c.Flags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
-		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
-		for _, sub := range c.Commands() {
-			walk(sub)
+// normalizeArgs applies the flag spelling rule (cli.NormalizeFlags) to the
+// words after the command they name, with that command's own flags.
+// Everything after exec's NAME belongs to the command it runs.
+func normalizeArgs(root *cobra.Command, args []string) ([]string, error) {
+	cmd, i := root, 0
+	for ; i < len(args); i++ {
+		sub := subcommand(cmd, args[i])
+		if sub == nil {
+			break
+		}
+		cmd = sub
+	}
+	if strings.HasPrefix(cmd.Name(), "__complete") {
+		return args, nil // cobra's completion: the words are being typed
+	}
+	passThrough := 0
+	if cmd.Name() == "exec" && cmd.Parent() == root {
+		passThrough = 1
+	}
+	flag := func(f *pflag.Flag) cli.Flag {
+		if f == nil {
+			return cli.Flag{}
+		}
+		return cli.Flag{Known: true, TakesValue: f.NoOptDefVal == ""}
+	}
+	fs := cli.Flags{
+		Long: func(n string) cli.Flag {
+			if n == "help" || (n == "version" && cmd == root) {
+				return cli.Flag{Known: true}
+			}
+			return flag(cmd.Flags().Lookup(n))
+		},
+		Short: func(c byte) cli.Flag {
+			if c == 'h' {
+				return cli.Flag{Known: true}
+			}
+			return flag(cmd.Flags().ShorthandLookup(string(c)))
+		},
+	}
+	rest, err := cli.NormalizeFlags(args[i:], fs, passThrough)
+	if err != nil {
+		return nil, cli.WithHint(err, "see 'clawimg %s --help'", strings.TrimPrefix(cmd.CommandPath(), "clawimg "))
+	}
+	return append(append([]string{}, args[:i]...), rest...), nil
+}
+
+// subcommand is cmd's subcommand called name (or an alias), or nil.
+func subcommand(cmd *cobra.Command, name string) *cobra.Command {
+	for _, c := range cmd.Commands() {
+		if c.Name() == name || c.HasAlias(name) {
+			return c
 		}
 	}
-	walk(root)
-	names["help"], names["version"] = true, true
-	return func(n string) bool { return names[n] }
+	return nil
 }
 
 func newRoot(e *env) *cobra.Command {

@@ -5,30 +5,10 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
 // longFlag matches a single-dash spelling of a long flag: -name or -name=value.
-var longFlag = regexp.MustCompile(`^-([a-zA-Z][a-zA-Z0-9-]+)(=.*)?$`)
-
-// NormalizeArgs rewrites "-name" to "--name" for every long flag clawimg
-// knows, so Packer users can type -var while Docker users type --name. Words
-// after "--" are left alone: they belong to the command run by exec.
-func NormalizeArgs(args []string, isLong func(string) bool) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if m := longFlag.FindStringSubmatch(a); m != nil && isLong(m[1]) {
-			a = "-" + a
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
 // UsageError is a mistake in how a command was called: exit code 2.
 type UsageError struct{ Err error }
 
