@@ -153,9 +153,9 @@ func TestHostnetProbes(t *testing.T) {
 	}
 	for out, want := range map[string]string{
 		"files=/home/openclaw/.openclaw/.env \nbase=http://10.0.2.100\n": "the key is in /home/openclaw",
-		"environ=/proc/77 \nbase=http://10.0.2.100\n":                     "environment of /proc/77",
-		"base=http://10.0.2.100\nenvkey=other\n":                          "not the broker's placeholder",
-		"base=https://api.anthropic.com\n":                                "not the broker",
+		"environ=/proc/77 \nbase=http://10.0.2.100\n":                    "environment of /proc/77",
+		"base=http://10.0.2.100\nenvkey=other\n":                         "not the broker's placeholder",
+		"base=https://api.anthropic.com\n":                               "not the broker",
 		"base=http://10.0.2.100\nconf=https://api.anthropic.com\n":       "rebuild the image",
 	} {
 		if ok, d := apiKeyOutsideVM(q, out, true); ok || !strings.Contains(d, want) {

@@ -6,7 +6,6 @@ import (
 	"testing"
 )
 
-
 func TestHints(t *testing.T) {
 	err := WithHint(WithHint(errors.New("boom"), "inner"), "outer")
 	if got := Hints(err); !reflect.DeepEqual(got, []string{"outer", "inner"}) {
