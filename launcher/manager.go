@@ -144,8 +144,8 @@ type Launched struct {
 	// instance's token.
 	Restored, Renewed, Token time.Duration
 	// KeyInVM says the API key went into the VM (a driver without a
-	// broker).
-	KeyInVM bool
+	// broker); HasKey that the instance was given one at all.
+	KeyInVM, HasKey bool
 }
 
 // Launch makes and starts an instance, and waits until it is ready
@@ -283,7 +283,7 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 		return nil, err
 	}
 	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why,
-		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token, KeyInVM: vmKey != ""}, nil
+		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token, KeyInVM: vmKey != "", HasKey: o.APIKey != ""}, nil
 }
 
 // startWarm restores the instance from a fitting warm state when the

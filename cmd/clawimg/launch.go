@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/cli"
 	"github.com/clawimg/clawimg/launcher"
 )
@@ -137,6 +138,13 @@ func (lf *launchFlags) apply(e *env, o *launcher.LaunchOptions) error {
 // printLaunched renders a launch's outcome for people.
 func printLaunched(e *env, res *launcher.Launched) {
 	fmt.Fprintf(e.stdout, "Launched %s from %s (%s driver, %s)\n", res.Name, res.Image, res.Driver, res.Start)
+	if !res.HasKey {
+		fmt.Fprintf(e.stderr, "clawimg: note: no API key was given: the agent cannot reach its model until it has one (--api-key-file FILE or ANTHROPIC_API_KEY at launch")
+		if res.Egress != "" {
+			fmt.Fprintf(e.stderr, ", or later: clawimg secret set %s --api-key-file FILE", res.Name)
+		}
+		fmt.Fprintln(e.stderr, ")")
+	}
 	if res.KeyInVM {
 		fmt.Fprintf(e.stderr, "clawimg: note: the %s driver has no key broker: the API key is inside the VM (~openclaw/.openclaw/.env)\n", res.Driver)
 	}
@@ -197,6 +205,8 @@ func launchError(e *env, err error) error {
 	switch {
 	case errors.Is(err, launcher.ErrInvalidName):
 		return cli.UsageError{Err: err}
+	case errors.Is(err, images.ErrNotFound):
+		return cli.WithHint(err, "build it with 'clawimg build' (the built-in recipe makes openclaw:latest), or pull it with 'clawimg pull REF'; 'clawimg images' lists what is stored")
 	case errors.Is(err, launcher.ErrNameTaken):
 		return cli.WithHint(err, "choose another --name, or delete the instance first")
 	}

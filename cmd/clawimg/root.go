@@ -185,7 +185,7 @@ Every long flag may be written -name or --name, before or after arguments.`,
 		importCmd(e), exportCmd(e), pushCmd(e), pullCmd(e), loginCmd(e))
 	add("instances", warmCmd(e), launchCmd(e), listCmd(e), shellCmd(e), execCmd(e), stopCmd(e),
 		startCmd(e), deleteCmd(e), verifyCmd(e), secretCmd(e), doctorCmd(e))
-	root.AddCommand(guestfwdCmd(e))
+	root.AddCommand(versionCmd(e), guestfwdCmd(e))
 	return root
 }
 

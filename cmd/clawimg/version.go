@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"runtime/debug"
+
+	"github.com/spf13/cobra"
 )
 
 // versionString is what --version prints: the Makefile's -ldflags when
@@ -37,4 +40,17 @@ func versionString() string {
 		}
 	}
 	return v + " (commit " + c + ")"
+}
+
+func versionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print clawimg's version",
+		Example: "  clawimg version",
+		Args:    args(0, 0),
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintf(e.stdout, "clawimg %s\n", versionString())
+			return nil
+		},
+	}
 }
