@@ -23,8 +23,9 @@ func buildCmd(e *env) *cobra.Command {
 		wf                  warmFlags
 	)
 	c := &cobra.Command{
-		Use:   "build [RECIPE]",
-		Short: "Bake an image from a recipe in a QEMU VM and store it",
+		Use:     "build [RECIPE]",
+		Example: "  clawimg build\n  clawimg build ./my-recipe -t agent:1 -var openclaw_version=2026.9.6\n  clawimg build --warm",
+		Short:   "Bake an image from a recipe in a QEMU VM and store it",
 		Long: `Boot the recipe's base image in a QEMU VM, run its provisioners over SSH,
 generalize the VM and store its disk as NAME:TAG. Unchanged recipe, variables,
 files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,

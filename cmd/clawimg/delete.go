@@ -12,6 +12,7 @@ func deleteCmd(e *env) *cobra.Command {
 	var all bool
 	c := &cobra.Command{
 		Use:     "delete NAME...|--all",
+		Example: "  clawimg delete my-agent\n  clawimg delete --all",
 		Aliases: []string{"rm"},
 		Short:   "Delete instances and everything of them on the host",
 		Args:    args(0, -1),

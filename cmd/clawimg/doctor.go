@@ -12,9 +12,10 @@ import (
 func doctorCmd(e *env) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "doctor",
-		Short: "Check the host: QEMU, Multipass, accelerator, free disk, store integrity",
-		Args:  args(0, 0),
+		Use:     "doctor",
+		Example: "  clawimg doctor",
+		Short:   "Check the host: QEMU, Multipass, accelerator, free disk, store integrity",
+		Args:    args(0, 0),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {

@@ -12,9 +12,10 @@ func (c exitCode) Error() string { return "exit status" }
 
 func execCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "exec NAME CMD [ARGS...]",
-		Short: "Run a command in an instance; exits with its status",
-		Args:  args(2, -1),
+		Use:     "exec NAME CMD [ARGS...]",
+		Example: "  clawimg exec my-agent ls -la /home/openclaw\n  clawimg exec my-agent -- sh -c 'uptime; df -h /'",
+		Short:   "Run a command in an instance; exits with its status",
+		Args:    args(2, -1),
 		RunE: func(c *cobra.Command, a []string) error {
 			m, err := e.manager("")
 			if err != nil {

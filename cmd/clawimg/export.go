@@ -12,9 +12,10 @@ func exportCmd(e *env) *cobra.Command {
 	var out string
 	var quiet bool
 	c := &cobra.Command{
-		Use:   "export IMAGE -o FILE",
-		Short: "Write an image as .raw/.img (sparse), .qcow2 or .tar (portable archive)",
-		Args:  args(1, 1),
+		Use:     "export IMAGE -o FILE",
+		Example: "  clawimg export openclaw:latest -o openclaw.qcow2\n  clawimg export openclaw:latest -o openclaw.tar",
+		Short:   "Write an image as .raw/.img (sparse), .qcow2 or .tar (portable archive)",
+		Args:    args(1, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			if out == "" {
 				return cli.WithHint(cli.Usagef("export needs -o FILE"), "the extension picks the format: .raw, .img, .qcow2 or .tar")

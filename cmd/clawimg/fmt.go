@@ -13,8 +13,9 @@ import (
 func fmtCmd(e *env) *cobra.Command {
 	var check bool
 	c := &cobra.Command{
-		Use:   "fmt [-check] [RECIPE]",
-		Short: "Rewrite recipe files in canonical HCL format",
+		Use:     "fmt [-check] [RECIPE]",
+		Example: "  clawimg fmt ./my-recipe\n  clawimg fmt -check ./my-recipe",
+		Short:   "Rewrite recipe files in canonical HCL format",
 		Long: `Rewrite the recipe files (*.pkr.hcl, *.pkrvars.hcl) at RECIPE, a file or
 a directory (default: the current directory), in canonical HCL format and
 print the names of the files it changed. With -check nothing is written: the

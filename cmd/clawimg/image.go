@@ -13,9 +13,10 @@ import (
 
 func imageCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
-		Use:   "image",
-		Short: "Inspect or verify a stored image",
-		Args:  args(0, 0),
+		Use:     "image",
+		Example: "  clawimg image inspect openclaw:latest",
+		Short:   "Inspect or verify a stored image",
+		Args:    args(0, 0),
 	}
 	c.AddCommand(imageInspectCmd(e), imageVerifyCmd(e))
 	return c
@@ -24,9 +25,10 @@ func imageCmd(e *env) *cobra.Command {
 func imageInspectCmd(e *env) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "inspect IMAGE",
-		Short: "Show an image's metadata and chunks",
-		Args:  args(1, 1),
+		Use:     "inspect IMAGE",
+		Example: "  clawimg image inspect openclaw:latest --json",
+		Short:   "Show an image's metadata and chunks",
+		Args:    args(1, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {
@@ -76,9 +78,10 @@ func imageInspectCmd(e *env) *cobra.Command {
 func imageVerifyCmd(e *env) *cobra.Command {
 	var quiet bool
 	c := &cobra.Command{
-		Use:   "verify IMAGE",
-		Short: "Re-hash every chunk of an image and of its warm states; exit 1 naming the first bad one",
-		Args:  args(1, 1),
+		Use:     "verify IMAGE",
+		Example: "  clawimg image verify openclaw:latest",
+		Short:   "Re-hash every chunk of an image and of its warm states; exit 1 naming the first bad one",
+		Args:    args(1, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {

@@ -14,9 +14,10 @@ import (
 func imagesCmd(e *env) *cobra.Command {
 	var asJSON, quiet bool
 	c := &cobra.Command{
-		Use:   "images",
-		Short: "List stored images",
-		Args:  args(0, 0),
+		Use:     "images",
+		Example: "  clawimg images\n  clawimg images --json",
+		Short:   "List stored images",
+		Args:    args(0, 0),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {

@@ -12,9 +12,10 @@ func importCmd(e *env) *cobra.Command {
 	var tag string
 	var quiet bool
 	c := &cobra.Command{
-		Use:   "import FILE",
-		Short: "Store a raw or qcow2 disk, or an archive made by export",
-		Args:  args(1, 1),
+		Use:     "import FILE",
+		Example: "  clawimg import disk.qcow2 -t mybase:1\n  clawimg import openclaw.tar",
+		Short:   "Store a raw or qcow2 disk, or an archive made by export",
+		Args:    args(1, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {

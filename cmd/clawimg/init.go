@@ -12,9 +12,10 @@ import (
 func initCmd(e *env) *cobra.Command {
 	var force bool
 	c := &cobra.Command{
-		Use:   "init [DIR]",
-		Short: "Write the built-in OpenClaw recipe and its scripts into DIR to customize",
-		Args:  args(0, 1),
+		Use:     "init [DIR]",
+		Example: "  clawimg init my-recipe && clawimg build my-recipe",
+		Short:   "Write the built-in OpenClaw recipe and its scripts into DIR to customize",
+		Args:    args(0, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			dir := "."
 			if len(a) > 0 {

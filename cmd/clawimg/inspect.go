@@ -19,8 +19,9 @@ func inspectCmd(e *env) *cobra.Command {
 	var rf recipeFlags
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "inspect [RECIPE]",
-		Short: "Show a recipe's variables (resolved, with their source), sources and provisioners",
+		Use:     "inspect [RECIPE]",
+		Example: "  clawimg inspect\n  clawimg inspect ./my-recipe -var openclaw_version=2026.9.6 --json",
+		Short:   "Show a recipe's variables (resolved, with their source), sources and provisioners",
 		Long: `Show what a recipe will do: each variable with its resolved value and where
 the value came from (default, env, file, -var-file, -var), each source, and
 each build's provisioners and post-processors. Sensitive values are shown as

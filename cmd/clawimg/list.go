@@ -11,6 +11,7 @@ func listCmd(e *env) *cobra.Command {
 	var asJSON, quiet bool
 	c := &cobra.Command{
 		Use:     "list",
+		Example: "  clawimg list\n  clawimg list --json",
 		Aliases: []string{"ls"},
 		Short:   "List instances",
 		Args:    args(0, 0),

@@ -18,8 +18,9 @@ func loginCmd(e *env) *cobra.Command {
 	var user string
 	var passwordStdin, insecure bool
 	c := &cobra.Command{
-		Use:   "login HOST",
-		Short: "Save registry credentials in the Docker config, as docker login does",
+		Use:     "login HOST",
+		Example: "  echo \"$TOKEN\" | clawimg login ghcr.io -u me --password-stdin",
+		Short:   "Save registry credentials in the Docker config, as docker login does",
 		Long: `Check a user name and password against a registry and save them in the Docker
 config ($DOCKER_CONFIG/config.json or ~/.docker/config.json), where push and
 pull (and docker, crane, skopeo) find them. The password is read from standard

@@ -10,9 +10,10 @@ import (
 
 func pruneCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "prune",
-		Short: "Remove untagged images, unused unpacked bases and unreferenced chunks",
-		Args:  args(0, 0),
+		Use:     "prune",
+		Example: "  clawimg prune",
+		Short:   "Remove untagged images, unused unpacked bases and unreferenced chunks",
+		Args:    args(0, 0),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {

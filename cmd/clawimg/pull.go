@@ -12,9 +12,10 @@ func pullCmd(e *env) *cobra.Command {
 	var tag string
 	var insecure, quiet bool
 	c := &cobra.Command{
-		Use:   "pull REF",
-		Short: "Download an image from an OCI registry (only the chunks the store lacks)",
-		Args:  args(1, 1),
+		Use:     "pull REF",
+		Example: "  clawimg pull ghcr.io/acme/openclaw:1 -t openclaw:latest",
+		Short:   "Download an image from an OCI registry (only the chunks the store lacks)",
+		Args:    args(1, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {

@@ -11,9 +11,10 @@ import (
 func pushCmd(e *env) *cobra.Command {
 	var insecure, quiet bool
 	c := &cobra.Command{
-		Use:   "push IMAGE REF",
-		Short: "Upload an image to an OCI registry (only the chunks it lacks)",
-		Args:  args(2, 2),
+		Use:     "push IMAGE REF",
+		Example: "  clawimg push openclaw:latest localhost:5000/team/openclaw:1",
+		Short:   "Upload an image to an OCI registry (only the chunks it lacks)",
+		Args:    args(2, 2),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {

@@ -8,9 +8,10 @@ import (
 
 func rmiCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "rmi IMAGE...",
-		Short: "Remove images (untag NAME:TAG; delete the image when no tag is left)",
-		Args:  args(1, -1),
+		Use:     "rmi IMAGE...",
+		Example: "  clawimg rmi openclaw:old",
+		Short:   "Remove images (untag NAME:TAG; delete the image when no tag is left)",
+		Args:    args(1, -1),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
 			if err != nil {

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/clawimg/clawimg/images"
 )
@@ -23,4 +26,21 @@ func TestLibraryErrorsGetHints(t *testing.T) {
 			t.Errorf("report(%v) = %d:\n%s", tc.err, code, b.String())
 		}
 	}
+}
+
+// Every command people run shows an example in its help.
+func TestEveryCommandHasAnExample(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden || sub.Name() == "help" || sub.Name() == "completion" {
+				continue
+			}
+			if strings.TrimSpace(sub.Example) == "" {
+				t.Errorf("%s has no Example", sub.CommandPath())
+			}
+			walk(sub)
+		}
+	}
+	walk(newRoot(&env{}))
 }

@@ -10,8 +10,9 @@ import (
 
 func secretCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
-		Use:   "secret",
-		Short: "Manage the API key an instance's broker adds on the host",
+		Use:     "secret",
+		Example: "  clawimg secret set my-agent --api-key-file key.txt",
+		Short:   "Manage the API key an instance's broker adds on the host",
 	}
 	var keyFile string
 	set := &cobra.Command{

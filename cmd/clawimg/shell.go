@@ -4,9 +4,10 @@ import "github.com/spf13/cobra"
 
 func shellCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "shell NAME",
-		Short: "Open an interactive shell in an instance",
-		Args:  args(1, 1),
+		Use:     "shell NAME",
+		Example: "  clawimg shell my-agent",
+		Short:   "Open an interactive shell in an instance",
+		Args:    args(1, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			m, err := e.manager("")
 			if err != nil {

@@ -5,9 +5,10 @@ import "github.com/spf13/cobra"
 func startCmd(e *env) *cobra.Command {
 	var accel string
 	c := &cobra.Command{
-		Use:   "start NAME...",
-		Short: "Start stopped instances",
-		Args:  args(1, -1),
+		Use:     "start NAME...",
+		Example: "  clawimg start my-agent",
+		Short:   "Start stopped instances",
+		Args:    args(1, -1),
 		RunE: func(c *cobra.Command, a []string) error {
 			m, err := e.manager(accel)
 			if err != nil {

@@ -11,8 +11,9 @@ import (
 func validateCmd(e *env) *cobra.Command {
 	var rf recipeFlags
 	c := &cobra.Command{
-		Use:   "validate [RECIPE]",
-		Short: "Check that a recipe is valid",
+		Use:     "validate [RECIPE]",
+		Example: "  clawimg validate ./my-recipe -var-file prod.pkrvars.hcl",
+		Short:   "Check that a recipe is valid",
 		Long: `Parse and evaluate a recipe and report every problem at once, as
 file:line:col diagnostics (exit code 2). RECIPE is a .pkr.hcl file or a
 directory; without it the built-in OpenClaw recipe is checked.`,

@@ -9,9 +9,10 @@ import (
 func verifyCmd(e *env) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "verify NAME",
-		Short: "Run the isolation probes inside an instance; exit 1 if any fails",
-		Args:  args(1, 1),
+		Use:     "verify NAME",
+		Example: "  clawimg verify my-agent\n  clawimg verify my-agent --json",
+		Short:   "Run the isolation probes inside an instance; exit 1 if any fails",
+		Args:    args(1, 1),
 		RunE: func(c *cobra.Command, a []string) error {
 			return runVerify(e, c, a[0], asJSON)
 		},

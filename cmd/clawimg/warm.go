@@ -80,8 +80,9 @@ func warmCmd(e *env) *cobra.Command {
 		quiet   bool
 	)
 	c := &cobra.Command{
-		Use:   "warm [IMAGE]",
-		Short: "Save a running, ready VM of an image, so launches restore it in seconds",
+		Use:     "warm [IMAGE]",
+		Example: "  clawimg warm\n  clawimg warm openclaw:latest --memory 4G --cpus 2",
+		Short:   "Save a running, ready VM of an image, so launches restore it in seconds",
 		Long: `Boot the image once with a throwaway identity, wait until it is ready (SSH,
 cloud-init and, for OpenClaw images, the gateway healthy) and save the running
 VM (device state, memory, disk delta) into the store as a warm state of the
