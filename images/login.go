@@ -1,9 +1,8 @@
 package images
 
 import (
+	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/clawimg/clawimg/internal/atomicfile"
+	"github.com/docker/cli/cli/config/configfile"
+	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -59,28 +60,84 @@ func Login(ctx context.Context, host, user, password, configPath string, o Remot
 	return saveDockerAuth(configPath, host, user, password)
 }
 
+// saveDockerAuth stores the credentials as docker login does: through the
+// config's credential helper for that host (credHelpers, credsStore: Docker
+// Desktop, pass, ecr-login ...) when it names one, else in its auths.
+// Docker Hub is filed under its historical key.
 func saveDockerAuth(path, host, user, password string) error {
-	cfg := map[string]any{}
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if err := json.Unmarshal(b, &cfg); err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	auths, _ := cfg["auths"].(map[string]any)
-	if auths == nil {
-		auths = map[string]any{}
-	}
-	auths[host] = map[string]any{"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + password))}
-	cfg["auths"] = auths
-	out, err := json.MarshalIndent(cfg, "", "\t")
+	cf, err := loadDockerConfig(path)
 	if err != nil {
 		return err
 	}
+	key := credentialKey(host)
+	if err := cf.GetCredentialsStore(key).Store(types.AuthConfig{ServerAddress: key, Username: user, Password: password}); err != nil {
+		return fmt.Errorf("save the credentials of %s: %w", host, err)
+	}
+	return saveDockerConfig(cf)
+}
+
+// ErrNotLoggedIn is a logout of a host with no saved credentials.
+var ErrNotLoggedIn = errors.New("not logged in")
+
+// Logout removes a host's credentials from where login saved them (its
+// credential helper, or the config's auths).
+func Logout(path, host string) error {
+	cf, err := loadDockerConfig(path)
+	if err != nil {
+		return err
+	}
+	key := credentialKey(host)
+	store := cf.GetCredentialsStore(key)
+	auth, err := store.Get(key)
+	if err != nil {
+		return fmt.Errorf("logout %s: %w", host, err)
+	}
+	if auth.Username == "" && auth.Password == "" && auth.IdentityToken == "" && auth.Auth == "" {
+		if _, inFile := cf.AuthConfigs[key]; !inFile {
+			return fmt.Errorf("logout %s: %w", host, ErrNotLoggedIn)
+		}
+	}
+	if err := store.Erase(key); err != nil {
+		return fmt.Errorf("logout %s: %w", host, err)
+	}
+	return saveDockerConfig(cf)
+}
+
+// credentialKey is the key Docker files a registry's credentials under.
+func credentialKey(host string) string {
+	switch host {
+	case "docker.io", "index.docker.io", "registry-1.docker.io":
+		return "https://index.docker.io/v1/"
+	}
+	return host
+}
+
+func loadDockerConfig(path string) (*configfile.ConfigFile, error) {
+	cf := configfile.New(path)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return cf, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := cf.LoadFromReader(f); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return cf, nil
+}
+
+// saveDockerConfig writes the config (0600, atomically), keeping what it
+// does not know.
+func saveDockerConfig(cf *configfile.ConfigFile) error {
+	var buf bytes.Buffer
+	if err := cf.SaveToWriter(&buf); err != nil {
+		return err
+	}
+	path := cf.GetFilename()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(path, out, 0o600)
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o600)
 }

@@ -369,6 +369,47 @@ func TestRegistryAuthAndErrors(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("missing repository: %q", err)
 	}
+	// logout: gone, and the push is refused again; a second one says so.
+	if err := Logout(cfg, reg.addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Push(ctx, "img:1", ref+"b", RemoteOptions{}); err == nil {
+		t.Fatal("push after logout succeeded")
+	}
+	if err := Logout(cfg, reg.addr); !errors.Is(err, ErrNotLoggedIn) {
+		t.Fatalf("second logout: %v", err)
+	}
+
+	// With a credential helper (credsStore), as Docker Desktop or pass
+	// set up: login stores through it, never in the file; push is served
+	// by it; logout erases it.
+	bin, store := t.TempDir(), t.TempDir()
+	helper := "#!/bin/sh\nd=" + store + "\ncase \"$1\" in\n" +
+		"store) cat > \"$d/cred.json\" ;;\n" +
+		"get) read host; if [ -f \"$d/cred.json\" ]; then cat \"$d/cred.json\"; else echo 'credentials not found in native keychain'; exit 1; fi ;;\n" +
+		"erase) rm -f \"$d/cred.json\" ;;\nlist) echo '{}' ;;\nesac\n"
+	if err := os.WriteFile(filepath.Join(bin, "docker-credential-clawtest"), []byte(helper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	os.WriteFile(cfg, []byte(`{"credsStore": "clawtest", "currentContext": "kept"}`), 0o600)
+	if err := Login(ctx, reg.addr, "alice", "s3cret-pw", cfg, RemoteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := os.ReadFile(cfg)
+	stored, _ := os.ReadFile(filepath.Join(store, "cred.json"))
+	if strings.Contains(string(file), `"auth"`) || !strings.Contains(string(file), "clawtest") || !strings.Contains(string(stored), "s3cret-pw") {
+		t.Fatalf("login with a helper: config %s, helper got %s", file, stored)
+	}
+	if _, err := a.Push(ctx, "img:1", ref+"c", RemoteOptions{}); err != nil {
+		t.Fatalf("push with the helper's credentials: %v", err)
+	}
+	if err := Logout(cfg, reg.addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(store, "cred.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("logout left the helper's credentials")
+	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

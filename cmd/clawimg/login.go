@@ -20,7 +20,7 @@ func loginCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:     "login HOST",
 		Example: "  echo \"$TOKEN\" | clawimg login ghcr.io -u me --password-stdin",
-		Short:   "Save registry credentials in the Docker config, as docker login does",
+		Short:   "Save registry credentials as docker login does (the Docker config or its credential helper)",
 		Long: `Check a user name and password against a registry and save them in the Docker
 config ($DOCKER_CONFIG/config.json or ~/.docker/config.json), where push and
 pull (and docker, crane, skopeo) find them. The password is read from standard
@@ -65,4 +65,20 @@ func readPassword(e *env, fromStdin bool) (string, error) {
 	b, err := term.ReadPassword(int(f.Fd()))
 	fmt.Fprintln(e.stderr)
 	return string(b), err
+}
+
+func logoutCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "logout HOST",
+		Short:   "Remove a registry's credentials from the Docker config or its credential helper",
+		Example: "  clawimg logout ghcr.io",
+		Args:    args(1, 1),
+		RunE: func(c *cobra.Command, a []string) error {
+			if err := images.Logout(images.DockerConfigPath(e.getenv), a[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Removed the credentials of %s\n", a[0])
+			return nil
+		},
+	}
 }
