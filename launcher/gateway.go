@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -262,17 +261,4 @@ func nonEmpty(s string) []string {
 		return nil
 	}
 	return []string{s}
-}
-
-// tunnel is an ssh command forwarding the gateway's port to the same port
-// on the host's loopback: the only way in, as the firewall admits SSH only.
-func tunnel(d Driver, r *Record) string {
-	fwd := fmt.Sprintf("-N -L %d:127.0.0.1:%d", GatewayPort, GatewayPort)
-	if cmd, ok := strings.CutPrefix(d.SSH(r), "ssh "); ok {
-		return "ssh " + fwd + " " + cmd
-	}
-	if r.IPv4 == "" {
-		return ""
-	}
-	return fmt.Sprintf("ssh %s -i %s %s@%s", fwd, filepath.Join(r.Dir, "id_ed25519"), r.User, r.IPv4)
 }

@@ -28,6 +28,21 @@ type Driver interface {
 	Delete(ctx context.Context, rec *Record) error
 	// SSH is a ready-to-paste command that logs into the instance.
 	SSH(rec *Record) string
+	// Copy copies a file or directory between the host and the instance.
+	Copy(ctx context.Context, rec *Record, c Copy) error
+	// Address is where the instance's sshd answers the host (the
+	// instance's own key logs in there as rec.User).
+	Address(ctx context.Context, rec *Record) (host string, port int, err error)
+}
+
+// Copy is one copy between the host and an instance, with cp's rules: a
+// destination that is a directory receives the source inside it, and a
+// directory is copied only when Recursive.
+type Copy struct {
+	ToGuest   bool
+	Host      string // the path on the host
+	Guest     string // the path in the instance
+	Recursive bool
 }
 
 // DefaultImage is what launch and warm take when no image is named.

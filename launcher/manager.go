@@ -131,10 +131,13 @@ type Launched struct {
 	SSH     string
 	Ready   time.Duration // from the start of the launch; 0 with NoWait
 	Started time.Duration // until the VM was started
-	Warning string        // readiness that could not be reached, when not fatal
-	// Tunnel forwards the OpenClaw gateway's port to the host's loopback
-	// over SSH; empty when the image has no gateway (or with NoWait).
-	Tunnel string
+	// NotReady says what did not become ready in time ("gateway: ...")
+	// when the VM itself works; the launch then returns the instance
+	// and the CLI reports a failure.
+	NotReady string
+	// Gateway says the instance runs an OpenClaw gateway (known once
+	// waited for: false with NoWait); Manager.Tunnel reaches it.
+	Gateway bool
 	// ColdReason says, in one line, why a cold boot was chosen over a warm
 	// state ("" for warm launches and for --cold).
 	ColdReason string
@@ -218,15 +221,13 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 	}
 	if !o.NoWait {
 		gw, err := m.waitReady(ctx, d, &rec, readyWait{Timeout: o.Timeout, MaxRestarts: -1}, progress)
-		if gw.Installed {
-			launched.Tunnel = tunnel(d, &rec)
-		}
+		launched.Gateway = gw.Installed
 		if err != nil {
 			var nr *NotReadyError
 			if !errors.As(err, &nr) || !nr.Soft {
 				return launched, err
 			}
-			launched.Warning = nr.Error()
+			launched.NotReady = nr.Stage + ": " + nr.Detail
 		}
 		launched.Ready = time.Since(start)
 	}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/clawimg/clawimg/internal/guest"
 )
 
 // multipassDriver runs instances with Canonical's Multipass, driven through
@@ -230,3 +232,34 @@ func (d *multipassDriver) Delete(ctx context.Context, r *Record) error {
 }
 
 func (d *multipassDriver) SSH(r *Record) string { return "multipass shell " + r.Name }
+
+// Copy is multipass transfer (NAME:PATH names the instance's side).
+func (d *multipassDriver) Copy(ctx context.Context, r *Record, cp Copy) error {
+	args := []string{"transfer"}
+	if cp.Recursive {
+		args = append(args, "--recursive")
+	}
+	guestPath := r.Name + ":" + cp.Guest
+	if fi, err := os.Stat(cp.Host); cp.ToGuest && err == nil && fi.IsDir() && !cp.Recursive {
+		return fmt.Errorf("copy %s: %w", cp.Host, guest.ErrIsDirectory)
+	}
+	if cp.ToGuest {
+		args = append(args, cp.Host, guestPath)
+	} else {
+		args = append(args, guestPath, cp.Host)
+	}
+	return d.simple(ctx, args...)
+}
+
+// Address is the instance's own address on Multipass's network; the user
+// the instance was made with (ubuntu) has clawimg's key.
+func (d *multipassDriver) Address(ctx context.Context, r *Record) (string, int, error) {
+	i, err := d.info(ctx, r.Name)
+	if err != nil {
+		return "", 0, err
+	}
+	if i.State != "Running" || len(i.IPv4) == 0 {
+		return "", 0, fmt.Errorf("%s has no address: it is %s", r.Name, strings.ToLower(i.State))
+	}
+	return i.IPv4[0], 22, nil
+}

@@ -165,6 +165,34 @@ func sshArgs(r *Record) []string {
 
 func (q *qemuDriver) SSH(r *Record) string { return "ssh " + strings.Join(sshArgs(r), " ") }
 
+// Copy goes over SFTP on the instance's SSH connection.
+func (q *qemuDriver) Copy(ctx context.Context, r *Record, cp Copy) error {
+	c, err := q.client(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	sc, err := c.SFTP()
+	if err != nil {
+		return fmt.Errorf("sftp to %s: %w", r.Name, err)
+	}
+	defer sc.Close()
+	if cp.ToGuest {
+		_, err = guest.Upload(sc, cp.Host, cp.Guest, cp.Recursive)
+	} else {
+		_, err = guest.Download(sc, cp.Guest, cp.Host, cp.Recursive)
+	}
+	return err
+}
+
+// Address is QEMU's loopback port forwarded to the guest's sshd.
+func (q *qemuDriver) Address(ctx context.Context, r *Record) (string, int, error) {
+	if pid(r) == 0 {
+		return "", 0, errStopped
+	}
+	return "127.0.0.1", r.SSHPort, nil
+}
+
 var errStopped = errors.New("the instance is not running")
 
 // StopTimeout bounds a clean shutdown before QEMU is killed.

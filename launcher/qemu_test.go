@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/fakeanthropic"
+	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/launcher/hostnet"
 )
 
@@ -219,6 +223,7 @@ print(u.urlopen(r, timeout=60).read().decode())' ` + hostnet.PlaceholderKey
 		!strings.Contains(got["identity.machine-id-unique"].Detail, "1 other instance(s) compared") {
 		t.Errorf("details: %+v", v.Checks)
 	}
+	copyAndTunnel(t, m, "vm-b")
 	// The image in use cannot be removed.
 	if _, err := m.store.Remove(ctx, []string{"fixture:1"}); err == nil {
 		t.Fatal("rmi of an image in use succeeded")
@@ -267,4 +272,78 @@ func state(t *testing.T, m *Manager, name string) string {
 		}
 	}
 	return "absent"
+}
+
+// copyAndTunnel copies a directory into a running instance and back over
+// SFTP, then reaches a server on the instance's loopback through Tunnel.
+func copyAndTunnel(t *testing.T, m *Manager, name string) {
+	ctx := context.Background()
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "proj", "sub"), 0o755)
+	os.WriteFile(filepath.Join(src, "proj", "sub", "a.txt"), []byte("aaa"), 0o640)
+	os.WriteFile(filepath.Join(src, "proj", "run.sh"), []byte("#!/bin/sh\necho hi\n"), 0o755)
+	os.Symlink("sub/a.txt", filepath.Join(src, "proj", "link"))
+	if err := m.Copy(ctx, name, Copy{ToGuest: true, Host: filepath.Join(src, "proj"), Guest: "/tmp", Recursive: true}); err != nil {
+		t.Fatalf("copy in: %v", err)
+	}
+	if _, out := execOut(t, m, name, "sh", "-c", "cat /tmp/proj/link; stat -c ' %a %a' /tmp/proj/sub/a.txt /tmp/proj/run.sh; /tmp/proj/run.sh"); out != "aaa 640 755\nhi" {
+		t.Fatalf("copied in: %q", out)
+	}
+	if err := m.Copy(ctx, name, Copy{Host: filepath.Join(src, "proj"), Guest: "/etc/hostname"}); err != nil {
+		t.Fatalf("copy out: %v", err)
+	}
+	dst := filepath.Join(t.TempDir(), "back")
+	if err := m.Copy(ctx, name, Copy{Host: dst, Guest: "/tmp/proj", Recursive: true}); err != nil {
+		t.Fatalf("copy out: %v", err)
+	}
+	for f, want := range map[string]string{"sub/a.txt": "aaa", "link": "aaa", "run.sh": "#!/bin/sh\necho hi\n", "hostname": name} {
+		dir := dst
+		if f == "hostname" {
+			dir = filepath.Join(src, "proj")
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, f)); err != nil || strings.TrimSpace(string(b)) != strings.TrimSpace(want) {
+			t.Errorf("copied out %s: %q %v", f, b, err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dst, "run.sh")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("run.sh copied out: %v %v", fi, err)
+	}
+	if err := m.Copy(ctx, name, Copy{Host: dst, Guest: "/tmp/proj"}); !errors.Is(err, guest.ErrIsDirectory) {
+		t.Errorf("a directory without Recursive: %v", err)
+	}
+
+	// A web server on the guest's loopback only, reached through the tunnel.
+	execOut(t, m, name, "sh", "-c", "cd /tmp/proj && setsid nohup python3 -m http.server 18789 --bind 127.0.0.1 </dev/null >/dev/null 2>&1 &")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Tunnel(tctx, name, l, GatewayPort) }()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	var body string
+	for i := 0; i < 30 && body != "aaa"; i++ {
+		if res, err := client.Get("http://" + l.Addr().String() + "/sub/a.txt"); err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			body = string(b)
+		}
+		if body != "aaa" {
+			time.Sleep(time.Second)
+		}
+	}
+	if body != "aaa" {
+		t.Errorf("through the tunnel: %q", body)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("tunnel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the tunnel did not end with its context")
+	}
+	execOut(t, m, name, "pkill", "-f", "[h]ttp.server 18789")
 }

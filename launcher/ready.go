@@ -9,8 +9,8 @@ import (
 )
 
 // NotReadyError is an instance that did not become ready in time. Soft
-// ones (the VM works, the OpenClaw gateway does not answer) do not fail a
-// launch; the CLI prints them as a warning.
+// ones (the VM works, the OpenClaw gateway does not answer) do not undo a
+// launch: it returns the instance, saying what is not ready.
 type NotReadyError struct {
 	Stage   string
 	Detail  string

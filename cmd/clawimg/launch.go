@@ -62,13 +62,20 @@ With multipass it goes into the VM, as the openclaw user's ~/.openclaw/.env.`,
 			}
 			if lf.quiet {
 				fmt.Fprintln(e.stdout, res.Name)
-				return nil
+			} else {
+				printLaunched(e, res)
 			}
-			printLaunched(e, res)
+			var verr error
 			if lf.verify {
-				return runVerify(e, c, res.Name, false)
+				verr = runVerify(e, c, res.Name, false)
 			}
-			return nil
+			if res.NotReady != "" {
+				// Started but not ready: a failure a script can tell by the
+				// exit status; the instance is left to look into.
+				return cli.WithHint(fmt.Errorf("%s is not ready: %s", res.Name, res.NotReady),
+					"it is left running to look into: 'clawimg shell %[1]s', 'clawimg verify %[1]s'; 'clawimg delete %[1]s' removes it", res.Name)
+			}
+			return verr
 		},
 	}
 	f := c.Flags()
@@ -152,6 +159,8 @@ func printLaunched(e *env, res *launcher.Launched) {
 		fmt.Fprintf(e.stderr, "clawimg: cold boot: %s\n", res.ColdReason)
 	}
 	switch {
+	case res.NotReady != "":
+		fmt.Fprintf(e.stdout, "Not ready after %s: %s\n", res.Ready.Round(100*time.Millisecond), res.NotReady)
 	case res.Ready > 0 && res.Start == launcher.StartWarm:
 		fmt.Fprintf(e.stdout, "Ready in %s (restore %s, identity %s", res.Ready.Round(100*time.Millisecond),
 			res.Restored.Round(100*time.Millisecond), res.Renewed.Round(100*time.Millisecond))
@@ -164,13 +173,9 @@ func printLaunched(e *env, res *launcher.Launched) {
 	default:
 		fmt.Fprintf(e.stdout, "Started in %s (not waiting for it to be ready)\n", res.Started.Round(10*time.Millisecond))
 	}
-	if res.Warning != "" {
-		fmt.Fprintf(e.stderr, "clawimg: warning: %s\n", res.Warning)
-	}
 	fmt.Fprintf(e.stdout, "Connect: clawimg shell %s\n     or: %s\n", res.Name, res.SSH)
-	if res.Tunnel != "" {
-		fmt.Fprintf(e.stdout, "Gateway: %s\n         then http://127.0.0.1:%d/ with the token from:\n         clawimg exec %s -- sudo grep OPENCLAW_GATEWAY_TOKEN /home/openclaw/.openclaw/.env\n",
-			res.Tunnel, launcher.GatewayPort, res.Name)
+	if res.Gateway {
+		fmt.Fprintf(e.stdout, "Gateway: clawimg tunnel %s (then open the URL it prints)\n", res.Name)
 	}
 }
 

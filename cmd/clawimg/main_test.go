@@ -46,6 +46,47 @@ func TestScripts(t *testing.T) {
 	})
 }
 
+// TestMultipassScripts runs the scenarios of testdata/multipass against
+// the fake multipass CLI (launcher/testdata/fakemultipass), which is on
+// PATH there. Their work directories are under the home directory, as
+// Multipass's daemon reads neither /tmp nor hidden folders.
+func TestMultipassScripts(t *testing.T) {
+	if err := testdisk.Available(); err != nil {
+		t.Skip(err)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || strings.HasPrefix(home, "/tmp") || strings.Contains(home, "/.") {
+		t.Skipf("no home directory outside /tmp and hidden folders (%q): Multipass could not read the images", home)
+	}
+	root, err := os.MkdirTemp(home, "clawimg-testscript-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	bin := filepath.Join(root, "bin")
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "multipass"), "../../launcher/testdata/fakemultipass").CombinedOutput(); err != nil {
+		t.Fatalf("build the fake multipass: %v\n%s", err, out)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:         "testdata/multipass",
+		WorkdirRoot: root,
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("HOME", e.WorkDir+"/userhome")
+			e.Setenv("XDG_DATA_HOME", "")
+			e.Setenv("XDG_CACHE_HOME", "")
+			e.Setenv("CLAWIMG_HOME", e.WorkDir+"/home")
+			e.Setenv("FAKE_MULTIPASS_DIR", e.WorkDir+"/fake")
+			e.Setenv("FAKE_MULTIPASS_BOOT_SECONDS", "0")
+			e.Setenv("PATH", bin+string(os.PathListSeparator)+e.Getenv("PATH"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"mkdisk": mkdisk,
+			"exits":  exits,
+		},
+	})
+}
+
 // exits CODE PROGRAM ARGS... runs a program like exec and checks its exit
 // code, which exec alone cannot tell apart (1 from 2).
 func exits(ts *testscript.TestScript, neg bool, args []string) {

@@ -183,8 +183,8 @@ Every long flag may be written -name or --name, before or after arguments.`,
 	add("build", buildCmd(e))
 	add("images", imagesCmd(e), imageCmd(e), tagCmd(e), rmiCmd(e), pruneCmd(e),
 		importCmd(e), exportCmd(e), pushCmd(e), pullCmd(e), loginCmd(e), logoutCmd(e))
-	add("instances", warmCmd(e), launchCmd(e), listCmd(e), shellCmd(e), execCmd(e), stopCmd(e),
-		startCmd(e), deleteCmd(e), verifyCmd(e), secretCmd(e), doctorCmd(e))
+	add("instances", warmCmd(e), launchCmd(e), listCmd(e), shellCmd(e), execCmd(e), cpCmd(e), sshConfigCmd(e),
+		tunnelCmd(e), stopCmd(e), startCmd(e), deleteCmd(e), verifyCmd(e), secretCmd(e), doctorCmd(e))
 	root.AddCommand(versionCmd(e), guestfwdCmd(e))
 	return root
 }

@@ -71,14 +71,19 @@ type Client struct {
 	signer     ssh.Signer
 }
 
-// Dial connects once.
+// Dial connects once to a loopback port (QEMU's forward to the guest).
 func Dial(ctx context.Context, port int, user string, signer ssh.Signer) (*Client, error) {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return DialAddr(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), user, signer)
+}
+
+// DialAddr connects once to addr (host:port).
+func DialAddr(ctx context.Context, addr, user string, signer ssh.Signer) (*Client, error) {
 	cfg := &ssh.ClientConfig{
 		User: user,
 		Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		// A fresh VM's host key is new by definition; the connection goes to
-		// a loopback port forwarded by QEMU.
+		// a loopback port forwarded by QEMU or to the VM's address on the
+		// hypervisor's host-only network.
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
 		Timeout:         10 * time.Second,
 	}

@@ -98,6 +98,8 @@ func main() {
 		startStop(s, cmd, args)
 	case "delete":
 		del(s, args)
+	case "transfer":
+		transfer(s, args)
 	case "shell":
 		need(s, "shell", args)
 		fmt.Println("fake multipass shell")
@@ -328,6 +330,8 @@ func execCmd(s *state, args []string) {
 		rest[i] = a
 	}
 	// The guest has cloud-init; the host running the fake may not.
+	// FAKE_MULTIPASS_GUEST_BIN holds a test's stand-ins for more of the
+	// guest's commands.
 	guestBin := filepath.Join(dir, "guestbin")
 	os.MkdirAll(guestBin, 0o755)
 	os.WriteFile(filepath.Join(guestBin, "cloud-init"), []byte("#!/bin/sh\necho 'status: done'\n"), 0o755)
@@ -336,7 +340,11 @@ func execCmd(s *state, args []string) {
 	os.WriteFile(filepath.Join(guestBin, "sudo"), []byte("#!/bin/sh\nwhile [ $# -gt 0 ]; do case $1 in -n|-i) shift ;; -u) shift 2 ;; *) break ;; esac; done\nexec \"$@\"\n"), 0o755)
 	for attempt := 0; ; attempt++ {
 		c := exec.Command(rest[0], rest[1:]...)
-		c.Env = append(os.Environ(), "PATH="+guestBin+":"+os.Getenv("PATH"))
+		path := guestBin + ":" + os.Getenv("PATH")
+		if extra := os.Getenv("FAKE_MULTIPASS_GUEST_BIN"); extra != "" {
+			path = extra + ":" + path
+		}
+		c.Env = append(os.Environ(), "PATH="+path)
 		c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 		err := c.Run()
 		code := 0
@@ -405,4 +413,57 @@ func del(s *state, args []string) {
 		}
 	}
 	s.save()
+}
+
+// transfer copies between the host and an instance's fake root with cp.
+func transfer(s *state, args []string) {
+	recursive := false
+	var paths []string
+	for _, a := range args {
+		switch a {
+		case "-r", "--recursive":
+			recursive = true
+		case "-p", "--parents":
+		default:
+			if strings.HasPrefix(a, "-") && a != "-" {
+				fail(1, "Unknown option '%s'.", a)
+			}
+			paths = append(paths, a)
+		}
+	}
+	if len(paths) < 2 {
+		fail(1, "Not enough arguments given")
+	}
+	inGuest := func(p string) (string, bool) {
+		name, rest, ok := strings.Cut(p, ":")
+		if !ok || strings.Contains(name, "/") {
+			return p, false
+		}
+		need(s, "transfer", []string{name})
+		return filepath.Join(root(name), rest), true
+	}
+	dst, dstGuest := inGuest(paths[len(paths)-1])
+	srcs := paths[:len(paths)-1]
+	for i, p := range srcs {
+		var g bool
+		srcs[i], g = inGuest(p)
+		switch {
+		case g && dstGuest:
+			fail(1, "Cannot specify an instance name for both source and destination")
+		case !g && !dstGuest:
+			fail(1, "An instance name is needed for either source or destination")
+		}
+	}
+	for _, src := range srcs {
+		if fi, err := os.Stat(src); err == nil && fi.IsDir() && !recursive {
+			fail(2, "transfer failed: Cannot copy %q: it is a directory; use --recursive", src)
+		}
+		cpArgs := []string{"-P", "--preserve=mode"}
+		if recursive {
+			cpArgs = append(cpArgs, "-R")
+		}
+		if out, err := exec.Command("cp", append(cpArgs, src, dst)...).CombinedOutput(); err != nil {
+			fail(2, "transfer failed: %s", strings.TrimSpace(string(out)))
+		}
+	}
 }
