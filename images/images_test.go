@@ -448,6 +448,18 @@ func TestTagRemovePruneAndHolds(t *testing.T) {
 	}
 }
 
+func TestIsRemote(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"openclaw": false, "openclaw:1": false, "team/openclaw:1": false, "sha256:abcdefabcdef": false,
+		"localhost:5000/x": true, "localhost/x:1": true, "ghcr.io/a/b": true, "127.0.0.1:5000/x@sha256:" + strings.Repeat("a", 64): true,
+		"localhost": false, "ghcr.io": false,
+	} {
+		if got := IsRemote(ref); got != want {
+			t.Errorf("IsRemote(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
+
 func TestParseRef(t *testing.T) {
 	tests := []struct {
 		in, want string
@@ -458,6 +470,15 @@ func TestParseRef(t *testing.T) {
 		{"team/openclaw:v1", "team/openclaw:v1", false},
 		{"sha256:" + strings.Repeat("a", 64), "sha256:" + strings.Repeat("a", 64), false},
 		{"abcdefabcdef", "abcdefabcdef:latest", false},
+		{"localhost:5000/team/openclaw:1", "localhost:5000/team/openclaw:1", false},
+		{"localhost/x", "localhost/x:latest", false},
+		{"ghcr.io/acme/openclaw", "ghcr.io/acme/openclaw:latest", false},
+		{"Registry.Example:443/a/b:c", "Registry.Example:443/a/b:c", false},
+		{"team.x/y:1", "team.x/y:1", false},
+		{"localhost:5000/Team/x", "", true},
+		{"bad_host.io/x", "", true},
+		{"host.io:port/x", "", true},
+		{"-host.io/x", "", true},
 		{"Upper:1", "", true},
 		{"a:b:c", "", true},
 		{"sha256:xyz", "", true},

@@ -183,7 +183,7 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 	if ref == "" {
 		ref = DefaultImage
 	}
-	details, err := m.store.Inspect(ref)
+	details, err := m.image(ctx, ref, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if ref == "" {
 		ref = DefaultImage
 	}
-	details, err := m.store.Inspect(ref)
+	details, err := m.image(ctx, ref, progress)
 	if err != nil {
 		return nil, err
 	}

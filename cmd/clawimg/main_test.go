@@ -81,8 +81,9 @@ func TestMultipassScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mkdisk": mkdisk,
-			"exits":  exits,
+			"mkdisk":   mkdisk,
+			"exits":    exits,
+			"registry": startRegistry,
 		},
 	})
 }
