@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -53,11 +54,15 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 			if err != nil {
 				return err
 			}
+			cacheV, err := cacheVersion(versionString(), os.Executable)
+			if err != nil {
+				return err
+			}
 			events, done := e.buildEvents(quiet)
 			res, err := builder.Build(c.Context(), builder.Options{
 				Plan: plan, Tag: tag, Force: force, OnError: onError, Accel: accel,
 				CACerts: caCerts, CacheDir: e.cacheDir(), WorkDir: filepath.Join(e.home(), "builds"),
-				Store: st, Version: version, Log: e.log, Events: events, Output: e.stderr,
+				Store: st, Version: cacheV, Log: e.log, Events: events, Output: e.stderr,
 			})
 			done()
 			if err != nil {

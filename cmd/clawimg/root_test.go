@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,4 +45,41 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 		}
 	}
 	walk(newRoot(&env{}))
+}
+
+// TestCacheVersion: a build's cache key names the binary itself unless
+// the version pins the code.
+func TestCacheVersion(t *testing.T) {
+	exe := filepath.Join(t.TempDir(), "clawimg")
+	os.WriteFile(exe, []byte("binary one"), 0o755)
+	find := func() (string, error) { return exe, nil }
+	for _, tc := range []struct {
+		version    string
+		wantBinary bool
+	}{
+		{"v1.2.0 (commit 0b20eeb37d33)", false},
+		{"64b6fc1 (commit 64b6fc1)", false},
+		{"dev (commit unknown)", true},
+		{"dev (commit 0b20eeb37d33-dirty)", true},
+		{"64b6fc1-dirty (commit 64b6fc1-dirty)", true},
+		{"v0.0.0-20261204-0b20eeb37d33+dirty (commit 0b20eeb37d33-dirty)", true},
+	} {
+		got, err := cacheVersion(tc.version, find)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, "binary sha256:") != tc.wantBinary || !strings.HasPrefix(got, tc.version) {
+			t.Errorf("cacheVersion(%q) = %q", tc.version, got)
+		}
+	}
+	// Another binary with the same version string is another key.
+	a, _ := cacheVersion("dev (commit unknown)", find)
+	os.WriteFile(exe, []byte("binary two"), 0o755)
+	b, _ := cacheVersion("dev (commit unknown)", find)
+	if a == b {
+		t.Error("two binaries, one cache key")
+	}
+	if _, err := cacheVersion("dev (commit unknown)", func() (string, error) { return "/nonexistent/clawimg", nil }); err == nil {
+		t.Error("an unreadable binary gave a key")
+	}
 }

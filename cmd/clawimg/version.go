@@ -1,8 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -53,4 +58,28 @@ func versionCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// cacheVersion is the clawimg a build's cache key names: its version when
+// that pins the code (a release, a clean commit), else that and the
+// binary's own SHA-256, so that a changed clawimg never takes an image
+// baked by another for "up to date".
+func cacheVersion(v string, executable func() (string, error)) (string, error) {
+	if !strings.HasPrefix(v, "dev ") && !strings.Contains(v, "dirty") && !strings.Contains(v, "commit unknown") {
+		return v, nil
+	}
+	exe, err := executable()
+	if err != nil {
+		return "", fmt.Errorf("find clawimg's binary for the build cache: %w", err)
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", fmt.Errorf("read clawimg's binary for the build cache: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read clawimg's binary for the build cache: %w", err)
+	}
+	return v + " binary sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
