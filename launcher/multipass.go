@@ -79,6 +79,35 @@ func failure(stderr string, code int) error {
 	return fmt.Errorf("multipass: %s", msg)
 }
 
+// PruneCopies removes the copies made for images keep no longer wants.
+// A copy being made (.tmp) is left to its launch.
+func (d *multipassDriver) PruneCopies(ctx context.Context, keep func(digest string) bool) (int, int64, error) {
+	entries, err := os.ReadDir(d.imageDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	n, freed := 0, int64(0)
+	for _, e := range entries {
+		prefix, ok := strings.CutSuffix(e.Name(), ".img")
+		if !ok || len(prefix) != 16 || strings.Trim(prefix, "0123456789abcdef") != "" || keep("sha256:"+prefix) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		if err := os.Remove(filepath.Join(d.imageDir, e.Name())); err != nil {
+			return n, freed, err
+		}
+		n++
+		freed += fi.Size()
+	}
+	return n, freed, nil
+}
+
 // image returns the qcow2 v3 copy of a base that Multipass is given,
 // made once per image digest.
 func (d *multipassDriver) image(ctx context.Context, base, digest string) (string, error) {

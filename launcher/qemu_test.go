@@ -286,7 +286,7 @@ func copyAndTunnel(t *testing.T, m *Manager, name string) {
 	if err := m.Copy(ctx, name, Copy{ToGuest: true, Host: filepath.Join(src, "proj"), Guest: "/tmp", Recursive: true}); err != nil {
 		t.Fatalf("copy in: %v", err)
 	}
-	if _, out := execOut(t, m, name, "sh", "-c", "cat /tmp/proj/link; stat -c ' %a %a' /tmp/proj/sub/a.txt /tmp/proj/run.sh; /tmp/proj/run.sh"); out != "aaa 640 755\nhi" {
+	if _, out := execOut(t, m, name, "sh", "-c", "cat /tmp/proj/link; echo; stat -c %a /tmp/proj/sub/a.txt /tmp/proj/run.sh; /tmp/proj/run.sh"); out != "aaa\n640\n755\nhi" {
 		t.Fatalf("copied in: %q", out)
 	}
 	if err := m.Copy(ctx, name, Copy{Host: filepath.Join(src, "proj"), Guest: "/etc/hostname"}); err != nil {

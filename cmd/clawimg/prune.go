@@ -12,7 +12,7 @@ func pruneCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:     "prune",
 		Example: "  clawimg prune",
-		Short:   "Remove untagged images, unused unpacked bases and unreferenced chunks",
+		Short:   "Remove untagged images, unused unpacked bases, unreferenced chunks and unused multipass copies",
 		Args:    args(0, 0),
 		RunE: func(c *cobra.Command, a []string) error {
 			st, err := e.store()
@@ -31,7 +31,20 @@ func pruneCmd(e *env) *cobra.Command {
 			if rep.Kept != "" {
 				fmt.Fprintf(e.stderr, "clawimg: warning: %s\n", rep.Kept)
 			}
-			return nil
+			// The multipass driver's copies of images no longer stored.
+			m, err := e.manager("")
+			if err != nil {
+				return err
+			}
+			copies, err := m.PruneCopies(c.Context())
+			if copies.Copies > 0 {
+				noun := "copies"
+				if copies.Copies == 1 {
+					noun = "copy"
+				}
+				fmt.Fprintf(e.stdout, "Removed %d multipass image %s; freed %s\n", copies.Copies, noun, images.HumanBytes(copies.Freed))
+			}
+			return err
 		},
 	}
 }
