@@ -98,6 +98,9 @@ func isCobraUsage(err error) bool {
 // words after the command they name, with that command's own flags.
 // Everything after exec's NAME belongs to the command it runs.
 func normalizeArgs(root *cobra.Command, args []string) ([]string, error) {
+	if len(args) > 0 && strings.HasPrefix(args[0], "__complete") {
+		return args, nil // cobra's completion: the words are being typed
+	}
 	cmd, i := root, 0
 	for ; i < len(args); i++ {
 		sub := subcommand(cmd, args[i])
@@ -105,9 +108,6 @@ func normalizeArgs(root *cobra.Command, args []string) ([]string, error) {
 			break
 		}
 		cmd = sub
-	}
-	if strings.HasPrefix(cmd.Name(), "__complete") {
-		return args, nil // cobra's completion: the words are being typed
 	}
 	passThrough := 0
 	if cmd.Name() == "exec" && cmd.Parent() == root {
@@ -135,7 +135,7 @@ func normalizeArgs(root *cobra.Command, args []string) ([]string, error) {
 	}
 	rest, err := cli.NormalizeFlags(args[i:], fs, passThrough)
 	if err != nil {
-		return nil, cli.WithHint(err, "see 'clawimg %s --help'", strings.TrimPrefix(cmd.CommandPath(), "clawimg "))
+		return nil, cli.WithHint(err, "see '%s --help'", cmd.CommandPath())
 	}
 	return append(append([]string{}, args[:i]...), rest...), nil
 }
@@ -186,6 +186,7 @@ Every long flag may be written -name or --name, before or after arguments.`,
 	add("instances", warmCmd(e), launchCmd(e), listCmd(e), shellCmd(e), execCmd(e), cpCmd(e), sshConfigCmd(e),
 		tunnelCmd(e), stopCmd(e), startCmd(e), deleteCmd(e), verifyCmd(e), secretCmd(e), doctorCmd(e))
 	root.AddCommand(versionCmd(e), guestfwdCmd(e))
+	addCompletions(e, root)
 	return root
 }
 

@@ -83,3 +83,22 @@ func TestCacheVersion(t *testing.T) {
 		t.Error("an unreadable binary gave a key")
 	}
 }
+
+func TestArgKind(t *testing.T) {
+	for _, tc := range []struct {
+		use  string
+		i    int
+		want string
+	}{
+		{"rmi IMAGE...", 0, "IMAGE"}, {"rmi IMAGE...", 3, "IMAGE"},
+		{"tag SRC DST", 0, "SRC"}, {"tag SRC DST", 1, "DST"},
+		{"delete NAME...|--all", 2, "NAME"}, {"ssh-config [NAME...]", 1, "NAME"},
+		{"exec NAME CMD [ARGS...]", 0, "NAME"}, {"exec NAME CMD [ARGS...]", 1, "CMD"},
+		{"export IMAGE -o FILE", 1, "FILE"}, {"launch [IMAGE]", 0, "IMAGE"}, {"launch [IMAGE]", 1, ""},
+		{"cp [NAME:]SRC [NAME:]DST", 0, "NAME:]SRC"}, {"fmt [-check] [RECIPE]", 0, "RECIPE"},
+	} {
+		if got := argKind(tc.use, tc.i); got != tc.want {
+			t.Errorf("argKind(%q, %d) = %q, want %q", tc.use, tc.i, got, tc.want)
+		}
+	}
+}
