@@ -52,7 +52,7 @@ func (s *Store) base(ctx context.Context, img *Image, progress ProgressFunc) (st
 		return "", err
 	}
 	defer os.Remove(tmp.Name())
-	err = s.unpackTo(ctx, img, tmp, progress)
+	err = s.unpackTo(ctx, img, tmp, "unpack", progress)
 	if err == nil {
 		err = tmp.Chmod(0o444)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/clawimg/clawimg/internal/qemuimg"
 )
 
 // extent is a run of the virtual disk that may hold data. host is where it
@@ -97,7 +99,7 @@ func sniff(f *os.File) (string, error) {
 // each allocated run lives; images that map cannot describe that way
 // (compressed clusters, backing files) are converted to a sparse raw file
 // in tmpDir first.
-func openDisk(ctx context.Context, path, format, tmpDir string, chain ChainPolicy) (*disk, func(), error) {
+func openDisk(ctx context.Context, path, format, tmpDir string, chain ChainPolicy, progress ProgressFunc) (*disk, func(), error) {
 	nop := func() {}
 	switch format {
 	case "raw":
@@ -114,9 +116,10 @@ func openDisk(ctx context.Context, path, format, tmpDir string, chain ChainPolic
 		}
 		tmp.Close()
 		cleanup := func() { os.Remove(tmp.Name()) }
-		if out, err := exec.CommandContext(ctx, "qemu-img", "convert", "-f", "qcow2", "-O", "raw", "-S", "4k", path, tmp.Name()).CombinedOutput(); err != nil {
+		report := func(done, total int64) { progress.report(Progress{Phase: "convert", Done: done, Total: total}) }
+		if err := qemuimg.Convert(ctx, d.virtualSize, report, "-f", "qcow2", "-O", "raw", "-S", "4k", path, tmp.Name()); err != nil {
 			cleanup()
-			return nil, nop, fmt.Errorf("convert to raw: %s", firstLine(out, err))
+			return nil, nop, fmt.Errorf("convert to raw: %w", err)
 		}
 		d, err = openRaw(tmp.Name())
 		if err != nil {
@@ -226,7 +229,7 @@ func openQcow2(ctx context.Context, path string, chain ChainPolicy) (*disk, erro
 		return nil, fmt.Errorf("%w: it is an overlay on the backing file %q; clawimg stores self-contained disks only "+
 			"(if you trust that file, flatten the disk first: qemu-img convert -O qcow2 IN OUT)", ErrNotSelfContained, meta.BackingFile)
 	case meta.BackingFile != "":
-		return nil, errNeedsConvert
+		return &disk{virtualSize: meta.VirtualSize}, errNeedsConvert
 	}
 	out, err := exec.CommandContext(ctx, "qemu-img", "map", "--output=json", "-f", "qcow2", path).Output()
 	if err != nil {
@@ -253,7 +256,7 @@ func openQcow2(ctx context.Context, path string, chain ChainPolicy) (*disk, erro
 		}
 		if e.Offset == nil || e.Depth != 0 {
 			f.Close()
-			return nil, errNeedsConvert // compressed or from a backing file
+			return &disk{virtualSize: meta.VirtualSize}, errNeedsConvert // compressed or from a backing file
 		}
 		if n := len(d.extents); n > 0 && d.extents[n-1].off+d.extents[n-1].len == e.Start &&
 			d.extents[n-1].host+d.extents[n-1].len == *e.Offset {

@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/clawimg/clawimg/internal/qemuimg"
 )
 
 // Export writes an image to path, in the format its extension names:
@@ -53,7 +54,7 @@ func (s *Store) export(ctx context.Context, img *Image, path string, progress Pr
 	case ".qcow2":
 		err = s.exportQcow2(ctx, img, tmp, progress)
 	default:
-		err = s.unpackTo(ctx, img, tmp, progress)
+		err = s.unpackTo(ctx, img, tmp, "export", progress)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -70,9 +71,6 @@ func (s *Store) exportQcow2(ctx context.Context, img *Image, out *os.File, progr
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", base, out.Name())
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("qemu-img convert: %s", firstLine(b, err))
-	}
-	return nil
+	report := func(done, total int64) { progress.report(Progress{Phase: "convert", Done: done, Total: total}) }
+	return qemuimg.Convert(ctx, img.VirtualSize, report, "-f", "raw", "-O", "qcow2", base, out.Name())
 }

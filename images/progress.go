@@ -8,6 +8,8 @@ type Progress struct {
 	Done    int64
 	Total   int64
 	Skipped int64
+	// Items says Done and Total count things (blobs checked), not bytes.
+	Items bool
 }
 
 // ProgressFunc receives progress reports; it must return quickly. It may be

@@ -222,14 +222,28 @@ type PushReport struct {
 // pushBlobs uploads the blobs the registry lacks, several at once, and
 // counts them in rep (chunks; a config goes along uncounted).
 func (s *Store) pushBlobs(ctx context.Context, client *http.Client, repo name.Repository, opts []remote.Option, blobs []Descriptor, o RemoteOptions, rep *PushReport) error {
+	// Ask which blobs the registry has, jobs() at a time (a HEAD each),
+	// reporting them as the "check" phase.
+	states := make([]blobState, len(blobs))
+	var checked atomic.Int64
+	cg, cctx := errgroup.WithContext(ctx)
+	cg.SetLimit(o.jobs() * 2)
+	for i, b := range blobs {
+		cg.Go(func() error {
+			st, err := checkBlob(cctx, client, repo, b.Digest)
+			states[i] = st
+			o.Progress.report(Progress{Phase: "check", Done: checked.Add(1), Total: int64(len(blobs)), Items: true})
+			return err
+		})
+	}
+	if err := cg.Wait(); err != nil {
+		return err
+	}
 	var missing []Descriptor
 	unsure := map[string]bool{} // blobs the registry could not say it has
 	var total int64
 	for i, b := range blobs {
-		st, err := checkBlob(ctx, client, repo, b.Digest)
-		if err != nil {
-			return err
-		}
+		st := states[i]
 		if i > 0 { // the report counts chunks; the config goes along
 			rep.Blobs++
 		}

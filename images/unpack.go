@@ -130,11 +130,11 @@ func (s *Store) Verify(ctx context.Context, ref string, progress ProgressFunc) (
 
 // unpackTo writes an image as a sparse raw disk into f: holes and zero
 // chunks are never written, so they stay holes.
-func (s *Store) unpackTo(ctx context.Context, img *Image, f *os.File, progress ProgressFunc) error {
+func (s *Store) unpackTo(ctx context.Context, img *Image, f *os.File, phase string, progress ProgressFunc) error {
 	if err := f.Truncate(img.VirtualSize); err != nil {
 		return err
 	}
-	return s.eachChunk(ctx, img, "export", progress, func(c Chunk, b []byte) error {
+	return s.eachChunk(ctx, img, phase, progress, func(c Chunk, b []byte) error {
 		return writeSparse(f, b, c.Offset)
 	})
 }

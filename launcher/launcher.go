@@ -9,6 +9,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/clawimg/clawimg/images"
 )
 
 // Driver runs instances on one hypervisor front-end.
@@ -67,6 +69,8 @@ type Spec struct {
 	UserData []byte
 	// Key is the per-instance private key clawimg uses to reach the VM.
 	Key []byte
+	// Bytes reports the byte progress of a driver's long steps; may be nil.
+	Bytes images.ProgressFunc
 }
 
 // Record is what clawimg remembers about an instance (instance.json).

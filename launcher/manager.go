@@ -121,8 +121,11 @@ type LaunchOptions struct {
 	// Cold boots the image even when a warm state of it fits.
 	Cold    bool
 	Timeout time.Duration
-	// Progress reports what the launch is doing, for the CLI.
+	// Progress reports what the launch is doing, for the CLI; Bytes the
+	// byte progress of its long steps (a pull, the first unpack of an
+	// image, the multipass driver's copy of it).
 	Progress func(string)
+	Bytes    images.ProgressFunc
 }
 
 // Launched is the outcome of a launch.
@@ -183,7 +186,7 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 	if ref == "" {
 		ref = DefaultImage
 	}
-	details, err := m.image(ctx, ref, progress)
+	details, err := m.image(ctx, ref, progress, o.Bytes)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +243,7 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 		return nil, err
 	}
 	progress("unpack " + rec.Image)
-	base, _, err := m.store.Base(ctx, rec.Digest, nil)
+	base, _, err := m.store.Base(ctx, rec.Digest, o.Bytes)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +271,7 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	if err := m.save(rec); err != nil {
 		return nil, err
 	}
-	spec := &Spec{Record: *rec, Base: base, UserData: ud, Key: kp.PrivatePEM}
+	spec := &Spec{Record: *rec, Base: base, UserData: ud, Key: kp.PrivatePEM, Bytes: o.Bytes}
 	id := identity{Hostname: rec.Name, User: rec.User, Keys: keys, GatewayToken: token, Env: env, Endpoints: gn.endpoints(), Guest: gn.id()}
 	w := &warmStart{ID: id}
 	why := m.startWarm(ctx, d, spec, w, o, progress)

@@ -13,7 +13,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/guest"
+	"github.com/clawimg/clawimg/internal/qemuimg"
 )
 
 // multipassDriver runs instances with Canonical's Multipass, driven through
@@ -110,7 +112,7 @@ func (d *multipassDriver) PruneCopies(ctx context.Context, keep func(digest stri
 
 // image returns the qcow2 v3 copy of a base that Multipass is given,
 // made once per image digest.
-func (d *multipassDriver) image(ctx context.Context, base, digest string) (string, error) {
+func (d *multipassDriver) image(ctx context.Context, base, digest string, bytes images.ProgressFunc) (string, error) {
 	if err := os.MkdirAll(d.imageDir, 0o755); err != nil {
 		return "", err
 	}
@@ -119,17 +121,25 @@ func (d *multipassDriver) image(ctx context.Context, base, digest string) (strin
 		return p, nil
 	}
 	tmp := p + ".tmp"
-	out, err := exec.CommandContext(ctx, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1", base, tmp).CombinedOutput()
+	fi, err := os.Stat(base)
 	if err != nil {
+		return "", err
+	}
+	report := func(done, total int64) {
+		if bytes != nil {
+			bytes(images.Progress{Phase: "convert for multipass", Done: done, Total: total})
+		}
+	}
+	if err := qemuimg.Convert(ctx, fi.Size(), report, "-f", "raw", "-O", "qcow2", "-o", "compat=1.1", base, tmp); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("prepare image for multipass: %s", strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("prepare image for multipass: %w", err)
 	}
 	return p, os.Rename(tmp, p)
 }
 
 func (d *multipassDriver) Launch(ctx context.Context, s *Spec) error {
 	r := &s.Record
-	img, err := d.image(ctx, s.Base, r.Digest)
+	img, err := d.image(ctx, s.Base, r.Digest, s.Bytes)
 	if err != nil {
 		return err
 	}

@@ -260,5 +260,11 @@ func shellJoin(argv []string) string {
 
 // consoleTail is the end of an instance's serial console, for errors.
 func consoleTail(r *Record) string {
-	return qemu.ConsoleTail(filepath.Join(r.Dir, "console.log"), 15)
+	tail := qemu.ConsoleTail(filepath.Join(r.Dir, "console.log"), 15)
+	// What QEMU itself said (why it exited, say) comes last.
+	if b, err := os.ReadFile(filepath.Join(r.Dir, "qemu.stderr")); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		b = bytes.TrimSpace(b)
+		tail += "\nqemu: " + string(b[max(0, len(b)-2000):])
+	}
+	return tail
 }

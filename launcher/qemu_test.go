@@ -86,6 +86,9 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	wg.Wait()
 	t.Cleanup(func() { m.Delete(context.Background(), nil, true) })
 	for _, err := range errs {
+		if nr := (*NotReadyError)(nil); errors.As(err, &nr) {
+			t.Fatalf("%v\nthe console's last lines:\n%s", err, nr.Console)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

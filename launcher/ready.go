@@ -47,10 +47,20 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, w readyWai
 		return &NotReadyError{Stage: stage, Detail: detail, Console: consoleTail(r)}
 	}
 	progress("wait for ssh")
-	for {
+	for stopped := 0; ; {
 		code, out := run("true")
 		if code == 0 {
 			break
+		}
+		// A VM that is gone will not answer: say so now, with its console,
+		// rather than at the timeout (twice, 2 s apart, in case the
+		// driver's view lags its start).
+		if st, err := d.State(ctx, r); err == nil && st == StateStopped {
+			if stopped++; stopped == 2 {
+				return gatewayState{}, fail("ssh", "the VM stopped before it answered over SSH")
+			}
+		} else {
+			stopped = 0
 		}
 		if err := sleep(ctx, 2*time.Second); err != nil {
 			return gatewayState{}, fail("ssh", out)

@@ -1,8 +1,12 @@
 package launcher
 
 import (
+	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -59,5 +63,29 @@ func TestUserDataMergesTheUsersCloudConfig(t *testing.T) {
 	}
 	if _, err := makeUserData(userDataSpec{Extra: []byte("{not yaml")}); err == nil {
 		t.Fatal("bad --cloud-init accepted")
+	}
+}
+
+// goneDriver is a driver whose VM is gone: nothing answers, State says
+// stopped.
+type goneDriver struct{ Driver }
+
+func (goneDriver) Exec(context.Context, *Record, []string, io.Reader, io.Writer, io.Writer) (int, error) {
+	return -1, errors.New("the instance is not running")
+}
+func (goneDriver) State(context.Context, *Record) (string, error) { return StateStopped, nil }
+
+// TestWaitReadyStopsForAGoneVM: a VM that died is reported within
+// seconds, not at the end of the timeout.
+func TestWaitReadyStopsForAGoneVM(t *testing.T) {
+	m := NewManager(Config{Home: t.TempDir()}, nil, nil, nil)
+	start := time.Now()
+	_, err := m.waitReady(context.Background(), goneDriver{}, &Record{Name: "x", Dir: t.TempDir()}, readyWait{Timeout: time.Minute}, func(string) {})
+	var nr *NotReadyError
+	if !errors.As(err, &nr) || nr.Soft || !strings.Contains(nr.Detail, "the VM stopped") {
+		t.Fatalf("waitReady: %v", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("took %v", d)
 	}
 }

@@ -77,7 +77,7 @@ type WarmOptions struct {
 	// OpenClaw's start-up deadline).
 	Ready    string
 	Progress func(string)
-	Bytes    images.ProgressFunc // storing the state
+	Bytes    images.ProgressFunc // a pull, the first unpack, storing the state
 }
 
 // Warmed is what Warm made.
@@ -122,7 +122,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if ref == "" {
 		ref = DefaultImage
 	}
-	details, err := m.image(ctx, ref, progress)
+	details, err := m.image(ctx, ref, progress, o.Bytes)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 		return nil, err
 	}
 	progress("unpack " + details.Ref())
-	base, _, err := m.store.Base(ctx, details.Digest, nil)
+	base, _, err := m.store.Base(ctx, details.Digest, o.Bytes)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,10 @@ With multipass it goes into the VM, as the openclaw user's ~/.openclaw/.env.`,
 			if err != nil {
 				return err
 			}
+			var done func()
+			o.Progress, o.Bytes, done = e.steps("", lf.quiet)
 			res, err := m.Launch(c.Context(), o)
+			done()
 			if err != nil {
 				return launchError(e, err)
 			}
@@ -135,9 +138,6 @@ func (lf *launchFlags) apply(e *env, o *launcher.LaunchOptions) error {
 		if o.CloudInit, err = os.ReadFile(lf.cloudInit); err != nil {
 			return fmt.Errorf("--cloud-init: %w", err)
 		}
-	}
-	if !lf.quiet {
-		o.Progress = func(s string) { fmt.Fprintf(e.stderr, "==> %s\n", s) }
 	}
 	return nil
 }

@@ -51,22 +51,41 @@ func barProgress(w io.Writer) (images.ProgressFunc, func()) {
 					_ = bar.Finish()
 				}
 				phase = p.Phase
-				bar = progressbar.NewOptions64(p.Total,
+				opts := []progressbar.Option{
 					progressbar.OptionSetWriter(w),
 					progressbar.OptionSetDescription(p.Phase),
-					progressbar.OptionShowBytes(true),
-					progressbar.OptionShowTotalBytes(true),
 					progressbar.OptionSetPredictTime(true),
-					progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionThrottle(100 * time.Millisecond),
 					progressbar.OptionClearOnFinish(),
-				)
+				}
+				if p.Items {
+					opts = append(opts, progressbar.OptionShowCount())
+				} else {
+					opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true))
+				}
+				bar = progressbar.NewOptions64(p.Total, opts...)
 			}
 			_ = bar.Set64(p.Done)
 		}, func() {
 			if bar != nil {
 				_ = bar.Finish()
+				bar, phase = nil, ""
 			}
 		}
+}
+
+// steps renders a long operation's steps as "==> PREFIXstep" lines and
+// its byte progress as progress() does; a step line first ends the bar
+// of the step before. Call the returned function when the work ends.
+func (e *env) steps(prefix string, quiet bool) (func(string), images.ProgressFunc, func()) {
+	if quiet {
+		return nil, nil, func() {}
+	}
+	bytes, done := e.progress(false)
+	return func(s string) {
+		done()
+		fmt.Fprintf(e.stderr, "==> %s%s\n", prefix, s)
+	}, bytes, done
 }
 
 func lineProgress(w io.Writer) (images.ProgressFunc, func()) {
@@ -84,6 +103,10 @@ func lineProgress(w io.Writer) (images.ProgressFunc, func()) {
 			return
 		}
 		last[p.Phase] = step
+		if p.Items {
+			fmt.Fprintf(w, "%s: %3d%% %d of %d\n", p.Phase, step*10, p.Done, p.Total)
+			return
+		}
 		secs := time.Since(start[p.Phase]).Seconds()
 		rate := ""
 		if secs > 0 {

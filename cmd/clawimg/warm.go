@@ -45,11 +45,8 @@ func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet
 	if err != nil {
 		return err
 	}
-	if !quiet {
-		o.Progress = func(s string) { fmt.Fprintf(e.stderr, "==> warm: %s\n", s) }
-	}
-	bytes, done := e.progress(quiet)
-	o.Bytes = bytes
+	var done func()
+	o.Progress, o.Bytes, done = e.steps("warm: ", quiet)
 	res, err := m.Warm(c.Context(), o)
 	done()
 	if err != nil {
