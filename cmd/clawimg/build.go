@@ -20,6 +20,7 @@ func buildCmd(e *env) *cobra.Command {
 	var (
 		tag, onError, accel string
 		force, quiet, warm  bool
+		asJSON              bool
 		caCerts             []string
 		wf                  warmFlags
 	)
@@ -69,6 +70,20 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 				return buildError(e, err)
 			}
 			img := res.Image
+			if warm {
+				warmOpts.Image = img.Digest
+			}
+			if asJSON {
+				out := buildResult{Image: *img, UpToDate: res.UpToDate, Seconds: seconds(res.Duration), Accel: res.Accel}
+				if warm {
+					w, err := e.runWarm(c, accel, warmOpts, quiet)
+					if err != nil {
+						return err
+					}
+					out.Warm = newWarmResult(w)
+				}
+				return writeJSON(e, out)
+			}
 			switch {
 			case quiet:
 				fmt.Fprintln(e.stdout, img.Digest)
@@ -79,8 +94,7 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 					images.HumanBytes(img.Size), images.HumanBytes(img.VirtualSize), res.Duration.Round(1e9), res.Accel)
 			}
 			if warm {
-				warmOpts.Image = img.Digest
-				return e.warm(c, accel, warmOpts, quiet)
+				return e.warm(c, accel, warmOpts, quiet, false)
 			}
 			return nil
 		},
@@ -93,6 +107,7 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 	f.StringVar(&accel, "accel", "auto", "accelerator: auto, kvm, hvf or tcg")
 	f.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of CA certificates the build VM trusts (repeatable)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print the digest only; no progress")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON: image {name, tag, digest, size, virtual_size, ...}, up_to_date, seconds, accel (and warm, with --warm)")
 	f.BoolVar(&warm, "warm", false, "then save a running, ready VM of the image (as 'clawimg warm')")
 	wf.register(c, "warm-")
 	return c

@@ -58,6 +58,19 @@ func TestOpenClawImage(t *testing.T) {
 		t.Fatalf("images --json: %v\n%s", err, out)
 	}
 	e.figure("build %s (%s)", buildTime.Round(time.Second), accel)
+	// The same build again is up to date at once; --json says so, for
+	// scripts, with the image it stands for.
+	out, _ = e.must("build", "--json", "-t", "openclaw:e2e",
+		"-var", "base_url="+fixture, "-var", "base_checksum=none", "-var", "base_user=debian",
+		"-var", "node_source=npm", "--ca-cert", "/etc/ssl/certs/ca-certificates.crt")
+	var again struct {
+		Image    struct{ Name, Tag, Digest string }
+		UpToDate bool `json:"up_to_date"`
+	}
+	if err := json.Unmarshal([]byte(out), &again); err != nil || !again.UpToDate ||
+		again.Image.Name != "openclaw" || again.Image.Tag != "e2e" || !strings.Contains(buildOut, again.Image.Digest) {
+		t.Errorf("build --json of an unchanged recipe: %v\n%s", err, out)
+	}
 	// What the install script does on every VM: boot the base, provision.
 	fromScratch := stepTimes(buildLog, "boot", "ssh", "ca-certificates", "provision")
 	e.figure("from scratch (boot the base + the same provisioning) %s", fromScratch)

@@ -10,7 +10,7 @@ import (
 
 func importCmd(e *env) *cobra.Command {
 	var tag string
-	var quiet bool
+	var quiet, asJSON bool
 	c := &cobra.Command{
 		Use:     "import FILE",
 		Example: "  clawimg import disk.qcow2 -t mybase:1\n  clawimg import openclaw.tar",
@@ -27,7 +27,10 @@ func importCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if quiet {
+			switch {
+			case asJSON:
+				return writeJSON(e, img)
+			case quiet:
 				fmt.Fprintln(e.stdout, img.Digest)
 				return nil
 			}
@@ -38,5 +41,6 @@ func importCmd(e *env) *cobra.Command {
 	}
 	c.Flags().StringVarP(&tag, "tag", "t", "", "image name and tag (default: the file's base name, tag latest)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the digest only, no progress")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the stored image as JSON: name, tag, digest, size, virtual_size, created, recipe_hash")
 	return c
 }

@@ -22,7 +22,7 @@ type launchFlags struct {
 	apiKeyFile, cloudInit, accel string
 	memory, disk, sshKey         string
 	caCerts                      []string
-	verify, quiet                bool
+	verify, quiet, asJSON        bool
 }
 
 func launchCmd(e *env) *cobra.Command {
@@ -63,13 +63,25 @@ With multipass it goes into the VM, as the openclaw user's ~/.openclaw/.env.`,
 			if err != nil {
 				return launchError(e, err)
 			}
-			if lf.quiet {
+			var verr error
+			switch {
+			case lf.asJSON:
+				// One JSON document, the probes' results inside it.
+				out := newLaunchResult(res)
+				if lf.verify {
+					if out.Verify, verr = m.Verify(c.Context(), res.Name); verr == nil {
+						verr = verifyFailed(out.Verify)
+					}
+				}
+				if err := writeJSON(e, out); err != nil {
+					return err
+				}
+			case lf.quiet:
 				fmt.Fprintln(e.stdout, res.Name)
-			} else {
+			default:
 				printLaunched(e, res)
 			}
-			var verr error
-			if lf.verify {
+			if lf.verify && !lf.asJSON {
 				verr = runVerify(e, c, res.Name, false)
 			}
 			if res.NotReady != "" {
@@ -100,6 +112,7 @@ With multipass it goes into the VM, as the openclaw user's ~/.openclaw/.env.`,
 	f.BoolVar(&lf.verify, "verify", false, "run the isolation probes of 'clawimg verify' once ready")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long to wait for the instance to be ready")
 	f.BoolVarP(&lf.quiet, "quiet", "q", false, "print the instance name only")
+	f.BoolVar(&lf.asJSON, "json", false, "print the result as JSON: name, image, digest, driver, start, ssh, ready, not_ready, started_seconds, ready_seconds, ...")
 	return c
 }
 

@@ -10,7 +10,7 @@ import (
 
 func pullCmd(e *env) *cobra.Command {
 	var tag string
-	var insecure, quiet bool
+	var insecure, quiet, asJSON bool
 	c := &cobra.Command{
 		Use:     "pull REF",
 		Example: "  clawimg pull ghcr.io/acme/openclaw:1 -t openclaw:latest",
@@ -27,7 +27,11 @@ func pullCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if quiet {
+			switch {
+			case asJSON:
+				return writeJSON(e, pullResult{Image: *rep.Image, Chunks: rep.Blobs, Fetched: rep.Fetched,
+					FetchedBytes: rep.FetchedBytes, WarmStates: rep.WarmStates})
+			case quiet:
 				fmt.Fprintln(e.stdout, rep.Image.Digest)
 				return nil
 			}
@@ -40,6 +44,7 @@ func pullCmd(e *env) *cobra.Command {
 	c.Flags().StringVarP(&tag, "tag", "t", "", "local name and tag (default: the repository's last path element and tag)")
 	c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the digest only, no progress")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON: image {name, tag, digest, size, virtual_size, ...}, chunks, fetched, fetched_bytes, warm_states")
 	return c
 }
 

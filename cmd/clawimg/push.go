@@ -10,7 +10,7 @@ import (
 )
 
 func pushCmd(e *env) *cobra.Command {
-	var insecure, quiet bool
+	var insecure, quiet, asJSON bool
 	c := &cobra.Command{
 		Use: "push IMAGE [REF]",
 		Example: `  clawimg push openclaw:latest localhost:5000/team/openclaw:1
@@ -36,7 +36,11 @@ tag it with a registry name first.`,
 			if err != nil {
 				return err
 			}
-			if quiet {
+			switch {
+			case asJSON:
+				return writeJSON(e, pushResult{Ref: rep.Ref, Digest: rep.Digest, Chunks: rep.Blobs, Pushed: rep.Pushed,
+					PushedBytes: rep.PushedBytes, PresentBytes: rep.PresentBytes, WarmStates: rep.WarmStates})
+			case quiet:
 				fmt.Fprintln(e.stdout, rep.Digest)
 				return nil
 			}
@@ -48,5 +52,6 @@ tag it with a registry name first.`,
 	}
 	c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print the digest only, no progress")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON: ref, digest, chunks, pushed, pushed_bytes, present_bytes, warm_states")
 	return c
 }

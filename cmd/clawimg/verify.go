@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/clawimg/clawimg/launcher"
 )
 
 func verifyCmd(e *env) *cobra.Command {
@@ -43,14 +45,19 @@ func runVerify(e *env, c *cobra.Command, name string, asJSON bool) error {
 			fmt.Fprintf(e.stdout, "%s %-32s %s\n", mark, p.ID, p.Detail)
 		}
 	}
-	if !v.OK {
-		failed := 0
-		for _, p := range v.Checks {
-			if !p.OK {
-				failed++
-			}
-		}
-		return fmt.Errorf("verify %s: %d of %d checks failed", name, failed, len(v.Checks))
+	return verifyFailed(v)
+}
+
+// verifyFailed is the error of a verification with failed checks.
+func verifyFailed(v *launcher.Verification) error {
+	if v.OK {
+		return nil
 	}
-	return nil
+	failed := 0
+	for _, p := range v.Checks {
+		if !p.OK {
+			failed++
+		}
+	}
+	return fmt.Errorf("verify %s: %d of %d checks failed", v.Instance, failed, len(v.Checks))
 }

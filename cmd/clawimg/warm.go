@@ -39,22 +39,37 @@ func (w *warmFlags) options(image string) (launcher.WarmOptions, error) {
 	return launcher.WarmOptions{Image: image, CPUs: w.cpus, MemoryMiB: mem, DiskBytes: disk, Ready: w.ready}, nil
 }
 
-// warm runs Manager.Warm with the CLI's progress and prints the result.
-func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet bool) error {
-	m, err := e.manager(accel)
+// warm runs Manager.Warm with the CLI's progress and prints the result
+// (as text; as JSON when asJSON).
+func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet, asJSON bool) error {
+	res, err := e.runWarm(c, accel, o, quiet)
 	if err != nil {
 		return err
+	}
+	if asJSON {
+		return writeJSON(e, newWarmResult(res))
+	}
+	printWarmed(e, res, quiet)
+	return nil
+}
+
+// runWarm is Manager.Warm with the CLI's progress.
+func (e *env) runWarm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet bool) (*launcher.Warmed, error) {
+	m, err := e.manager(accel)
+	if err != nil {
+		return nil, err
 	}
 	var done func()
 	o.Progress, o.Bytes, done = e.steps("warm: ", quiet)
 	res, err := m.Warm(c.Context(), o)
 	done()
-	if err != nil {
-		return err
-	}
+	return res, err
+}
+
+func printWarmed(e *env, res *launcher.Warmed, quiet bool) {
 	if quiet {
 		fmt.Fprintln(e.stdout, res.State.Digest)
-		return nil
+		return
 	}
 	starts := ""
 	if res.Attempts > 0 {
@@ -65,7 +80,6 @@ func (e *env) warm(c *cobra.Command, accel string, o launcher.WarmOptions, quiet
 		res.Machine.CPUs, res.Machine.Accel, res.Took.Round(time.Second), res.Ready, res.ReadyAfter.Round(time.Second), starts)
 	fmt.Fprintf(e.stdout, "Throwaway identity (renewed in every instance): machine-id %s, host key %s\n",
 		res.Throwaway.MachineID, res.Throwaway.HostKey)
-	return nil
 }
 
 func warmCmd(e *env) *cobra.Command {
@@ -75,6 +89,7 @@ func warmCmd(e *env) *cobra.Command {
 		timeout time.Duration
 		starts  int
 		quiet   bool
+		asJSON  bool
 	)
 	c := &cobra.Command{
 		Use:     "warm [IMAGE]",
@@ -101,7 +116,7 @@ booted: instances skip the boot and start the gateway themselves.`,
 				return err
 			}
 			o.Timeout, o.Starts = timeout, starts
-			return e.warm(c, accel, o, quiet)
+			return e.warm(c, accel, o, quiet, asJSON)
 		},
 	}
 	wf.register(c, "")
@@ -110,5 +125,6 @@ booted: instances skip the boot and start the gateway themselves.`,
 	f.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the VM to be ready, per gateway start")
 	f.IntVar(&starts, "starts", launcher.DefaultWarmStarts, "gateway starts to try before giving up")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print the state's digest only")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON: image, digest (the state's), size, memory_mib, cpus, accel, ready, seconds, ready_after_seconds")
 	return c
 }
