@@ -60,6 +60,23 @@ func Login(ctx context.Context, host, user, password, configPath string, o Remot
 	return saveDockerAuth(configPath, host, user, password)
 }
 
+// CredentialsPlace says where login saves a host's credentials: the
+// credential helper the Docker config names for it, or the config file.
+func CredentialsPlace(configPath, host string) string {
+	cf, err := loadDockerConfig(configPath)
+	if err != nil {
+		return configPath
+	}
+	key := credentialKey(host)
+	if h := cf.CredentialHelpers[key]; h != "" {
+		return "the credential helper docker-credential-" + h
+	}
+	if cf.CredentialsStore != "" {
+		return "the credential helper docker-credential-" + cf.CredentialsStore
+	}
+	return configPath
+}
+
 // saveDockerAuth stores the credentials as docker login does: through the
 // config's credential helper for that host (credHelpers, credsStore: Docker
 // Desktop, pass, ecr-login ...) when it names one, else in its auths.

@@ -39,7 +39,7 @@ flag value.`,
 			if err := images.Login(c.Context(), a[0], user, password, path, images.RemoteOptions{Insecure: insecure}); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "Login Succeeded (credentials saved in %s)\n", path)
+			fmt.Fprintf(e.stdout, "Login Succeeded (credentials saved in %s)\n", images.CredentialsPlace(path, a[0]))
 			return nil
 		},
 	}

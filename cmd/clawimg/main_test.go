@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/clawimg/clawimg/internal/testdisk"
 )
@@ -109,8 +110,9 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// registry starts Debian's docker-registry on a free loopback port for
-// the rest of the script and sets $REGISTRY to its address.
+// registry [USER:PASSWORD] starts Debian's docker-registry on a free
+// loopback port for the rest of the script and sets $REGISTRY to its
+// address; with a user, it requires that user's password (htpasswd).
 func startRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
@@ -123,6 +125,14 @@ func startRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	dir := ts.MkAbs("registry")
 	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", dir, addr)
 	ts.Check(os.MkdirAll(dir, 0o755))
+	if len(args) == 1 {
+		user, pw, _ := strings.Cut(args[0], ":")
+		hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+		ts.Check(err)
+		htpasswd := filepath.Join(dir, "htpasswd")
+		ts.Check(os.WriteFile(htpasswd, []byte(user+":"+string(hash)+"\n"), 0o644))
+		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: clawimg-test\n    path: %s\n", htpasswd)
+	}
 	ts.Check(os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644))
 	cmd := exec.Command(bin, "serve", filepath.Join(dir, "config.yml"))
 	ts.Check(cmd.Start())
