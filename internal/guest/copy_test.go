@@ -30,8 +30,8 @@ func sftpPair(t *testing.T) *sftp.Client {
 	return c
 }
 
-// tree lists the files under dir as "path mode [content|->target]".
-func tree(t *testing.T, dir string) string {
+// listTree lists the files under dir as "path mode [content|->target]".
+func listTree(t *testing.T, dir string) string {
 	t.Helper()
 	var lines []string
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
@@ -63,7 +63,7 @@ func TestCopy(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "d", "run.sh"), []byte("#!/bin/sh"), 0o755)
 	os.WriteFile(filepath.Join(src, "d", "sub", "x"), []byte("x"), 0o600)
 	os.Symlink("run.sh", filepath.Join(src, "d", "link"))
-	wantD := tree(t, filepath.Join(src, "d"))
+	wantD := listTree(t, filepath.Join(src, "d"))
 
 	for _, dir := range []struct {
 		name string
@@ -108,17 +108,17 @@ func TestCopy(t *testing.T) {
 			if n.Files != 2 || n.Dirs != 2 || n.Links != 1 || n.Bytes != 10 {
 				t.Errorf("copied %+v", n)
 			}
-			if got := tree(t, filepath.Join(dst, "nd")); got != wantD {
+			if got := listTree(t, filepath.Join(dst, "nd")); got != wantD {
 				t.Errorf("copy of d:\n%s\nwant:\n%s", got, wantD)
 			}
 			if _, err := dir.copy(sc, filepath.Join(src, "d"), filepath.Join(dst, "in"), true); err != nil {
 				t.Fatal(err)
 			}
-			if got := tree(t, filepath.Join(dst, "in", "d")); got != wantD {
+			if got := listTree(t, filepath.Join(dst, "in", "d")); got != wantD {
 				t.Errorf("copy into in/:\n%s", got)
 			}
 			// No temporary file is left anywhere.
-			if all := tree(t, dst); strings.Contains(all, ".clawimg-") {
+			if all := listTree(t, dst); strings.Contains(all, ".clawimg-") {
 				t.Errorf("temporary files left:\n%s", all)
 			}
 			// Missing source, missing destination directory.
