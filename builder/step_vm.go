@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clawimg/clawimg/internal/cidata"
+	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
 )
@@ -51,7 +51,7 @@ func (stepDisk) name() string { return "disk" }
 func (stepDisk) cleanup(*state) error { return nil } // inside the work dir
 
 func (stepDisk) run(ctx context.Context, st *state) error {
-	info, err := exec.CommandContext(ctx, "qemu-img", "info", "--output=json", st.basePath).Output()
+	info, err := command.New(ctx, st.opts.Log, "qemu-img", "info", "--output=json", st.basePath).Output()
 	if err != nil {
 		return fmt.Errorf("read base image %s: %w", st.basePath, err)
 	}
@@ -72,7 +72,7 @@ func (stepDisk) run(ctx context.Context, st *state) error {
 	if !st.source.SkipResizeDisk && st.source.DiskSize > meta.VirtualSize {
 		args = append(args, strconv.FormatInt(st.source.DiskSize, 10))
 	}
-	if out, err := exec.CommandContext(ctx, "qemu-img", args...).CombinedOutput(); err != nil {
+	if out, err := command.New(ctx, st.opts.Log, "qemu-img", args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
 	}
 	return nil
@@ -143,6 +143,7 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 		// With --on-error=abort a failed build's VM must outlive clawimg.
 		Detached: st.opts.OnError == "abort",
 		UUID:     uuid.NewString(),
+		Log:      st.opts.Log,
 	})
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"sort"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/qemuimg"
 )
 
@@ -99,14 +101,14 @@ func sniff(f *os.File) (string, error) {
 // each allocated run lives; images that map cannot describe that way
 // (compressed clusters, backing files) are converted to a sparse raw file
 // in tmpDir first.
-func openDisk(ctx context.Context, path, format, tmpDir string, chain ChainPolicy, progress ProgressFunc) (*disk, func(), error) {
+func openDisk(ctx context.Context, log *slog.Logger, path, format, tmpDir string, chain ChainPolicy, progress ProgressFunc) (*disk, func(), error) {
 	nop := func() {}
 	switch format {
 	case "raw":
 		d, err := openRaw(path)
 		return d, nop, err
 	case "qcow2":
-		d, err := openQcow2(ctx, path, chain)
+		d, err := openQcow2(ctx, log, path, chain)
 		if !errors.Is(err, errNeedsConvert) {
 			return d, nop, err
 		}
@@ -117,7 +119,7 @@ func openDisk(ctx context.Context, path, format, tmpDir string, chain ChainPolic
 		tmp.Close()
 		cleanup := func() { os.Remove(tmp.Name()) }
 		report := func(done, total int64) { progress.report(Progress{Phase: "convert", Done: done, Total: total}) }
-		if err := qemuimg.Convert(ctx, d.virtualSize, report, "-f", "qcow2", "-O", "raw", "-S", "4k", path, tmp.Name()); err != nil {
+		if err := qemuimg.Convert(ctx, log, d.virtualSize, report, "-f", "qcow2", "-O", "raw", "-S", "4k", path, tmp.Name()); err != nil {
 			cleanup()
 			return nil, nop, fmt.Errorf("convert to raw: %w", err)
 		}
@@ -203,9 +205,9 @@ const (
 // ErrNotSelfContained is a disk that refers to other files.
 var ErrNotSelfContained = errors.New("the disk refers to another file")
 
-func openQcow2(ctx context.Context, path string, chain ChainPolicy) (*disk, error) {
+func openQcow2(ctx context.Context, log *slog.Logger, path string, chain ChainPolicy) (*disk, error) {
 	// qemu-img info opens neither the backing file nor any network.
-	info, err := exec.CommandContext(ctx, "qemu-img", "info", "--output=json", "-f", "qcow2", path).Output()
+	info, err := command.New(ctx, log, "qemu-img", "info", "--output=json", "-f", "qcow2", path).Output()
 	if err != nil {
 		return nil, fmt.Errorf("not a valid qcow2 image: %s", firstLine(stderrOf(err), err))
 	}
@@ -231,7 +233,7 @@ func openQcow2(ctx context.Context, path string, chain ChainPolicy) (*disk, erro
 	case meta.BackingFile != "":
 		return &disk{virtualSize: meta.VirtualSize}, errNeedsConvert
 	}
-	out, err := exec.CommandContext(ctx, "qemu-img", "map", "--output=json", "-f", "qcow2", path).Output()
+	out, err := command.New(ctx, log, "qemu-img", "map", "--output=json", "-f", "qcow2", path).Output()
 	if err != nil {
 		return nil, fmt.Errorf("not a valid qcow2 image: %s", firstLine(stderrOf(err), err))
 	}

@@ -72,5 +72,5 @@ func (s *Store) exportQcow2(ctx context.Context, img *Image, out *os.File, progr
 		return err
 	}
 	report := func(done, total int64) { progress.report(Progress{Phase: "convert", Done: done, Total: total}) }
-	return qemuimg.Convert(ctx, img.VirtualSize, report, "-f", "raw", "-O", "qcow2", base, out.Name())
+	return qemuimg.Convert(ctx, s.log, img.VirtualSize, report, "-f", "raw", "-O", "qcow2", base, out.Name())
 }

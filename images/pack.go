@@ -93,7 +93,7 @@ func (s *Store) importFile(ctx context.Context, path string, opts ImportOptions)
 		return nil, err
 	}
 	defer unlock()
-	d, cleanup, err := openDisk(ctx, path, format, s.tmpDir(), opts.Chain, opts.Progress)
+	d, cleanup, err := openDisk(ctx, s.log, path, format, s.tmpDir(), opts.Chain, opts.Progress)
 	if err != nil {
 		return nil, err
 	}

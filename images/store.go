@@ -59,12 +59,18 @@ func (s *Store) indexPath() string { return filepath.Join(s.root, "index.json") 
 // blob an import is about to reference.
 func (s *Store) lock(ctx context.Context, name string, shared bool) (func(), error) {
 	fl := flock.New(filepath.Join(s.root, name))
-	var ok bool
-	var err error
+	try := fl.TryLock
+	wait := fl.TryLockContext
 	if shared {
-		ok, err = fl.TryRLockContext(ctx, 50*time.Millisecond)
-	} else {
-		ok, err = fl.TryLockContext(ctx, 50*time.Millisecond)
+		try, wait = fl.TryRLock, fl.TryRLockContext
+	}
+	// Once at once; when another clawimg holds it, say so and wait.
+	ok, err := try()
+	if err == nil && !ok {
+		s.log.DebugContext(ctx, "waiting for a store lock another clawimg holds", "lock", name, "shared", shared)
+		start := time.Now()
+		ok, err = wait(ctx, 50*time.Millisecond)
+		s.log.DebugContext(ctx, "store lock taken", "lock", name, "waited", time.Since(start).Round(time.Millisecond))
 	}
 	if err != nil || !ok {
 		return nil, fmt.Errorf("lock store %s: %w", s.root, errors.Join(err, ctx.Err()))

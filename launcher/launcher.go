@@ -8,6 +8,7 @@ package launcher
 import (
 	"context"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/clawimg/clawimg/images"
@@ -111,6 +112,9 @@ type Config struct {
 	// cannot read /tmp or hidden directories.
 	ImageDir string
 	Accel    string
+	// Log receives the drivers' debug lines (every command they run);
+	// NewManager sets it to the manager's logger.
+	Log *slog.Logger
 	// Helper is the command QEMU runs to serve one guest connection to the
 	// broker or the proxy ("clawimg guestfwd"); the kind and the instance's
 	// directory are appended. Empty: qemu instances get plain NAT and no

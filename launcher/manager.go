@@ -32,6 +32,9 @@ func NewManager(cfg Config, store *images.Store, log *slog.Logger, drivers map[s
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Log == nil {
+		cfg.Log = log
+	}
 	return &Manager{cfg: cfg, store: store, log: log, drivers: drivers}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemuimg"
 )
@@ -32,6 +34,7 @@ import (
 type multipassDriver struct {
 	bin      string
 	imageDir string
+	log      *slog.Logger
 }
 
 var _ Driver = (*multipassDriver)(nil)
@@ -51,14 +54,14 @@ func newMultipass(cfg Config) (Driver, error) {
 		// directories, so not under ~/.local/share/clawimg.
 		dir = filepath.Join(home, "clawimg-images")
 	}
-	return &multipassDriver{bin: bin, imageDir: dir}, nil
+	return &multipassDriver{bin: bin, imageDir: dir, log: cfg.Log}, nil
 }
 
 func (d *multipassDriver) Name() string { return "multipass" }
 
 // run runs the multipass CLI; stdin carries user-data, never argv.
 func (d *multipassDriver) run(ctx context.Context, stdin io.Reader, args ...string) (string, string, int, error) {
-	cmd := exec.CommandContext(ctx, d.bin, args...)
+	cmd := command.New(ctx, d.log, d.bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
 	err := cmd.Run()
@@ -130,7 +133,7 @@ func (d *multipassDriver) image(ctx context.Context, base, digest string, bytes 
 			bytes(images.Progress{Phase: "convert for multipass", Done: done, Total: total})
 		}
 	}
-	if err := qemuimg.Convert(ctx, fi.Size(), report, "-f", "raw", "-O", "qcow2", "-o", "compat=1.1", base, tmp); err != nil {
+	if err := qemuimg.Convert(ctx, d.log, fi.Size(), report, "-f", "raw", "-O", "qcow2", "-o", "compat=1.1", base, tmp); err != nil {
 		os.Remove(tmp)
 		return "", fmt.Errorf("prepare image for multipass: %w", err)
 	}
@@ -213,7 +216,7 @@ const execWrapper = `"$@"; r=$?; [ $r -eq 4 ] && r=104; exit $r`
 
 func (d *multipassDriver) Exec(ctx context.Context, r *Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	args := append([]string{"exec", r.Name, "--", "sh", "-c", execWrapper, "sh"}, argv...)
-	cmd := exec.CommandContext(ctx, d.bin, args...)
+	cmd := command.New(ctx, d.log, d.bin, args...)
 	var errb bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, io.MultiWriter(stderr, &errb)
 	err := cmd.Run()
@@ -235,7 +238,7 @@ func (d *multipassDriver) Exec(ctx context.Context, r *Record, argv []string, st
 }
 
 func (d *multipassDriver) Shell(ctx context.Context, r *Record, stdin io.Reader, stdout, stderr io.Writer) error {
-	cmd := exec.CommandContext(ctx, d.bin, "shell", r.Name)
+	cmd := command.New(ctx, d.log, d.bin, "shell", r.Name)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	return cmd.Run()
 }

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clawimg/clawimg/internal/cidata"
+	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
 )
@@ -28,12 +29,13 @@ import (
 type qemuDriver struct {
 	accel  string
 	helper []string // serves the broker and the proxy (Config.Helper)
+	log    *slog.Logger
 }
 
 var _ Driver = (*qemuDriver)(nil)
 
 func newQEMU(cfg Config) (Driver, error) {
-	return &qemuDriver{accel: cfg.Accel, helper: cfg.Helper}, nil
+	return &qemuDriver{accel: cfg.Accel, helper: cfg.Helper, log: cfg.Log}, nil
 }
 
 func (q *qemuDriver) Name() string { return "qemu" }
@@ -42,7 +44,7 @@ func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
 	cfg := qemu.Config{
 		Binary: "qemu-system-x86_64", Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,
 		Disk: filepath.Join(r.Dir, "disk.qcow2"), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
-		UUID: r.UUID,
+		UUID: r.UUID, Log: q.log,
 	}
 	hostnetFor(&cfg, r, q.helper)
 	return cfg
@@ -50,7 +52,7 @@ func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
 
 func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 	r := &s.Record
-	if err := createOverlay(ctx, filepath.Join(r.Dir, "disk.qcow2"), s.Base, "raw", r.DiskBytes); err != nil {
+	if err := createOverlay(ctx, q.log, filepath.Join(r.Dir, "disk.qcow2"), s.Base, "raw", r.DiskBytes); err != nil {
 		return err
 	}
 	var err error
@@ -78,8 +80,8 @@ func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 // createOverlay makes disk a qcow2 overlay of size bytes on backing (of
 // the given format): an instance's disk on the image's base, or on a warm
 // state's delta.
-func createOverlay(ctx context.Context, disk, backing, format string, size int64) error {
-	out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", format, "-b", backing,
+func createOverlay(ctx context.Context, log *slog.Logger, disk, backing, format string, size int64) error {
+	out, err := command.New(ctx, log, "qemu-img", "create", "-q", "-f", "qcow2", "-F", format, "-b", backing,
 		disk, strconv.FormatInt(size, 10)).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
@@ -152,7 +154,7 @@ func (q *qemuDriver) Shell(ctx context.Context, r *Record, stdin io.Reader, stdo
 		return errStopped
 	}
 	args := append(sshArgs(r), "-t")
-	cmd := exec.CommandContext(ctx, "ssh", args...)
+	cmd := command.New(ctx, q.log, "ssh", args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	return cmd.Run()
 }

@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/qemu"
 )
 
@@ -120,11 +121,11 @@ func machineDiff(state, launch WarmMachine) string {
 // renewed, is killed: it never runs with the throwaway identity.
 func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 	r := &s.Record
-	if err := checkDelta(ctx, w.Files.Disk); err != nil {
+	if err := checkDelta(ctx, q.log, w.Files.Disk); err != nil {
 		return err
 	}
 	disk := filepath.Join(r.Dir, "disk.qcow2")
-	if err := createOverlay(ctx, disk, w.Files.Disk, "qcow2", w.Machine.DiskBytes); err != nil {
+	if err := createOverlay(ctx, q.log, disk, w.Files.Disk, "qcow2", w.Machine.DiskBytes); err != nil {
 		return err
 	}
 	r.Accel = w.Machine.Accel
@@ -149,7 +150,7 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 	start := time.Now()
 	cfg := warmConfig(r, w.Machine, disk, seed)
 	hostnetFor(&cfg, r, q.helper)
-	cfg.Detached, cfg.Incoming = true, mem
+	cfg.Detached, cfg.Incoming, cfg.Log = true, mem, q.log
 	_, err = qemu.Start(ctx, cfg) // detached: it outlives this process
 	mem.Close()
 	if err != nil {
@@ -205,8 +206,8 @@ func waitRunning(ctx context.Context, cfg qemu.Config) error {
 // checkDelta refuses a disk delta that is not a plain qcow2 on the image's
 // base: an external data file or another backing file would let a crafted
 // state read files of the host into the guest.
-func checkDelta(ctx context.Context, path string) error {
-	out, err := exec.CommandContext(ctx, "qemu-img", "info", "--output=json", "-U", path).Output()
+func checkDelta(ctx context.Context, log *slog.Logger, path string) error {
+	out, err := command.New(ctx, log, "qemu-img", "info", "--output=json", "-U", path).Output()
 	if err != nil {
 		return fmt.Errorf("warm state disk: qemu-img info: %w", err)
 	}

@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/atomicfile"
+	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
 	"github.com/clawimg/clawimg/launcher/hostnet"
@@ -169,7 +170,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 		return nil, err
 	}
 	disk := filepath.Join(dir, "disk.qcow2")
-	if err := rebase(ctx, disk, m.store.WarmBacking(details.Digest), "raw"); err != nil {
+	if err := rebase(ctx, m.log, disk, m.store.WarmBacking(details.Digest), "raw"); err != nil {
 		return nil, err
 	}
 	progress("store the warm state")
@@ -232,7 +233,7 @@ func (m *Manager) warmDir() (string, error) {
 // throwaway key and gateway token and no API key, the warm machine.
 func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machine WarmMachine, progress func(string)) (*qemu.VM, string, error) {
 	disk := filepath.Join(rec.Dir, "disk.qcow2")
-	if err := createOverlay(ctx, disk, base, "raw", machine.DiskBytes); err != nil {
+	if err := createOverlay(ctx, m.log, disk, base, "raw", machine.DiskBytes); err != nil {
 		return nil, "", err
 	}
 	kp, err := guest.NewKeyPair("clawimg-warm")
@@ -269,6 +270,7 @@ func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machin
 	progress("boot " + rec.Image + " (" + machine.Accel + ")")
 	cfg := warmConfig(rec, machine, disk, seed)
 	hostnetFor(&cfg, rec, m.cfg.Helper)
+	cfg.Log = m.log
 	vm, err := qemu.Start(ctx, cfg)
 	os.Remove(seed)
 	if err != nil {
@@ -388,8 +390,8 @@ func saveVM(ctx context.Context, vm *qemu.VM, path string) error {
 
 // rebase points a qcow2 delta at another backing file, without touching
 // its data.
-func rebase(ctx context.Context, delta, backing, format string) error {
-	out, err := exec.CommandContext(ctx, "qemu-img", "rebase", "-u", "-F", format, "-b", backing, delta).CombinedOutput()
+func rebase(ctx context.Context, log *slog.Logger, delta, backing, format string) error {
+	out, err := command.New(ctx, log, "qemu-img", "rebase", "-u", "-F", format, "-b", backing, delta).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("qemu-img rebase: %s", strings.TrimSpace(string(out)))
 	}

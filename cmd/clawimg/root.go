@@ -25,6 +25,7 @@ type env struct {
 	environ        []string
 	workDir        string
 	log            *slog.Logger
+	level          *slog.LevelVar // the log's: warnings, or debug with --debug
 }
 
 func (e *env) getenv(key string) string {
@@ -39,7 +40,12 @@ func (e *env) getenv(key string) string {
 // run executes one clawimg command line and returns the exit code:
 // 0 success, 1 failure, 2 usage error or invalid recipe.
 func run(ctx context.Context, e *env) int {
-	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	e.level = new(slog.LevelVar)
+	e.level.Set(slog.LevelWarn)
+	if e.getenv("CLAWIMG_DEBUG") == "1" {
+		e.level.Set(slog.LevelDebug)
+	}
+	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: e.level}))
 	root := newRoot(e)
 	args, err := normalizeArgs(root, e.args)
 	if err != nil {
@@ -124,7 +130,7 @@ func normalizeArgs(root *cobra.Command, args []string) ([]string, error) {
 			if n == "help" || (n == "version" && cmd == root) {
 				return cli.Flag{Known: true}
 			}
-			return flag(cmd.Flags().Lookup(n))
+			return flag(cmd.Flag(n)) // its own flags and those it inherits (--debug)
 		},
 		Short: func(c byte) cli.Flag {
 			if c == 'h' {
@@ -165,8 +171,14 @@ Every long flag may be written -name or --name, before or after arguments.`,
 	}
 	root.SetVersionTemplate("clawimg {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return cli.WithHint(cli.UsageError{Err: err}, "see 'clawimg %s --help'", strings.TrimPrefix(c.CommandPath(), "clawimg "))
+		return cli.WithHint(cli.UsageError{Err: err}, "see '%s --help'", c.CommandPath())
 	})
+	debug := root.PersistentFlags().Bool("debug", false, "log every command clawimg runs (qemu, qemu-img, multipass, ssh) and store lock waits to stderr (also CLAWIMG_DEBUG=1)")
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if *debug && e.level != nil {
+			e.level.Set(slog.LevelDebug)
+		}
+	}
 	root.AddGroup(
 		&cobra.Group{ID: "recipe", Title: "Recipes:"},
 		&cobra.Group{ID: "build", Title: "Building:"},

@@ -1,6 +1,8 @@
 package qemu
 
 import (
+	"log/slog"
+
 	"context"
 	"fmt"
 	"net"
@@ -12,20 +14,24 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/clawimg/clawimg/internal/command"
 )
 
 // Config describes one VM.
 type Config struct {
-	Binary      string // qemu-system-x86_64 or qemu-system-aarch64
-	Accel       string // kvm, hvf or tcg (already resolved)
-	CPUs        int
-	MemoryMiB   int
-	Disk        string // qcow2 file
-	DiskIf      string // virtio (default), ide, scsi ...
-	Seed        string // NoCloud ISO, optional
-	NetDevice   string // virtio-net (default)
-	SSHPort     int    // host port forwarded to the guest's 22 on 127.0.0.1
-	Dir         string // where the console log, pidfile and QMP socket go
+	Binary    string // qemu-system-x86_64 or qemu-system-aarch64
+	Accel     string // kvm, hvf or tcg (already resolved)
+	CPUs      int
+	MemoryMiB int
+	Disk      string // qcow2 file
+	DiskIf    string // virtio (default), ide, scsi ...
+	Seed      string // NoCloud ISO, optional
+	NetDevice string // virtio-net (default)
+	SSHPort   int    // host port forwarded to the guest's 22 on 127.0.0.1
+	Dir       string // where the console log, pidfile and QMP socket go
+	// Log receives the command line at debug level; may be nil.
+	Log         *slog.Logger
 	MachineType string
 	// UUID is the VM's SMBIOS UUID. systemd derives a fresh machine-id from
 	// it, so every instance needs its own: QEMU's default is the same for all.
@@ -183,6 +189,7 @@ func Start(ctx context.Context, c Config) (*VM, error) {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, err
 	}
+	command.Log(ctx, c.Log, c.Binary, c.Args())
 	cmd := exec.Command(c.Binary, c.Args()...)
 	cmd.Env = Environ(os.Environ())
 	stderr, err := os.Create(filepath.Join(c.Dir, "qemu.stderr"))

@@ -8,10 +8,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/clawimg/clawimg/internal/command"
 )
 
 // percent matches what qemu-img convert -p prints, "    (12.34/100%)".
@@ -20,8 +22,8 @@ var percent = regexp.MustCompile(`\((\d+(?:\.\d+)?)/100%\)`)
 // Convert runs qemu-img convert -p with args (everything after
 // "convert": formats, options, input, output). progress, when not nil,
 // receives done of total bytes as qemu-img's percentage advances.
-func Convert(ctx context.Context, total int64, progress func(done, total int64), args ...string) error {
-	cmd := exec.CommandContext(ctx, "qemu-img", append([]string{"convert", "-p"}, args...)...)
+func Convert(ctx context.Context, log *slog.Logger, total int64, progress func(done, total int64), args ...string) error {
+	cmd := command.New(ctx, log, "qemu-img", append([]string{"convert", "-p"}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

@@ -20,7 +20,7 @@ func TestConvert(t *testing.T) {
 	f.WriteAt([]byte("data"), 32<<20)
 	f.Close()
 	var reports []int64
-	err := Convert(context.Background(), 64<<20, func(done, total int64) {
+	err := Convert(context.Background(), nil, 64<<20, func(done, total int64) {
 		if total != 64<<20 {
 			t.Errorf("total %d", total)
 		}
@@ -37,7 +37,7 @@ func TestConvert(t *testing.T) {
 			t.Errorf("progress went back: %v", reports)
 		}
 	}
-	err = Convert(context.Background(), 1, nil, "-f", "raw", "-O", "qcow2", filepath.Join(dir, "nope.raw"), filepath.Join(dir, "x.qcow2"))
+	err = Convert(context.Background(), nil, 1, nil, "-f", "raw", "-O", "qcow2", filepath.Join(dir, "nope.raw"), filepath.Join(dir, "x.qcow2"))
 	if err == nil || !strings.HasPrefix(err.Error(), "qemu-img convert: Could not open") {
 		t.Errorf("a missing input: %v", err)
 	}
