@@ -54,14 +54,14 @@ type Options struct {
 }
 
 // Event reports the build's progress: a phase starting (Done false) or
-// ending, or bytes moving within a phase (Total > 0).
+// ending, or bytes moving within a phase (Bytes set, in the store's one
+// progress type, as images and the launcher report it).
 type Event struct {
 	Phase   string
 	Detail  string
 	Done    bool
 	Elapsed time.Duration
-	Bytes   int64
-	Total   int64
+	Bytes   *images.Progress
 }
 
 // Result is a finished build.

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/clawimg/clawimg/images"
 )
 
 // stepFetch finds the base image and checks it: a local file is used in
@@ -187,7 +189,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	p.done += int64(len(b))
 	if time.Since(p.last) > 100*time.Millisecond || p.done == p.total {
 		p.last = time.Now()
-		p.st.event(Event{Phase: "fetch", Bytes: p.done, Total: p.total})
+		p.st.event(Event{Phase: "fetch", Bytes: &images.Progress{Phase: "fetch", Done: p.done, Total: p.total}})
 	}
 	return len(b), nil
 }

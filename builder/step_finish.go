@@ -134,7 +134,8 @@ func (stepStore) run(ctx context.Context, st *state) error {
 		Meta:  meta,
 		Chain: images.TrustedChain, // the build's overlay on the base it checked
 		Progress: func(p images.Progress) {
-			st.event(Event{Phase: "store", Bytes: p.Done, Total: p.Total})
+			p.Phase = "store"
+			st.event(Event{Phase: "store", Bytes: &p})
 		},
 	})
 	if err != nil {

@@ -125,8 +125,8 @@ func (e *env) buildEvents(quiet bool) (func(builder.Event), func()) {
 	bytes, done := e.progress(false)
 	return func(ev builder.Event) {
 		switch {
-		case ev.Total > 0:
-			bytes(images.Progress{Phase: ev.Phase, Done: ev.Bytes, Total: ev.Total})
+		case ev.Bytes != nil:
+			bytes(*ev.Bytes)
 		case ev.Done && ev.Detail != "":
 			fmt.Fprintf(e.stderr, "    %s done in %s\n", ev.Detail, ev.Elapsed.Round(time.Second))
 		case ev.Done:
