@@ -118,11 +118,11 @@ func writeHostnet(dir string, c hostnet.Config, caPEM []byte, key string) error 
 // SecretSet replaces an instance's API key on the host; the broker uses it
 // from the next request on.
 func (m *Manager) SecretSet(name, key string) error {
-	r, err := m.Get(name)
+	r, d, err := m.withDriver(name)
 	if err != nil {
 		return err
 	}
-	if r.Driver != "qemu" || r.Egress == "" {
+	if !d.Caps().Broker || r.Egress == "" {
 		return fmt.Errorf("secret set %s: %w", name, ErrKeyInVM)
 	}
 	if err := hostnet.SetKey(r.Dir, key); err != nil {
@@ -151,7 +151,7 @@ func (m *Manager) prepareNet(d Driver, rec *Record, o LaunchOptions) (guestNet, 
 			return guestNet{}, "", err
 		}
 	}
-	if d.Name() != "qemu" {
+	if !d.Caps().Broker {
 		switch {
 		case o.Egress != "" && o.Egress != hostnet.EgressOpen:
 			return guestNet{}, "", fmt.Errorf("egress %s %w", o.Egress, ErrNoBroker)

@@ -36,6 +36,34 @@ type Driver interface {
 	// Address is where the instance's sshd answers the host (the
 	// instance's own key logs in there as rec.User).
 	Address(ctx context.Context, rec *Record) (host string, port int, err error)
+	// Caps says what the driver can do beyond this interface.
+	Caps() Caps
+}
+
+// Caps is what a driver states it can do, so that nothing decides by a
+// driver's name. (Restoring warm states is the restorer interface.)
+type Caps struct {
+	// Broker: the driver runs the instance's network itself, restricted,
+	// with the key broker and the egress proxy on the host. Without it the
+	// API key goes into the VM and the guest has the hypervisor's NAT.
+	Broker bool
+	// LoginUser is the user the driver always logs in as, whatever the
+	// image says ("": the image's default user).
+	LoginUser string
+}
+
+// DriverCaps is what the named driver can do.
+func DriverCaps(name string) (Caps, error) {
+	drivers := Drivers()
+	f, ok := drivers[name]
+	if !ok {
+		return Caps{}, unknownDriver(name, drivers)
+	}
+	d, err := f(Config{})
+	if err != nil {
+		return Caps{}, err
+	}
+	return d.Caps(), nil
 }
 
 // Copy is one copy between the host and an instance, with cp's rules: a

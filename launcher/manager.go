@@ -76,14 +76,18 @@ func (m *Manager) save(r *Record) error {
 func (m *Manager) driver(name string) (Driver, error) {
 	f, ok := m.drivers[name]
 	if !ok {
-		var names []string
-		for n := range m.drivers {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, fmt.Errorf("unknown driver %q: use %s", name, strings.Join(names, " or "))
+		return nil, unknownDriver(name, m.drivers)
 	}
 	return f(m.cfg)
+}
+
+func unknownDriver(name string, drivers map[string]Factory) error {
+	var names []string
+	for n := range drivers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return fmt.Errorf("unknown driver %q: use %s", name, strings.Join(names, " or "))
 }
 
 // Defaults of a launch: what the OpenClaw gateway runs well in.
@@ -215,8 +219,10 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 		Created: time.Now().UTC().Truncate(time.Second), User: details.DefaultUser,
 		CPUs: o.CPUs, MemoryMiB: memMiB, DiskBytes: max(disk, details.VirtualSize), Dir: dir,
 	}
-	if rec.User == "" || d.Name() == "multipass" {
-		rec.User = "ubuntu" // Multipass logs in as ubuntu, whatever the image
+	if u := d.Caps().LoginUser; u != "" {
+		rec.User = u // Multipass logs in as ubuntu, whatever the image
+	} else if rec.User == "" {
+		rec.User = "ubuntu"
 	}
 	launched, err := m.launch(ctx, d, &rec, o, userKey, progress)
 	if err != nil {

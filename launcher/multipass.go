@@ -59,6 +59,9 @@ func newMultipass(cfg Config) (Driver, error) {
 
 func (d *multipassDriver) Name() string { return "multipass" }
 
+// Caps: Multipass owns the network (no broker), and logs in as ubuntu.
+func (d *multipassDriver) Caps() Caps { return Caps{LoginUser: "ubuntu"} }
+
 // run runs the multipass CLI; stdin carries user-data, never argv.
 func (d *multipassDriver) run(ctx context.Context, stdin io.Reader, args ...string) (string, string, int, error) {
 	cmd := command.New(ctx, d.log, d.bin, args...)

@@ -40,6 +40,10 @@ func newQEMU(cfg Config) (Driver, error) {
 
 func (q *qemuDriver) Name() string { return "qemu" }
 
+// Caps: QEMU's user network with restrict=on and guestfwd helpers is
+// clawimg's own, so the key stays on the host.
+func (q *qemuDriver) Caps() Caps { return Caps{Broker: true} }
+
 func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
 	cfg := qemu.Config{
 		Binary: "qemu-system-x86_64", Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,

@@ -33,7 +33,11 @@ func checkEgressFlags(o *launcher.LaunchOptions, caCerts []string) error {
 			return cli.UsageError{Err: fmt.Errorf("--provider-url: %w", err)}
 		}
 	}
-	if o.Driver == "multipass" {
+	caps, err := launcher.DriverCaps(o.Driver)
+	if err != nil {
+		return err
+	}
+	if !caps.Broker {
 		switch {
 		case o.Egress == hostnet.EgressProxy || o.Egress == hostnet.EgressNone:
 			return cli.WithHint(cli.Usagef("--egress %s %s", o.Egress, launcher.ErrNoBroker), "use --driver qemu")
