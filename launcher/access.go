@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"strconv"
 	"sync"
 
@@ -59,7 +58,7 @@ func (m *Manager) SSHHosts(ctx context.Context, names []string) ([]SSHHost, erro
 		if host, port, err := d.Address(ctx, r); err != nil {
 			h.Err = err
 		} else {
-			h.HostName, h.Port, h.User, h.IdentityFile = host, port, r.User, filepath.Join(r.Dir, "id_ed25519")
+			h.HostName, h.Port, h.User, h.IdentityFile = host, port, r.User, r.KeyPath()
 		}
 		hosts = append(hosts, h)
 	}
@@ -78,7 +77,7 @@ func (m *Manager) Tunnel(ctx context.Context, name string, l net.Listener, guest
 	if err != nil {
 		return err
 	}
-	signer, err := guest.LoadKey(filepath.Join(r.Dir, "id_ed25519"))
+	signer, err := guest.LoadKey(r.KeyPath())
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package launcher
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/clawimg/clawimg/internal/qemu"
@@ -130,9 +129,6 @@ func (m *Manager) SecretSet(name, key string) error {
 	}
 	return nil
 }
-
-// keyFile is where a qemu instance's key is kept on the host.
-func keyFile(r *Record) string { return filepath.Join(r.Dir, hostnet.KeyFile) }
 
 // prepareNet sets up where an instance's guest may go and returns what the
 // guest is told, and the key that goes into the VM ("" when it stays on

@@ -51,7 +51,7 @@ func (m *Manager) Get(name string) (*Record, error) {
 	if err := CheckName(name); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(filepath.Join(m.instancesDir(), name, "instance.json"))
+	b, err := os.ReadFile(filepath.Join(m.instancesDir(), name, recordFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNoInstance, name)
 	}
@@ -70,7 +70,7 @@ func (m *Manager) save(r *Record) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(r.Dir, "instance.json"), b, 0o600)
+	return atomicfile.WriteFile(r.path(recordFile), b, 0o600)
 }
 
 func (m *Manager) driver(name string) (Driver, error) {
@@ -274,7 +274,7 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(rec.Dir, "id_ed25519"), kp.PrivatePEM, 0o600); err != nil {
+	if err := atomicfile.WriteFile(rec.KeyPath(), kp.PrivatePEM, 0o600); err != nil {
 		return nil, err
 	}
 	if err := m.save(rec); err != nil {
@@ -330,7 +330,7 @@ func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, w *warmSt
 	w.ID.RestartGateway = st.Config.Ready == ReadySSH || st.Config.Guest != w.ID.Guest
 	if err := rs.restore(ctx, spec, w); err != nil {
 		m.log.Warn("warm launch failed", "instance", spec.Name, "err", err)
-		os.Remove(filepath.Join(spec.Dir, "disk.qcow2"))
+		os.Remove(spec.path(diskFile))
 		return "the warm state did not restore: " + err.Error()
 	}
 	spec.Start = StartWarm

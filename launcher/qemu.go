@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,7 +46,7 @@ func (q *qemuDriver) Caps() Caps { return Caps{Broker: true} }
 func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
 	cfg := qemu.Config{
 		Binary: "qemu-system-x86_64", Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,
-		Disk: filepath.Join(r.Dir, "disk.qcow2"), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
+		Disk: r.path(diskFile), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
 		UUID: r.UUID, Log: q.log,
 	}
 	hostnetFor(&cfg, r, q.helper)
@@ -56,7 +55,7 @@ func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
 
 func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 	r := &s.Record
-	if err := createOverlay(ctx, q.log, filepath.Join(r.Dir, "disk.qcow2"), s.Base, "raw", r.DiskBytes); err != nil {
+	if err := createOverlay(ctx, q.log, r.path(diskFile), s.Base, "raw", r.DiskBytes); err != nil {
 		return err
 	}
 	var err error
@@ -96,7 +95,7 @@ func createOverlay(ctx context.Context, log *slog.Logger, disk, backing, format 
 // writeSeed writes an instance's NoCloud seed (user-data and a fresh
 // instance-id) into its directory, readable by the owner only.
 func writeSeed(r *Record, userData []byte) (string, error) {
-	seed := filepath.Join(r.Dir, "seed.iso")
+	seed := r.path(seedFile)
 	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", r.Name, time.Now().UnixNano(), r.Name)
 	err := cidata.WriteISO(seed, "cidata", []cidata.File{
 		{Name: "user-data", Data: userData}, {Name: "meta-data", Data: []byte(meta)},
@@ -106,7 +105,7 @@ func writeSeed(r *Record, userData []byte) (string, error) {
 
 // pid returns the instance's QEMU process, or 0 when it is not running.
 func pid(r *Record) int {
-	b, err := os.ReadFile(filepath.Join(r.Dir, "qemu.pid"))
+	b, err := os.ReadFile(r.qemuFiles().PIDFile())
 	if err != nil {
 		return 0
 	}
@@ -135,7 +134,7 @@ func (q *qemuDriver) client(ctx context.Context, r *Record) (*guest.Client, erro
 	if pid(r) == 0 {
 		return nil, errStopped
 	}
-	signer, err := guest.LoadKey(filepath.Join(r.Dir, "id_ed25519"))
+	signer, err := guest.LoadKey(r.KeyPath())
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +163,7 @@ func (q *qemuDriver) Shell(ctx context.Context, r *Record, stdin io.Reader, stdo
 }
 
 func sshArgs(r *Record) []string {
-	return []string{"-i", filepath.Join(r.Dir, "id_ed25519"), "-p", strconv.Itoa(r.SSHPort),
+	return []string{"-i", r.KeyPath(), "-p", strconv.Itoa(r.SSHPort),
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
 		r.User + "@127.0.0.1"}
 }
@@ -209,7 +208,7 @@ func (q *qemuDriver) Stop(ctx context.Context, r *Record) error {
 	if p == 0 {
 		return nil
 	}
-	if err := qemu.QMP(ctx, filepath.Join(r.Dir, "qmp.sock"), "system_powerdown"); err != nil {
+	if err := qemu.QMP(ctx, r.qemuFiles().QMPSocket(), "system_powerdown"); err != nil {
 		return q.kill(r)
 	}
 	deadline := time.Now().Add(StopTimeout)
@@ -266,9 +265,9 @@ func shellJoin(argv []string) string {
 
 // consoleTail is the end of an instance's serial console, for errors.
 func consoleTail(r *Record) string {
-	tail := qemu.ConsoleTail(filepath.Join(r.Dir, "console.log"), 15)
+	tail := qemu.ConsoleTail(r.qemuFiles().ConsoleLog(), 15)
 	// What QEMU itself said (why it exited, say) comes last.
-	if b, err := os.ReadFile(filepath.Join(r.Dir, "qemu.stderr")); err == nil && len(bytes.TrimSpace(b)) > 0 {
+	if b, err := os.ReadFile(r.qemuFiles().StderrLog()); err == nil && len(bytes.TrimSpace(b)) > 0 {
 		b = bytes.TrimSpace(b)
 		tail += "\nqemu: " + string(b[max(0, len(b)-2000):])
 	}

@@ -124,7 +124,7 @@ func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
 	if err := checkDelta(ctx, q.log, w.Files.Disk); err != nil {
 		return err
 	}
-	disk := filepath.Join(r.Dir, "disk.qcow2")
+	disk := r.path(diskFile)
 	if err := createOverlay(ctx, q.log, disk, w.Files.Disk, "qcow2", w.Machine.DiskBytes); err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func waitRunning(ctx context.Context, cfg qemu.Config) error {
 			return nil
 		}
 		if pid(&Record{Dir: cfg.Dir}) == 0 {
-			msg, _ := os.ReadFile(filepath.Join(cfg.Dir, "qemu.stderr"))
+			msg, _ := os.ReadFile(cfg.StderrLog())
 			return fmt.Errorf("the saved VM did not load: %s", lastLine(strings.TrimSpace(string(msg))))
 		}
 		if status != "inmigrate" && status != "unknown" && status != "prelaunch" {

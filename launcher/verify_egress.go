@@ -157,7 +157,7 @@ func egressChecks(r *Record, out string) (deny, dns, proxy Probe) {
 func verifyHostnet(ctx context.Context, d Driver, r *Record, add func(Probe)) {
 	key := ""
 	if r.Egress != "" {
-		if b, err := os.ReadFile(keyFile(r)); err == nil {
+		if b, err := os.ReadFile(r.apiKeyPath()); err == nil {
 			key = strings.TrimSpace(string(b))
 		}
 	}

@@ -169,7 +169,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if err := saveVM(ctx, vm, mem); err != nil {
 		return nil, err
 	}
-	disk := filepath.Join(dir, "disk.qcow2")
+	disk := filepath.Join(dir, diskFile)
 	if err := rebase(ctx, m.log, disk, m.store.WarmBacking(details.Digest), "raw"); err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (m *Manager) warmDir() (string, error) {
 // bootWarm starts the throwaway VM: an overlay on the image, a seed with a
 // throwaway key and gateway token and no API key, the warm machine.
 func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machine WarmMachine, progress func(string)) (*qemu.VM, string, error) {
-	disk := filepath.Join(rec.Dir, "disk.qcow2")
+	disk := rec.path(diskFile)
 	if err := createOverlay(ctx, m.log, disk, base, "raw", machine.DiskBytes); err != nil {
 		return nil, "", err
 	}
@@ -240,7 +240,7 @@ func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machin
 	if err != nil {
 		return nil, "", err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(rec.Dir, "id_ed25519"), kp.PrivatePEM, 0o600); err != nil {
+	if err := atomicfile.WriteFile(rec.KeyPath(), kp.PrivatePEM, 0o600); err != nil {
 		return nil, "", err
 	}
 	// The warm VM's guest is set up as an instance with the default egress

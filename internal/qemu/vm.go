@@ -73,6 +73,7 @@ type Guestfwd struct {
 func (c Config) ConsoleLog() string { return filepath.Join(c.Dir, "console.log") }
 func (c Config) PIDFile() string    { return filepath.Join(c.Dir, "qemu.pid") }
 func (c Config) QMPSocket() string  { return filepath.Join(c.Dir, "qmp.sock") }
+func (c Config) StderrLog() string  { return filepath.Join(c.Dir, "qemu.stderr") }
 func (c Config) QGASocket() string  { return filepath.Join(c.Dir, "qga.sock") }
 
 // Args is the QEMU command line for c.
@@ -192,7 +193,7 @@ func Start(ctx context.Context, c Config) (*VM, error) {
 	command.Log(ctx, c.Log, c.Binary, c.Args())
 	cmd := exec.Command(c.Binary, c.Args()...)
 	cmd.Env = Environ(os.Environ())
-	stderr, err := os.Create(filepath.Join(c.Dir, "qemu.stderr"))
+	stderr, err := os.Create(c.StderrLog())
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +220,7 @@ func Start(ctx context.Context, c Config) (*VM, error) {
 	// QEMU fails fast on a bad command line or a busy port.
 	select {
 	case <-vm.done:
-		msg, _ := os.ReadFile(filepath.Join(c.Dir, "qemu.stderr"))
+		msg, _ := os.ReadFile(c.StderrLog())
 		return nil, fmt.Errorf("qemu exited at start: %s", strings.TrimSpace(string(msg)))
 	case <-time.After(300 * time.Millisecond):
 	case <-ctx.Done():
