@@ -26,68 +26,99 @@ func (e *NotReadyError) Error() string {
 // finished, and, for OpenClaw images, the gateway is healthy. It returns
 // the gateway's last state (Installed false: not an OpenClaw image).
 func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, w readyWait, progress func(string)) (gatewayState, error) {
-	timeout, maxRestarts := w.Timeout, w.MaxRestarts
+	timeout := w.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	run := func(argv ...string) (int, string) {
-		var out bytes.Buffer
-		code, err := d.Exec(ctx, r, argv, nil, &out, &out)
-		if err != nil {
-			return -1, err.Error()
-		}
-		return code, out.String()
-	}
-	fail := func(stage, detail string) error {
-		if ctx.Err() != nil {
-			detail = fmt.Sprintf("timed out after %s (last: %s)", timeout, strings.TrimSpace(detail))
-		}
-		return &NotReadyError{Stage: stage, Detail: detail, Console: consoleTail(r)}
-	}
+	rw := readiness{ctx: ctx, d: d, r: r, timeout: timeout}
 	progress("wait for ssh")
-	for stopped := 0; ; {
-		code, out := run("true")
-		if code == 0 {
-			break
-		}
-		// A VM that is gone will not answer: say so now, with its console,
-		// rather than at the timeout (twice, 2 s apart, in case the
-		// driver's view lags its start).
-		if st, err := d.State(ctx, r); err == nil && st == StateStopped {
-			if stopped++; stopped == 2 {
-				return gatewayState{}, fail("ssh", "the VM stopped before it answered over SSH")
-			}
-		} else {
-			stopped = 0
-		}
-		if err := sleep(ctx, 2*time.Second); err != nil {
-			return gatewayState{}, fail("ssh", out)
-		}
+	if err := rw.ssh(); err != nil {
+		return gatewayState{}, err
 	}
 	progress("wait for cloud-init")
-	for {
-		code, out := run("sh", "-c", "test -f /var/lib/cloud/instance/boot-finished || { command -v cloud-init >/dev/null || exit 0; exit 1; }")
-		if code == 0 {
-			break
-		}
-		if err := sleep(ctx, 2*time.Second); err != nil {
-			return gatewayState{}, fail("cloud-init", out)
-		}
+	if err := rw.cloudInit(); err != nil {
+		return gatewayState{}, err
 	}
 	if w.SkipGateway {
 		return gatewayState{}, nil
 	}
+	return rw.gateway(w.MaxRestarts, progress)
+}
+
+// readiness is one wait for an instance, stage by stage.
+type readiness struct {
+	ctx     context.Context // ends at the timeout
+	d       Driver
+	r       *Record
+	timeout time.Duration
+}
+
+func (rw readiness) run(argv ...string) (int, string) {
+	var out bytes.Buffer
+	code, err := rw.d.Exec(rw.ctx, rw.r, argv, nil, &out, &out)
+	if err != nil {
+		return -1, err.Error()
+	}
+	return code, out.String()
+}
+
+func (rw readiness) fail(stage, detail string) *NotReadyError {
+	if rw.ctx.Err() != nil {
+		detail = fmt.Sprintf("timed out after %s (last: %s)", rw.timeout, strings.TrimSpace(detail))
+	}
+	return &NotReadyError{Stage: stage, Detail: detail, Console: consoleTail(rw.r)}
+}
+
+// ssh waits until a command runs. A VM that is gone will not answer: that
+// is said at once, with its console, rather than at the timeout (twice, 2 s
+// apart, in case the driver's view lags its start).
+func (rw readiness) ssh() error {
+	for stopped := 0; ; {
+		code, out := rw.run("true")
+		if code == 0 {
+			return nil
+		}
+		if st, err := rw.d.State(rw.ctx, rw.r); err == nil && st == StateStopped {
+			if stopped++; stopped == 2 {
+				return rw.fail("ssh", "the VM stopped before it answered over SSH")
+			}
+		} else {
+			stopped = 0
+		}
+		if err := sleep(rw.ctx, 2*time.Second); err != nil {
+			return rw.fail("ssh", out)
+		}
+	}
+}
+
+// cloudInit waits for cloud-init's boot-finished (an image without
+// cloud-init has nothing to wait for).
+func (rw readiness) cloudInit() error {
+	for {
+		code, out := rw.run("sh", "-c", "test -f /var/lib/cloud/instance/boot-finished || { command -v cloud-init >/dev/null || exit 0; exit 1; }")
+		if code == 0 {
+			return nil
+		}
+		if err := sleep(rw.ctx, 2*time.Second); err != nil {
+			return rw.fail("cloud-init", out)
+		}
+	}
+}
+
+// gateway waits for the OpenClaw gateway to be healthy. What it reports
+// is soft: the VM works.
+func (rw readiness) gateway(maxRestarts int, progress func(string)) (gatewayState, error) {
 	var last gatewayState
 	lastDetail := "no answer" // for a time-out's message
 	for said := false; ; {
-		g, err := probeGateway(ctx, d, r)
+		g, err := probeGateway(rw.ctx, rw.d, rw.r)
 		if err != nil {
 			lastDetail = err.Error()
 		}
 		switch {
-		case err != nil && ctx.Err() == nil:
+		case err != nil && rw.ctx.Err() == nil:
 			// The VM works; what its gateway does is unknown.
 			return last, &NotReadyError{Stage: "gateway", Detail: err.Error(), Soft: true}
 		case err == nil && (!g.Installed || g.Ready):
@@ -103,8 +134,8 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, w readyWai
 				said = true
 			}
 		}
-		if err := sleep(ctx, 5*time.Second); err != nil {
-			nr := fail("gateway", lastDetail).(*NotReadyError)
+		if err := sleep(rw.ctx, 5*time.Second); err != nil {
+			nr := rw.fail("gateway", lastDetail)
 			nr.Soft = true
 			return last, nr
 		}

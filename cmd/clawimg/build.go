@@ -36,13 +36,13 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 			if onError != "cleanup" && onError != "abort" {
 				return cli.Usagef("--on-error must be cleanup or abort, not %q", onError)
 			}
-			var warmOpts launcher.WarmOptions
+			var warmOpts *launcher.WarmOptions
 			if warm { // checked before a build, not after it
 				o, err := wf.options("")
 				if err != nil {
 					return err
 				}
-				warmOpts = o
+				warmOpts = &o
 			}
 			plan, err := hcl.Load(c.Context(), rf.options(e, a))
 			if err != nil {
@@ -69,34 +69,7 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 			if err != nil {
 				return buildError(e, err)
 			}
-			img := res.Image
-			if warm {
-				warmOpts.Image = img.Digest
-			}
-			if asJSON {
-				out := buildResult{Image: *img, UpToDate: res.UpToDate, Seconds: seconds(res.Duration), Accel: res.Accel}
-				if warm {
-					w, err := e.runWarm(c, accel, warmOpts, quiet)
-					if err != nil {
-						return err
-					}
-					out.Warm = newWarmResult(w)
-				}
-				return writeJSON(e, out)
-			}
-			switch {
-			case quiet:
-				fmt.Fprintln(e.stdout, img.Digest)
-			case res.UpToDate:
-				fmt.Fprintf(e.stdout, "%s is up to date (%s)\n", img.Ref(), img.Digest)
-			default:
-				fmt.Fprintf(e.stdout, "%s %s (%s stored, %s virtual) built in %s with %s\n", img.Ref(), img.Digest,
-					images.HumanBytes(img.Size), images.HumanBytes(img.VirtualSize), res.Duration.Round(1e9), res.Accel)
-			}
-			if warm {
-				return e.warm(c, accel, warmOpts, quiet, false)
-			}
-			return nil
+			return e.reportBuild(c, res, warmOpts, accel, quiet, asJSON)
 		},
 	}
 	rf.register(c)
@@ -111,6 +84,39 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 	f.BoolVar(&warm, "warm", false, "then save a running, ready VM of the image (as 'clawimg warm')")
 	wf.register(c, "warm-")
 	return c
+}
+
+// reportBuild renders a build's outcome and, when warm is not nil, warms
+// the image it made.
+func (e *env) reportBuild(c *cobra.Command, res *builder.Result, warm *launcher.WarmOptions, accel string, quiet, asJSON bool) error {
+	img := res.Image
+	if warm != nil {
+		warm.Image = img.Digest
+	}
+	if asJSON {
+		out := buildResult{Image: *img, UpToDate: res.UpToDate, Seconds: seconds(res.Duration), Accel: res.Accel}
+		if warm != nil {
+			w, err := e.runWarm(c, accel, *warm, quiet)
+			if err != nil {
+				return err
+			}
+			out.Warm = newWarmResult(w)
+		}
+		return writeJSON(e, out)
+	}
+	switch {
+	case quiet:
+		fmt.Fprintln(e.stdout, img.Digest)
+	case res.UpToDate:
+		fmt.Fprintf(e.stdout, "%s is up to date (%s)\n", img.Ref(), img.Digest)
+	default:
+		fmt.Fprintf(e.stdout, "%s %s (%s stored, %s virtual) built in %s with %s\n", img.Ref(), img.Digest,
+			images.HumanBytes(img.Size), images.HumanBytes(img.VirtualSize), res.Duration.Round(1e9), res.Accel)
+	}
+	if warm != nil {
+		return e.warm(c, accel, *warm, quiet, false)
+	}
+	return nil
 }
 
 // buildError adds what helps next to a build failure: the console's last

@@ -63,34 +63,7 @@ With multipass it goes into the VM, as the openclaw user's ~/.openclaw/.env.`,
 			if err != nil {
 				return launchError(e, err)
 			}
-			var verr error
-			switch {
-			case lf.asJSON:
-				// One JSON document, the probes' results inside it.
-				out := newLaunchResult(res)
-				if lf.verify {
-					if out.Verify, verr = m.Verify(c.Context(), res.Name); verr == nil {
-						verr = verifyFailed(out.Verify)
-					}
-				}
-				if err := writeJSON(e, out); err != nil {
-					return err
-				}
-			case lf.quiet:
-				fmt.Fprintln(e.stdout, res.Name)
-			default:
-				printLaunched(e, res)
-			}
-			if lf.verify && !lf.asJSON {
-				verr = runVerify(e, c, res.Name, false)
-			}
-			if res.NotReady != "" {
-				// Started but not ready: a failure a script can tell by the
-				// exit status; the instance is left to look into.
-				return cli.WithHint(fmt.Errorf("%s is not ready: %s", res.Name, res.NotReady),
-					"it is left running to look into: 'clawimg shell %[1]s', 'clawimg verify %[1]s'; 'clawimg delete %[1]s' removes it", res.Name)
-			}
-			return verr
+			return lf.report(e, c, m, res)
 		},
 	}
 	f := c.Flags()
@@ -153,6 +126,38 @@ func (lf *launchFlags) apply(e *env, o *launcher.LaunchOptions) error {
 		}
 	}
 	return nil
+}
+
+// report renders a launch's outcome (and runs the probes with --verify).
+// Started but not ready is a failure a script can tell by the exit status;
+// the instance is left to look into.
+func (lf *launchFlags) report(e *env, c *cobra.Command, m *launcher.Manager, res *launcher.Launched) error {
+	var verr error
+	switch {
+	case lf.asJSON:
+		// One JSON document, the probes' results inside it.
+		out := newLaunchResult(res)
+		if lf.verify {
+			if out.Verify, verr = m.Verify(c.Context(), res.Name); verr == nil {
+				verr = verifyFailed(out.Verify)
+			}
+		}
+		if err := writeJSON(e, out); err != nil {
+			return err
+		}
+	case lf.quiet:
+		fmt.Fprintln(e.stdout, res.Name)
+	default:
+		printLaunched(e, res)
+	}
+	if lf.verify && !lf.asJSON {
+		verr = runVerify(e, c, res.Name, false)
+	}
+	if res.NotReady != "" {
+		return cli.WithHint(fmt.Errorf("%s is not ready: %s", res.Name, res.NotReady),
+			"it is left running to look into: 'clawimg shell %[1]s', 'clawimg verify %[1]s'; 'clawimg delete %[1]s' removes it", res.Name)
+	}
+	return verr
 }
 
 // printLaunched renders a launch's outcome for people.
