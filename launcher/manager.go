@@ -197,21 +197,8 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 	if err != nil {
 		return nil, err
 	}
-	// Claim the name: creating the directory is atomic.
-	if err := os.MkdirAll(m.instancesDir(), 0o755); err != nil {
-		return nil, err
-	}
-	name := o.Name
-	if name == "" {
-		if name, err = generateName(func(n string) bool { _, err := os.Stat(filepath.Join(m.instancesDir(), n)); return err == nil }); err != nil {
-			return nil, err
-		}
-	}
-	dir := filepath.Join(m.instancesDir(), name)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNameTaken, name)
-		}
+	name, dir, err := m.claim(o.Name)
+	if err != nil {
 		return nil, err
 	}
 	rec := Record{
@@ -244,6 +231,28 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 		launched.Ready = time.Since(start)
 	}
 	return launched, nil
+}
+
+// claim takes an instance's name (a generated one when name is empty) by
+// making its directory, which is atomic: two launches never share one.
+func (m *Manager) claim(name string) (string, string, error) {
+	if err := os.MkdirAll(m.instancesDir(), 0o755); err != nil {
+		return "", "", err
+	}
+	if name == "" {
+		var err error
+		if name, err = generateName(func(n string) bool { _, err := os.Stat(filepath.Join(m.instancesDir(), n)); return err == nil }); err != nil {
+			return "", "", err
+		}
+	}
+	dir := filepath.Join(m.instancesDir(), name)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return "", "", fmt.Errorf("%w: %s", ErrNameTaken, name)
+		}
+		return "", "", err
+	}
+	return name, dir, nil
 }
 
 func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOptions, userKey string, progress func(string)) (*Launched, error) {
