@@ -18,7 +18,7 @@ var ErrKeyInVM = errors.New("the multipass driver has no key broker: the API key
 var ErrNoBroker = errors.New("needs the qemu driver (the multipass driver has no key broker or egress proxy)")
 
 // endpointsPath is where the guest reads its addresses (world-readable,
-// no secret; SPEC.md).
+// no secret; README, "The key broker and the egress allowlist").
 const endpointsPath = "/etc/clawimg/endpoints"
 
 // guestNet is what an instance's guest is told about where it may go: the

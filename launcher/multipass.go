@@ -21,7 +21,8 @@ import (
 )
 
 // multipassDriver runs instances with Canonical's Multipass, driven through
-// its CLI (the contract is in ../shared/multipass/CONTRACT.md).
+// its CLI as multipass 1.16 and 1.17 behave (JSON parsed, never text
+// compared; testdata/fakemultipass stands in for it in tests).
 //
 // Launch versus clone: Multipass ≥ 1.15 can clone a stopped instance, which
 // would skip the per-launch SHA-256 of the image. It is not used, because a

@@ -22,7 +22,8 @@ type Verification struct {
 	Checks   []Probe `json:"checks"`
 }
 
-// ProbeIDs are the checks of `clawimg verify`, in order (SPEC.md).
+// ProbeIDs are the checks of `clawimg verify`, in order (README,
+// "Verifying an instance").
 var ProbeIDs = []string{
 	"firewall.active", "firewall.default-deny-incoming", "firewall.only-ssh-allowed",
 	"fail2ban.sshd-jail", "sshd.password-auth-off", "sshd.root-login-off",

@@ -23,8 +23,8 @@ import (
 )
 
 // TestOpenClawImage is the product end to end, through the CLI as a user
-// runs it: the built-in recipe baked on the local Debian base (the test
-// path of ENVIRONMENT.md), warmed once (the gateway starts there, once),
+// runs it: the built-in recipe baked on the local Debian 12 base that
+// make fixture builds, warmed once (the gateway starts there, once),
 // three instances restored from the warm state, each with its own identity,
 // RNG, clock and gateway token in effect, a fourth with an API key, the
 // isolation probes, a probe made to fail on purpose, the warm state and the

@@ -62,7 +62,8 @@ func run(ctx context.Context, e *env) int {
 	return report(e.stderr, err)
 }
 
-// report prints err the way SPEC.md says and picks the exit code.
+// report prints err the way the README's Usage says and picks the exit
+// code.
 func report(w io.Writer, err error) int {
 	var code0 exitCode
 	if errors.As(err, &code0) {

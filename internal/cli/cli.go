@@ -1,5 +1,5 @@
 // Package cli holds what clawimg's commands share and is not API: the flag
-// spelling rule of SPEC.md, the error kinds that choose exit codes, and hints.
+// spelling rule (README, "Usage"), the error kinds that choose exit codes, and hints.
 package cli
 
 import (

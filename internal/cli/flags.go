@@ -18,7 +18,7 @@ type Flags struct {
 }
 
 // NormalizeFlags applies clawimg's spelling rule to the words after a
-// command's name (SPEC.md, "Flags" and "Everyday commands"):
+// command's name (README, "Usage"):
 //   - "-name" and "-name=v" mean "--name" when the command has a long flag
 //     of that name (Packer users type -var, Docker users --name);
 //   - a one-letter flag stands alone ("-t", "-q");

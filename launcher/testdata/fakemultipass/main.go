@@ -1,7 +1,7 @@
 // Command fakemultipass stands in for Canonical's multipass CLI in tests:
 // it checks arguments, keeps instances in a state file, and answers with
-// the texts, JSON shapes and exit codes of multipass 1.16 as recorded in
-// shared/multipass/CONTRACT.md. Commands given to exec run on the host, in
+// the texts, JSON shapes and exit codes of multipass 1.16.3 (read from
+// canonical/multipass, src/client/cli). Commands given to exec run on the host, in
 // the instance's fake root where they name guest paths.
 //
 // Environment: FAKE_MULTIPASS_DIR (state and instance roots),
