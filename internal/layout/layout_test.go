@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -128,4 +129,37 @@ func isMessage(fun ast.Expr) bool {
 		return true
 	}
 	return false
+}
+
+// TestNamedFilesExist: a comment or message that names a project
+// document (an upper-case name ending in .md, or a path to such a file) names one the
+// repository holds, in its root or beside the file.
+func TestNamedFilesExist(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("git", "-C", root, "ls-files", "*.go", "*.txtar", "*.sh", "Makefile").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	doc := regexp.MustCompile(`(?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_-]+\.md\b|\b[A-Z][A-Z0-9_-]+\.md\b`)
+	for _, f := range strings.Fields(string(out)) {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			continue // listed but not in this working tree
+		}
+		for _, name := range doc.FindAllString(string(b), -1) {
+			inRoot := filepath.Join(root, filepath.Base(name))
+			beside := filepath.Join(root, filepath.Dir(f), name)
+			if !exists(inRoot) && !exists(beside) && !exists(filepath.Join(root, name)) {
+				t.Errorf("%s names %s, which the repository does not hold", f, name)
+			}
+		}
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
