@@ -152,14 +152,19 @@ func TestNamedFilesExist(t *testing.T) {
 		for _, name := range doc.FindAllString(string(b), -1) {
 			inRoot := filepath.Join(root, filepath.Base(name))
 			beside := filepath.Join(root, filepath.Dir(f), name)
-			if !exists(inRoot) && !exists(beside) && !exists(filepath.Join(root, name)) {
+			if !inside(root, inRoot) && !inside(root, beside) && !inside(root, filepath.Join(root, name)) {
 				t.Errorf("%s names %s, which the repository does not hold", f, name)
 			}
 		}
 	}
 }
 
-func exists(p string) bool {
-	_, err := os.Stat(p)
+// inside reports whether p exists within the repository at root.
+func inside(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return false
+	}
+	_, err = os.Stat(p)
 	return err == nil
 }
