@@ -95,6 +95,8 @@ var shared struct {
 	res  *Result
 	out  *output
 	err  error
+	// events are the build's own reports, as lines "phase: detail".
+	events []string
 }
 
 func sharedBuild(t *testing.T) (*env, *Result, string) {
@@ -114,6 +116,14 @@ func sharedBuild(t *testing.T) (*env, *Result, string) {
 		opts := shared.env.options(t, "testdata/recipe")
 		shared.out = &output{}
 		opts.Output = shared.out
+		var mu sync.Mutex
+		opts.Events = func(ev Event) {
+			if ev.Bytes == nil && !ev.Done {
+				mu.Lock()
+				shared.events = append(shared.events, ev.Phase+": "+ev.Detail)
+				mu.Unlock()
+			}
+		}
 		shared.res, shared.err = Build(context.Background(), opts)
 	})
 	if shared.err != nil {
@@ -152,6 +162,11 @@ func guestFile(t *testing.T, e *env, ref, path string) string {
 
 func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	e, res, out := sharedBuild(t)
+	// Packer's pause_before_connecting and a provisioner's name.
+	events := strings.Join(shared.events, "\n")
+	if !strings.Contains(events, "ssh: pause 2s before connecting") || !strings.Contains(events, "provision: provisioner 1 (greet)") {
+		t.Errorf("events:\n%s", events)
+	}
 	if res.UpToDate || res.Image.Ref() != "testimg:latest" {
 		t.Fatalf("result %+v", res)
 	}

@@ -35,7 +35,11 @@ func (stepProvision) run(ctx context.Context, st *state) error {
 		if (len(p.Only) > 0 && !slices.Contains(p.Only, srcName)) || slices.Contains(p.Except, srcName) {
 			continue
 		}
-		what := fmt.Sprintf("provisioner %d (%s)", i+1, p.Type)
+		label := p.Type
+		if p.Name != "" {
+			label = p.Name
+		}
+		what := fmt.Sprintf("provisioner %d (%s)", i+1, label)
 		began := time.Now()
 		st.event(Event{Phase: "provision", Detail: what})
 		if p.PauseBefore > 0 {

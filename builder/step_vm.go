@@ -171,7 +171,20 @@ func (stepSSH) run(ctx context.Context, st *state) error {
 	}
 	// Like Packer, provisioning starts as soon as SSH answers; cloud-init's
 	// last stage may still run (generalize waits for it).
-	return connect(ctx, st, time.Duration(st.source.SSHTimeout))
+	if err := connect(ctx, st, time.Duration(st.source.SSHTimeout)); err != nil {
+		return err
+	}
+	// pause_before_connecting: SSH answered; wait, then connect again.
+	if pause := time.Duration(st.source.PauseBeforeConnecting); pause > 0 {
+		st.event(Event{Phase: "ssh", Detail: fmt.Sprintf("pause %s before connecting", pause)})
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return connect(ctx, st, time.Duration(st.source.SSHTimeout))
+	}
+	return nil
 }
 
 func (stepSSH) cleanup(st *state) error {

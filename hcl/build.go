@@ -129,7 +129,7 @@ func (ev *evaluator) buildSources(d *decoder, b *hcl2.Block, plan *Plan) []strin
 	return out
 }
 
-var commonProvisionerFields = []string{"pause_before", "timeout", "max_retries", "only", "except"}
+var commonProvisionerFields = []string{"name", "pause_before", "timeout", "max_retries", "only", "except"}
 
 var shellFields = []string{
 	"inline", "script", "scripts", "environment_vars", "env", "execute_command",
@@ -161,6 +161,7 @@ func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisi
 	what := fmt.Sprintf("provisioner %q", typ)
 	d, _, diags := ev.content(b.Body, what, append(fields, commonProvisionerFields...), nil, unsupported)
 	ev.diags = append(ev.diags, diags...)
+	d.str("name", &p.Name)
 	d.duration("pause_before", &p.PauseBefore)
 	d.duration("timeout", &p.Timeout)
 	d.integer("max_retries", &p.MaxRetries)

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -93,10 +94,19 @@ func evaluate(ctx context.Context, opts Options) (*Plan, error) {
 		vars:   map[string]*variable{},
 	}
 	ev.funcs = functions(reader, root, func(k string) string { return env[k] }, now)
+	// path.root is absolute: relative paths resolve against the recipe's
+	// directory already, so "${path.root}/x" must not be joined to it again
+	// (a recipe given as a relative path would look in root/root/x).
+	pathRoot := root
+	if !strings.HasPrefix(root, BuiltinRoot) {
+		if abs, err := filepath.Abs(root); err == nil {
+			pathRoot = abs
+		}
+	}
 	ev.ctx = &hcl2.EvalContext{
 		Variables: map[string]cty.Value{
 			"path": cty.ObjectVal(map[string]cty.Value{
-				"root": cty.StringVal(root),
+				"root": cty.StringVal(pathRoot),
 				"cwd":  cty.StringVal(opts.WorkDir),
 			}),
 		},

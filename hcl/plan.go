@@ -45,27 +45,30 @@ type QEMUSource struct {
 	// ISOURL is the base disk image: https://, http://, file:// or a path.
 	ISOURL string `json:"iso_url"`
 	// ISOChecksum is "sha256:<hex>", "file:<url of a SHA256SUMS file>" or "none".
-	ISOChecksum     string     `json:"iso_checksum"`
-	DiskImage       bool       `json:"disk_image"`
-	DiskSize        int64      `json:"disk_size"` // bytes
-	SkipResizeDisk  bool       `json:"skip_resize_disk"`
-	DiskInterface   string     `json:"disk_interface"`
-	NetDevice       string     `json:"net_device"`
-	Format          string     `json:"format"`
-	CPUs            int        `json:"cpus"`
-	Memory          int        `json:"memory"` // MiB
-	Accelerator     string     `json:"accelerator"`
-	QEMUBinary      string     `json:"qemu_binary"`
-	MachineType     string     `json:"machine_type,omitempty"`
-	QEMUArgs        [][]string `json:"qemuargs,omitempty"`
-	Headless        bool       `json:"headless"`
-	Communicator    string     `json:"communicator"`
-	SSHUsername     string     `json:"ssh_username"`
-	SSHPort         int        `json:"ssh_port"`
-	SSHTimeout      Duration   `json:"ssh_timeout"`
-	BootWait        Duration   `json:"boot_wait"`
-	ShutdownCommand string     `json:"shutdown_command,omitempty"`
-	ShutdownTimeout Duration   `json:"shutdown_timeout"`
+	ISOChecksum    string     `json:"iso_checksum"`
+	DiskImage      bool       `json:"disk_image"`
+	DiskSize       int64      `json:"disk_size"` // bytes
+	SkipResizeDisk bool       `json:"skip_resize_disk"`
+	DiskInterface  string     `json:"disk_interface"`
+	NetDevice      string     `json:"net_device"`
+	Format         string     `json:"format"`
+	CPUs           int        `json:"cpus"`
+	Memory         int        `json:"memory"` // MiB
+	Accelerator    string     `json:"accelerator"`
+	QEMUBinary     string     `json:"qemu_binary"`
+	MachineType    string     `json:"machine_type,omitempty"`
+	QEMUArgs       [][]string `json:"qemuargs,omitempty"`
+	Headless       bool       `json:"headless"`
+	Communicator   string     `json:"communicator"`
+	SSHUsername    string     `json:"ssh_username"`
+	SSHPort        int        `json:"ssh_port"`
+	SSHTimeout     Duration   `json:"ssh_timeout"`
+	// PauseBeforeConnecting: once SSH first answers, wait this long and
+	// connect again (for guests whose setup restarts sshd).
+	PauseBeforeConnecting Duration `json:"pause_before_connecting,omitempty"`
+	BootWait              Duration `json:"boot_wait"`
+	ShutdownCommand       string   `json:"shutdown_command,omitempty"`
+	ShutdownTimeout       Duration `json:"shutdown_timeout"`
 	// Arch is the guest architecture implied by qemu_binary: amd64 or arm64.
 	Arch string `json:"arch"`
 	// Sensitive names the fields whose value derives from a sensitive
@@ -90,7 +93,9 @@ type Build struct {
 // Provisioner runs in the build VM, in order. Exactly one of Shell and File
 // is set, as Type says.
 type Provisioner struct {
-	Type        string   `json:"type"` // "shell" or "file"
+	Type string `json:"type"` // "shell" or "file"
+	// Name labels the provisioner in the build's output (Packer's name).
+	Name        string   `json:"name,omitempty"`
 	PauseBefore Duration `json:"pause_before,omitempty"`
 	Timeout     Duration `json:"timeout,omitempty"`
 	MaxRetries  int      `json:"max_retries,omitempty"`

@@ -13,7 +13,7 @@ var qemuFields = []string{
 	"iso_url", "iso_checksum", "disk_image", "disk_size", "skip_resize_disk",
 	"disk_interface", "net_device", "format", "cpus", "memory", "accelerator",
 	"qemu_binary", "machine_type", "qemuargs", "headless", "communicator",
-	"ssh_username", "ssh_port", "ssh_timeout", "boot_wait",
+	"ssh_username", "ssh_port", "ssh_timeout", "ssh_wait_timeout", "pause_before_connecting", "boot_wait",
 	"shutdown_command", "shutdown_timeout",
 }
 
@@ -115,6 +115,14 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.str("ssh_username", &s.SSHUsername)
 	d.integer("ssh_port", &s.SSHPort)
 	d.duration("ssh_timeout", &s.SSHTimeout)
+	// Packer's older name for ssh_timeout.
+	if a, ok := d.attrs["ssh_wait_timeout"]; ok {
+		if d.has("ssh_timeout") {
+			d.errorf(a, "Conflicting arguments", "ssh_wait_timeout is Packer's older name for ssh_timeout: set one of them.")
+		}
+		d.duration("ssh_wait_timeout", &s.SSHTimeout)
+	}
+	d.duration("pause_before_connecting", &s.PauseBeforeConnecting)
 	d.duration("boot_wait", &s.BootWait)
 	d.str("shutdown_command", &s.ShutdownCommand)
 	d.duration("shutdown_timeout", &s.ShutdownTimeout)

@@ -30,6 +30,8 @@ source "qemu" "fixture" {
   ssh_username     = "debian"
   ssh_timeout      = "5m"
   shutdown_timeout = "2m"
+  # Packer's: once SSH answers, wait and connect again.
+  pause_before_connecting = "2s"
 }
 
 build {
@@ -37,6 +39,7 @@ build {
   sources = ["source.qemu.fixture"]
 
   provisioner "shell" {
+    name             = "greet"
     environment_vars = ["GREETING=${var.greeting}", "TOKEN=${var.token}"]
     inline = [
       "echo \"$GREETING\" | sudo tee /etc/clawimg-greeting",
