@@ -186,6 +186,9 @@ func (ev *evaluator) checkOnlyExcept(d *decoder, sources []string) {
 	for _, s := range sources {
 		names = append(names, strings.TrimPrefix(s, "source."))
 	}
+	if len(names) == 0 {
+		return // the build's sources are wrong already: said there
+	}
 	for _, field := range []string{"only", "except"} {
 		a, ok := d.attrs[field]
 		if !ok {
@@ -194,8 +197,12 @@ func (ev *evaluator) checkOnlyExcept(d *decoder, sources []string) {
 		var got []string
 		d.strList(field, &got)
 		for _, g := range got {
-			if !slices.Contains(names, g) {
-				d.errorf(a, "Unknown source", "%s names %q, which is not a source of this build (use the \"qemu.NAME\" form).%s", field, g, suggest(g, names))
+			switch {
+			case slices.Contains(names, g):
+			case !strings.Contains(g, "."):
+				d.errorf(a, "Unknown source", "%s names %q: sources are named in Packer's \"TYPE.NAME\" form (this build's: %s).%s", field, g, strings.Join(names, ", "), suggest(g, names))
+			default:
+				d.errorf(a, "Unknown source", "%s names %q, which is not a source of this build (its sources: %s).%s", field, g, strings.Join(names, ", "), suggest(g, names))
 			}
 		}
 	}

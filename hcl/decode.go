@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -37,18 +38,51 @@ func (ev *evaluator) content(body hcl2.Body, what string, attrs []string, blocks
 		schema.Attributes = append(schema.Attributes, hcl2.AttributeSchema{Name: a})
 	}
 	c, diags := body.Content(schema)
+	unsupportedField := func(name string, at *hcl2.Range) *hcl2.Diagnostic {
+		return &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Unsupported Packer field",
+			Detail:   fmt.Sprintf("%s: Packer's %q is not supported by clawimg", what, name),
+			Subject:  at,
+		}
+	}
 	for _, name := range unsupported {
 		if a, ok := c.Attributes[name]; ok {
-			diags = append(diags, &hcl2.Diagnostic{
-				Severity: hcl2.DiagError,
-				Summary:  "Unsupported Packer field",
-				Detail:   fmt.Sprintf("%s: Packer's %q is not supported by clawimg", what, name),
-				Subject:  a.NameRange.Ptr(),
-			})
+			// An empty value (boot_command = [], http_directory = "") asks
+			// for nothing: Packer accepts it, and so does clawimg.
+			if !emptyValue(a.Expr) {
+				diags = append(diags, unsupportedField(name, a.NameRange.Ptr()))
+			}
 			delete(c.Attributes, name)
 		}
 	}
+	// Packer fields written as blocks (qemu_img_args { ... }): named as
+	// unsupported, not "use the equals sign".
+	for i, d := range diags {
+		if m := blockTypeRe.FindStringSubmatch(d.Detail); d.Summary == "Unsupported block type" && m != nil && slices.Contains(unsupported, m[1]) {
+			diags[i] = unsupportedField(m[1], d.Subject)
+		}
+	}
 	return &decoder{ev: ev, attrs: c.Attributes}, c, diags
+}
+
+var blockTypeRe = regexp.MustCompile(`Blocks of type "([^"]+)"`)
+
+// emptyValue reports whether an expression is, without any variable, an
+// empty list, tuple, map, object or string.
+func emptyValue(e hcl2.Expression) bool {
+	v, diags := e.Value(nil)
+	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
+		return false
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return v.AsString() == ""
+	case ty.IsListType(), ty.IsTupleType(), ty.IsSetType(), ty.IsMapType(), ty.IsObjectType():
+		return v.LengthInt() == 0
+	}
+	return false
 }
 
 // value evaluates an attribute converted to ty; ok is false when it is

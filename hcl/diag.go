@@ -92,6 +92,19 @@ func convertDiags(files map[string]*hcl2.File, in hcl2.Diagnostics, masks []hcl2
 		}
 		out = append(out, nd)
 	}
+	// In the order of the recipe's text, whatever order they were found
+	// in, so that two runs print the same (diagnostics without a place
+	// first, then by file, line, column).
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
 	return out
 }
 

@@ -3,8 +3,10 @@ package hcl
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -371,5 +373,53 @@ func TestDeepNestingIsAnError(t *testing.T) {
 	})
 	if _, diags := load(t, d, nil); diags != nil {
 		t.Errorf("50 levels: %v", diags)
+	}
+}
+
+// TestDiagnosticsInTextOrder: the same recipe gives the same diagnostics in
+// the same order every time, the order of the recipe's files and lines,
+// whatever order the checks found them in.
+func TestDiagnosticsInTextOrder(t *testing.T) {
+	dir := writeRecipe(t, map[string]string{
+		"b.pkr.hcl": `build {
+  sources = ["source.qemu.nope"]
+  provisioner "shell" {
+    inline = ["echo ${var.undefined_b}"]
+    only   = ["qemu.other"]
+  }
+}
+`,
+		"a.pkr.hcl": `source "qemu" "base" {
+  iso_url       = "base.qcow2"
+  iso_checksum  = "none"
+  disk_image    = true
+  ssh_username  = "debian"
+  vm_name       = "x"
+  qemu_img_args {
+    convert = ["-o", "x"]
+  }
+  cpus          = var.undefined_a
+  ssh_tiemout   = "5m"
+}
+`,
+	})
+	var first string
+	for i := 0; i < 8; i++ {
+		_, diags := load(t, dir, nil)
+		var got []string
+		for _, d := range diags {
+			got = append(got, fmt.Sprintf("%s:%d:%d %s", filepath.Base(d.File), d.Line, d.Column, d.Summary))
+		}
+		text := strings.Join(got, "\n")
+		if i == 0 {
+			first = text
+			if !sort.SliceIsSorted(diags, func(a, b int) bool {
+				return diags[a].File < diags[b].File || diags[a].File == diags[b].File && diags[a].Line < diags[b].Line
+			}) || len(diags) < 5 {
+				t.Fatalf("diagnostics not in the recipe's order:\n%s", text)
+			}
+		} else if text != first {
+			t.Fatalf("run %d differs:\n%s\nfirst:\n%s", i, text, first)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -38,6 +39,9 @@ var qemuUnsupported = []string{
 	"use_pflash", "tpm_device_type", "vtpm", "net_bridge", "qmp_enable", "qmp_socket_path",
 	"cpu_model", "sockets", "cores", "threads", "qemu_img_args", "vm_name",
 }
+
+// httpTemplate is Packer's template for its HTTP server's address.
+var httpTemplate = regexp.MustCompile(`\{\{\s*\.HTTP(IP|Port)\s*\}\}`)
 
 // packerBuilders are Packer source types other than qemu.
 var packerBuilders = []string{
@@ -127,6 +131,15 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.str("shutdown_command", &s.ShutdownCommand)
 	d.duration("shutdown_timeout", &s.ShutdownTimeout)
 
+	if a, ok := d.attrs["qemuargs"]; ok {
+		for _, arg := range s.QEMUArgs {
+			for _, w := range arg {
+				if m := httpTemplate.FindString(w); m != "" {
+					d.errorf(a, "Unsupported Packer field", "qemuargs uses %s, the address of Packer's HTTP server (http_directory, http_content), which clawimg does not run.", m)
+				}
+			}
+		}
+	}
 	d.oneOf("accelerator", s.Accelerator, "auto", "kvm", "hvf", "tcg")
 	d.oneOf("format", s.Format, "qcow2")
 	d.oneOf("communicator", s.Communicator, "ssh")
