@@ -154,7 +154,7 @@ func (r fileReader) hashRef(path string) (FileRef, error) {
 
 // recipeFiles lists what a RECIPE argument stands for: the file itself, or
 // the *.pkr.hcl files of a directory (lexical order) and its
-// *.auto.pkrvars.hcl files.
+// *.auto.pkrvars.hcl and *.auto.pkrvars.json files.
 func (r fileReader) recipeFiles(path string) (root string, recipes, autoVars []string, err error) {
 	fi, err := r.Stat(path)
 	if err != nil {
@@ -188,7 +188,7 @@ func (r fileReader) recipeFiles(path string) (root string, recipes, autoVars []s
 		switch {
 		case strings.HasSuffix(n, ".pkr.hcl"):
 			recipes = append(recipes, join(path, n))
-		case strings.HasSuffix(n, ".auto.pkrvars.hcl"):
+		case strings.HasSuffix(n, ".auto.pkrvars.hcl"), strings.HasSuffix(n, ".auto.pkrvars.json"):
 			autoVars = append(autoVars, join(path, n))
 		}
 	}

@@ -189,6 +189,18 @@ func (ev *evaluator) parse(path string) *hcl2.File {
 		})
 		return nil
 	}
+	if strings.HasSuffix(path, ".json") { // Packer's JSON variable files
+		if diags := checkJSONNesting(src, path); diags.HasErrors() {
+			ev.diags = append(ev.diags, diags...)
+			return nil
+		}
+		f, diags := ev.parser.ParseJSON(src, path)
+		ev.diags = append(ev.diags, diags...)
+		if diags.HasErrors() {
+			return nil
+		}
+		return f
+	}
 	tokens, _ := hclsyntax.LexConfig(src, path, hcl2.InitialPos)
 	if diags := checkNesting(tokens); diags.HasErrors() {
 		ev.diags = append(ev.diags, diags...)
