@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	hcl2 "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/dynblock"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -36,7 +37,10 @@ var packerPostProcessors = []string{
 func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 	var out []Build
 	for _, b := range blocks {
-		d, c, diags := ev.content(b.Body, "build", []string{"name", "description", "sources"}, buildBlocks, nil)
+		// dynamic "provisioner" / "post-processor" blocks, as in Packer,
+		// become the blocks they stand for.
+		body := dynblock.Expand(b.Body, ev.ctx)
+		d, c, diags := ev.content(body, "build", []string{"name", "description", "sources"}, buildBlocks, nil)
 		ev.diags = append(ev.diags, diags...)
 		var bd Build
 		d.str("name", &bd.Name)
@@ -47,6 +51,11 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 		}
 		bd.Sensitive = d.sensitive
 		ev.diags = append(ev.diags, d.diags...)
+		// Provisioners and post-processors see Packer's contextual
+		// variables: build.name, and source.name and source.type (a build
+		// has one source in clawimg).
+		recipeCtx := ev.ctx
+		ev.ctx = buildContext(recipeCtx, bd)
 		for _, blk := range c.Blocks {
 			switch blk.Type {
 			case "provisioner":
@@ -66,9 +75,25 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 				})
 			}
 		}
+		ev.ctx = recipeCtx
 		out = append(out, bd)
 	}
 	return out
+}
+
+// buildContext is the recipe's context with build.* and source.* set.
+func buildContext(parent *hcl2.EvalContext, bd Build) *hcl2.EvalContext {
+	ctx := parent.NewChild()
+	ctx.Variables = map[string]cty.Value{
+		"build": cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(bd.Name)}),
+	}
+	if len(bd.Sources) == 1 {
+		ctx.Variables["source"] = cty.ObjectVal(map[string]cty.Value{
+			"name": cty.StringVal(strings.TrimPrefix(bd.Sources[0], "source.qemu.")),
+			"type": cty.StringVal("qemu"),
+		})
+	}
+	return ctx
 }
 
 // buildSources resolves `sources = ["source.qemu.NAME", ...]`, pointing at
@@ -90,7 +115,13 @@ func (ev *evaluator) buildSources(d *decoder, b *hcl2.Block, plan *Plan) []strin
 	}
 	exprs, diags := hcl2.ExprList(a.Expr)
 	if diags.HasErrors() {
-		d.diags = append(d.diags, diags...)
+		// As in Packer, the list is read before any variable has a value.
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError,
+			Summary:  "Invalid sources",
+			Detail:   `sources must be a list written out in the recipe, e.g. sources = ["source.qemu.NAME"]: it is read before variables and locals have values.`,
+			Subject:  a.Expr.Range().Ptr(),
+		})
 		return nil
 	}
 	var out []string
