@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"io"
 	"log/slog"
 	"sync"
@@ -138,6 +139,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkOutput(st); err != nil {
+		return nil, fmt.Errorf("build %s: %w", st.build.Name, err)
+	}
 	st.event(Event{Phase: "fetch", Detail: st.source.ISOURL})
 	if err := (&stepFetch{}).run(ctx, st); err != nil {
 		return nil, fmt.Errorf("build %s: fetch: %w", st.build.Name, err)
@@ -149,12 +153,20 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if !opts.Force {
 		if img, err := opts.Store.Resolve(st.tag.String()); err == nil && img.RecipeHash == st.cacheKey {
+			// Up to date; the output file is written again only if gone.
+			if p := outputPath(st.build, st.source); p != "" {
+				if _, err := os.Stat(p); err != nil {
+					if err := writeOutput(ctx, st, img); err != nil {
+						return nil, fmt.Errorf("build %s: %w", st.build.Name, err)
+					}
+				}
+			}
 			return &Result{Image: img, UpToDate: true, Duration: time.Since(start)}, nil
 		}
 	}
 	steps := []step{
 		&stepWorkDir{}, &stepDisk{}, &stepSeed{}, &stepBoot{}, &stepSSH{}, &stepCACerts{},
-		&stepProvision{}, &stepGeneralize{}, &stepShutdown{}, &stepStore{}, &stepPostProcess{},
+		&stepProvision{}, &stepGeneralize{}, &stepShutdown{}, &stepStore{}, &stepOutput{}, &stepPostProcess{},
 	}
 	if err := runSteps(ctx, st, steps); err != nil {
 		if st.keep && st.vm != nil && !st.vm.Exited() {

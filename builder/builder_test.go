@@ -113,7 +113,7 @@ func sharedBuild(t *testing.T) (*env, *Result, string) {
 			return
 		}
 		shared.env = &env{home: home, store: s}
-		opts := shared.env.options(t, "testdata/recipe")
+		opts := shared.env.options(t, "testdata/recipe", "output_dir="+filepath.Join(home, "output"), "vm_name=testimg")
 		shared.out = &output{}
 		opts.Output = shared.out
 		var mu sync.Mutex
@@ -163,6 +163,12 @@ func guestFile(t *testing.T, e *env, ref, path string) string {
 func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	e, res, out := sharedBuild(t)
 	// Packer's pause_before_connecting and a provisioner's name.
+	// Packer's output_directory and vm_name: a qcow2 copy there too, of the
+	// image's size.
+	info, err := exec.Command("qemu-img", "info", "--output=json", filepath.Join(e.home, "output", "testimg")).Output()
+	if err != nil || !strings.Contains(string(info), `"format": "qcow2"`) || !strings.Contains(string(info), fmt.Sprintf(`"virtual-size": %d`, res.Image.VirtualSize)) {
+		t.Errorf("output_directory/vm_name: %v\n%s", err, info)
+	}
 	events := strings.Join(shared.events, "\n")
 	if !strings.Contains(events, "ssh: pause 2s before connecting") || !strings.Contains(events, "provision: provisioner 1 (greet)") {
 		t.Errorf("events:\n%s", events)
@@ -428,4 +434,25 @@ func TestDownloadIsVerifiedCachedAndResumed(t *testing.T) {
 func sha256hex(b []byte) string {
 	k := sha256.Sum256(b)
 	return hex.EncodeToString(k[:])
+}
+
+// TestExistingOutputDirectoryIsRefused: as Packer, a build whose
+// output_directory exists stops before anything is fetched or booted.
+func TestExistingOutputDirectoryIsRefused(t *testing.T) {
+	home := t.TempDir()
+	s, err := images.Open(filepath.Join(home, "store"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{home: home, store: s}
+	out := filepath.Join(home, "out")
+	os.Mkdir(out, 0o755)
+	opts := e.options(t, "testdata/recipe", "output_dir="+out, "vm_name=x", "base=/nonexistent/base.qcow2")
+	_, err = Build(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "output directory "+out+" exists") {
+		t.Fatalf("build into an existing output directory: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(home, "builds")); len(entries) != 0 {
+		t.Fatal("the refused build started")
+	}
 }

@@ -6,7 +6,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/clawimg/clawimg/hcl"
 )
+
+// keyedPlan is the plan without what does not change the image: where a
+// copy of it is written (output_directory, vm_name) and in which format.
+func keyedPlan(p *hcl.Plan) *hcl.Plan {
+	c := *p
+	c.Sources = append([]hcl.QEMUSource(nil), p.Sources...)
+	for i := range c.Sources {
+		c.Sources[i].OutputDirectory, c.Sources[i].VMName, c.Sources[i].Format = "", "", ""
+	}
+	return &c
+}
 
 // cacheKey identifies everything a build's result depends on: the resolved
 // plan (every value, every file's hash), the build, the base image's
@@ -26,7 +39,7 @@ func cacheKey(st *state) (string, error) {
 		Base    string   `json:"base_sha256"`
 		CAs     [][]byte `json:"ca_certs"`
 		Version string   `json:"version"`
-	}{st.plan, st.build.Name, st.baseSHA256, cas, st.opts.Version})
+	}{keyedPlan(st.plan), st.build.Name, st.baseSHA256, cas, st.opts.Version})
 	if err != nil {
 		return "", err
 	}

@@ -394,7 +394,7 @@ func TestDiagnosticsInTextOrder(t *testing.T) {
   iso_checksum  = "none"
   disk_image    = true
   ssh_username  = "debian"
-  vm_name       = "x"
+  cd_label      = "x"
   qemu_img_args {
     convert = ["-o", "x"]
   }

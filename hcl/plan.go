@@ -45,24 +45,29 @@ type QEMUSource struct {
 	// ISOURL is the base disk image: https://, http://, file:// or a path.
 	ISOURL string `json:"iso_url"`
 	// ISOChecksum is "sha256:<hex>", "file:<url of a SHA256SUMS file>" or "none".
-	ISOChecksum    string     `json:"iso_checksum"`
-	DiskImage      bool       `json:"disk_image"`
-	DiskSize       int64      `json:"disk_size"` // bytes
-	SkipResizeDisk bool       `json:"skip_resize_disk"`
-	DiskInterface  string     `json:"disk_interface"`
-	NetDevice      string     `json:"net_device"`
-	Format         string     `json:"format"`
-	CPUs           int        `json:"cpus"`
-	Memory         int        `json:"memory"` // MiB
-	Accelerator    string     `json:"accelerator"`
-	QEMUBinary     string     `json:"qemu_binary"`
-	MachineType    string     `json:"machine_type,omitempty"`
-	QEMUArgs       [][]string `json:"qemuargs,omitempty"`
-	Headless       bool       `json:"headless"`
-	Communicator   string     `json:"communicator"`
-	SSHUsername    string     `json:"ssh_username"`
-	SSHPort        int        `json:"ssh_port"`
-	SSHTimeout     Duration   `json:"ssh_timeout"`
+	ISOChecksum    string `json:"iso_checksum"`
+	DiskImage      bool   `json:"disk_image"`
+	DiskSize       int64  `json:"disk_size"` // bytes
+	SkipResizeDisk bool   `json:"skip_resize_disk"`
+	DiskInterface  string `json:"disk_interface"`
+	NetDevice      string `json:"net_device"`
+	Format         string `json:"format"`
+	// OutputDirectory and VMName, when either is set, also leave the built
+	// disk where Packer would: OUTPUT_DIRECTORY/VM_NAME in Format
+	// (defaults output-BUILD and packer-BUILD), besides the store.
+	OutputDirectory string     `json:"output_directory,omitempty"`
+	VMName          string     `json:"vm_name,omitempty"`
+	CPUs            int        `json:"cpus"`
+	Memory          int        `json:"memory"` // MiB
+	Accelerator     string     `json:"accelerator"`
+	QEMUBinary      string     `json:"qemu_binary"`
+	MachineType     string     `json:"machine_type,omitempty"`
+	QEMUArgs        [][]string `json:"qemuargs,omitempty"`
+	Headless        bool       `json:"headless"`
+	Communicator    string     `json:"communicator"`
+	SSHUsername     string     `json:"ssh_username"`
+	SSHPort         int        `json:"ssh_port"`
+	SSHTimeout      Duration   `json:"ssh_timeout"`
 	// PauseBeforeConnecting: once SSH first answers, wait this long and
 	// connect again (for guests whose setup restarts sshd).
 	PauseBeforeConnecting Duration `json:"pause_before_connecting,omitempty"`

@@ -15,7 +15,7 @@ var qemuFields = []string{
 	"disk_interface", "net_device", "format", "cpus", "memory", "accelerator",
 	"qemu_binary", "machine_type", "qemuargs", "headless", "communicator",
 	"ssh_username", "ssh_port", "ssh_timeout", "ssh_wait_timeout", "pause_before_connecting", "boot_wait",
-	"shutdown_command", "shutdown_timeout",
+	"shutdown_command", "shutdown_timeout", "output_directory", "vm_name",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
@@ -26,7 +26,7 @@ var qemuUnsupported = []string{
 	"http_directory", "http_content", "http_bind_address", "http_port_min", "http_port_max",
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label",
 	"cd_files", "cd_content", "cd_label",
-	"output_directory", "vm_name", "vnc_bind_address", "vnc_port_min", "vnc_port_max",
+	"vnc_bind_address", "vnc_port_min", "vnc_port_max",
 	"vnc_use_password", "use_default_display", "display",
 	"ssh_password", "ssh_private_key_file", "ssh_host", "ssh_agent_auth",
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_handshake_attempts", "ssh_pty",
@@ -37,7 +37,7 @@ var qemuUnsupported = []string{
 	"disk_compression", "skip_compaction", "use_backing_file",
 	"firmware", "efi_boot", "efi_firmware_code", "efi_firmware_vars", "efi_drop_efivars",
 	"use_pflash", "tpm_device_type", "vtpm", "net_bridge", "qmp_enable", "qmp_socket_path",
-	"cpu_model", "sockets", "cores", "threads", "qemu_img_args", "vm_name",
+	"cpu_model", "sockets", "cores", "threads", "qemu_img_args",
 }
 
 // httpTemplate is Packer's template for its HTTP server's address.
@@ -108,6 +108,8 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.str("disk_interface", &s.DiskInterface)
 	d.str("net_device", &s.NetDevice)
 	d.str("format", &s.Format)
+	d.str("output_directory", &s.OutputDirectory)
+	d.str("vm_name", &s.VMName)
 	d.integer("cpus", &s.CPUs)
 	d.integer("memory", &s.Memory)
 	d.str("accelerator", &s.Accelerator)
@@ -141,7 +143,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 		}
 	}
 	d.oneOf("accelerator", s.Accelerator, "auto", "kvm", "hvf", "tcg")
-	d.oneOf("format", s.Format, "qcow2")
+	d.oneOf("format", s.Format, "qcow2", "raw")
 	d.oneOf("communicator", s.Communicator, "ssh")
 	d.oneOf("disk_interface", s.DiskInterface, "virtio", "virtio-scsi", "scsi", "ide", "sata")
 	switch {

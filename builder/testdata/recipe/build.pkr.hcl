@@ -14,6 +14,17 @@ variable "out_dir" {
   default = "."
 }
 
+# Packer's output: where a copy of the disk is left ("" for none).
+variable "output_dir" {
+  type    = string
+  default = ""
+}
+
+variable "vm_name" {
+  type    = string
+  default = ""
+}
+
 variable "token" {
   type      = string
   sensitive = true
@@ -32,6 +43,8 @@ source "qemu" "fixture" {
   shutdown_timeout = "2m"
   # Packer's: once SSH answers, wait and connect again.
   pause_before_connecting = "2s"
+  output_directory        = var.output_dir
+  vm_name                 = var.vm_name
 }
 
 build {

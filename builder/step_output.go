@@ -1,0 +1,85 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/clawimg/clawimg/hcl"
+	"github.com/clawimg/clawimg/images"
+)
+
+// outputPath is where a Packer recipe's output_directory and vm_name put
+// the built disk ("" when the recipe sets neither: the store alone keeps
+// it). A relative directory is the working directory's, as in Packer.
+func outputPath(b hcl.Build, s *hcl.QEMUSource) string {
+	if s.OutputDirectory == "" && s.VMName == "" {
+		return ""
+	}
+	dir, name := s.OutputDirectory, s.VMName
+	if dir == "" {
+		dir = "output-" + b.Name
+	}
+	if name == "" {
+		name = "packer-" + b.Name
+	}
+	return filepath.Join(dir, name)
+}
+
+// checkOutput refuses, before anything is built, an output directory that
+// exists, as Packer does; --force lets the build replace the file.
+func checkOutput(st *state) error {
+	p := outputPath(st.build, st.source)
+	if p == "" || st.opts.Force {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Dir(p)); err == nil {
+		return fmt.Errorf("output directory %s exists: remove it, or rebuild with --force to replace %s", filepath.Dir(p), filepath.Base(p))
+	}
+	return nil
+}
+
+// writeOutput exports the stored image to the output path in the recipe's
+// format (qcow2 or raw); the file appears only when it is complete.
+func writeOutput(ctx context.Context, st *state, img *images.Image) error {
+	p := outputPath(st.build, st.source)
+	if p == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	ext := ".qcow2"
+	if st.source.Format == "raw" {
+		ext = ".raw"
+	}
+	// Export names the format by extension; vm_name need not have one.
+	tmp := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".clawimg-output"+ext)
+	progress := func(pr images.Progress) { st.event(Event{Phase: "output", Bytes: &pr}) }
+	if _, err := st.opts.Store.Export(ctx, img.Digest, tmp, progress); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("output %s: %w", p, err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("output %s: %w", p, err)
+	}
+	st.event(Event{Phase: "output", Detail: fmt.Sprintf("%s (%s)", p, st.source.Format)})
+	return nil
+}
+
+// stepOutput leaves the disk where output_directory and vm_name say.
+type stepOutput struct{}
+
+func (stepOutput) name() string { return "output" }
+
+func (stepOutput) cleanup(*state) error { return nil }
+
+func (stepOutput) run(ctx context.Context, st *state) error {
+	if st.image == nil {
+		return errors.New("no stored image to write out")
+	}
+	return writeOutput(ctx, st, st.image)
+}
