@@ -12,9 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
