@@ -249,7 +249,11 @@ func newState(opts Options) (*state, error) {
 	if opts.Output == nil {
 		opts.Output = io.Discard
 	}
-	return &state{opts: opts, plan: p, build: *b, source: src, tag: ref, secrets: p.SensitiveValues()}, nil
+	secrets := p.SensitiveValues()
+	if src.SSHPassword != "" {
+		secrets = append(secrets, src.SSHPassword) // masked in the build's output
+	}
+	return &state{opts: opts, plan: p, build: *b, source: src, tag: ref, secrets: secrets}, nil
 }
 
 func sshCommand(st *state) string {

@@ -204,7 +204,7 @@ func connect(ctx context.Context, st *state, timeout time.Duration) error {
 		}
 		return nil
 	}
-	c, err := guest.Wait(ctx, st.port, st.source.SSHUsername, st.key.Signer, alive)
+	c, err := guest.WaitAuth(ctx, st.port, st.source.SSHUsername, st.key.Signer, st.source.SSHPassword, alive)
 	if err != nil {
 		if ctx.Err() != nil && !st.vm.Exited() {
 			return &ConsoleError{Err: err, Tail: qemu.ConsoleTail(st.vm.ConsoleLog(), 15)}

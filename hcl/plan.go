@@ -66,8 +66,12 @@ type QEMUSource struct {
 	Headless        bool       `json:"headless"`
 	Communicator    string     `json:"communicator"`
 	SSHUsername     string     `json:"ssh_username"`
-	SSHPort         int        `json:"ssh_port"`
-	SSHTimeout      Duration   `json:"ssh_timeout"`
+	// SSHPassword is offered after clawimg's own key (for a guest without
+	// cloud-init); never in JSON, output or the cache key.
+	SSHPassword    string   `json:"-"`
+	SSHPasswordSet bool     `json:"ssh_password_set,omitempty"`
+	SSHPort        int      `json:"ssh_port"`
+	SSHTimeout     Duration `json:"ssh_timeout"`
 	// PauseBeforeConnecting: once SSH first answers, wait this long and
 	// connect again (for guests whose setup restarts sshd).
 	PauseBeforeConnecting Duration `json:"pause_before_connecting,omitempty"`

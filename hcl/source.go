@@ -14,7 +14,7 @@ var qemuFields = []string{
 	"iso_url", "iso_checksum", "disk_image", "disk_size", "skip_resize_disk",
 	"disk_interface", "net_device", "format", "cpus", "memory", "accelerator",
 	"qemu_binary", "machine_type", "qemuargs", "headless", "communicator",
-	"ssh_username", "ssh_port", "ssh_timeout", "ssh_wait_timeout", "pause_before_connecting", "boot_wait",
+	"ssh_username", "ssh_password", "ssh_port", "ssh_timeout", "ssh_wait_timeout", "pause_before_connecting", "boot_wait",
 	"shutdown_command", "shutdown_timeout", "output_directory", "vm_name",
 }
 
@@ -28,7 +28,7 @@ var qemuUnsupported = []string{
 	"cd_files", "cd_content", "cd_label",
 	"vnc_bind_address", "vnc_port_min", "vnc_port_max",
 	"vnc_use_password", "use_default_display", "display",
-	"ssh_password", "ssh_private_key_file", "ssh_host", "ssh_agent_auth",
+	"ssh_private_key_file", "ssh_host", "ssh_agent_auth",
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_handshake_attempts", "ssh_pty",
 	"ssh_clear_authorized_keys", "ssh_file_transfer_method", "ssh_proxy_host",
 	"host_port_min", "host_port_max", "skip_nat_mapping",
@@ -119,6 +119,8 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.boolean("headless", &s.Headless)
 	d.str("communicator", &s.Communicator)
 	d.str("ssh_username", &s.SSHUsername)
+	d.str("ssh_password", &s.SSHPassword)
+	s.SSHPasswordSet = s.SSHPassword != ""
 	d.integer("ssh_port", &s.SSHPort)
 	d.duration("ssh_timeout", &s.SSHTimeout)
 	// Packer's older name for ssh_timeout.

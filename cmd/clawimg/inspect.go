@@ -72,7 +72,11 @@ func writePlan(w io.Writer, p *hcl.Plan) {
 		fmt.Fprintf(w, "    machine: %s, %s CPUs, %s MiB, disk %s, accelerator %s\n", s.Arch,
 			shown("cpus", strconv.Itoa(s.CPUs)), shown("memory", strconv.Itoa(s.Memory)),
 			shown("disk_size", images.HumanBytes(s.DiskSize)), s.Accelerator)
-		fmt.Fprintf(w, "    ssh:     %s (timeout %s)\n", s.SSHUsername, s.SSHTimeout)
+		auth := ""
+		if s.SSHPasswordSet {
+			auth = ", a password after the key"
+		}
+		fmt.Fprintf(w, "    ssh:     %s (timeout %s%s)\n", s.SSHUsername, s.SSHTimeout, auth)
 	}
 	fmt.Fprintln(w, "\nBuilds:")
 	for _, b := range p.Builds {

@@ -78,9 +78,23 @@ func Dial(ctx context.Context, port int, user string, signer ssh.Signer) (*Clien
 
 // DialAddr connects once to addr (host:port).
 func DialAddr(ctx context.Context, addr, user string, signer ssh.Signer) (*Client, error) {
+	return dial(ctx, addr, user, Auth(signer, ""), signer)
+}
+
+// Auth is the key, then the password when there is one (Packer's
+// ssh_password, for guests without clawimg's key).
+func Auth(signer ssh.Signer, password string) []ssh.AuthMethod {
+	auth := []ssh.AuthMethod{ssh.PublicKeys(signer)}
+	if password != "" {
+		auth = append(auth, ssh.Password(password))
+	}
+	return auth
+}
+
+func dial(ctx context.Context, addr, user string, auth []ssh.AuthMethod, signer ssh.Signer) (*Client, error) {
 	cfg := &ssh.ClientConfig{
 		User: user,
-		Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		Auth: auth,
 		// A fresh VM's host key is new by definition; the connection goes to
 		// a loopback port forwarded by QEMU or to the VM's address on the
 		// hypervisor's host-only network.
@@ -105,9 +119,15 @@ func DialAddr(ctx context.Context, addr, user string, signer ssh.Signer) (*Clien
 // Wait dials until sshd lets the key in, ctx ends, or alive reports the VM
 // gone. It returns the last dial error with the timeout.
 func Wait(ctx context.Context, port int, user string, signer ssh.Signer, alive func() error) (*Client, error) {
+	return WaitAuth(ctx, port, user, signer, "", alive)
+}
+
+// WaitAuth is Wait that also offers a password after the key.
+func WaitAuth(ctx context.Context, port int, user string, signer ssh.Signer, password string, alive func() error) (*Client, error) {
 	var last error
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	for {
-		c, err := Dial(ctx, port, user, signer)
+		c, err := dial(ctx, addr, user, Auth(signer, password), signer)
 		if err == nil {
 			return c, nil
 		}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -86,5 +87,57 @@ func TestRunKeepsOutputWhenStdoutIsStderr(t *testing.T) {
 	}
 	if q := Quote("it's"); q != `'it'"'"'s'` || Quote("plain-word") != "plain-word" || Quote("") != "''" {
 		t.Fatalf("quote: %s", q)
+	}
+}
+
+// TestPasswordAfterTheKey: a guest that does not know clawimg's key lets
+// it in with the recipe's password (Packer's ssh_password); without the
+// password it does not.
+func TestPasswordAfterTheKey(t *testing.T) {
+	hostKey, _ := NewKeyPair("host")
+	cfg := &ssh.ServerConfig{
+		PublicKeyCallback: func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) { return nil, io.EOF },
+		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+			if c.User() == "vagrant" && string(pw) == "s3cret" {
+				return nil, nil
+			}
+			return nil, io.EOF
+		},
+	}
+	cfg.AddHostKey(hostKey.Signer)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_, chans, reqs, err := ssh.NewServerConn(conn, cfg)
+				if err != nil {
+					return
+				}
+				go ssh.DiscardRequests(reqs)
+				for nc := range chans {
+					nc.Reject(ssh.Prohibited, "no")
+				}
+			}()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	kp, _ := NewKeyPair("clawimg")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c, err := WaitAuth(ctx, port, "vagrant", kp.Signer, "s3cret", nil)
+	if err != nil {
+		t.Fatalf("with the password: %v", err)
+	}
+	c.Close()
+	if _, err := Dial(context.Background(), port, "vagrant", kp.Signer); err == nil {
+		t.Fatal("the key alone got in")
 	}
 }
