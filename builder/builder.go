@@ -29,6 +29,9 @@ type Options struct {
 	Plan *hcl.Plan
 	// Build is the build's name; empty means the recipe's only build.
 	Build string
+	// Only and Except select builds and sources as Packer's -only and
+	// -except: TYPE.NAME or BUILD.TYPE.NAME patterns, with globs.
+	Only, Except []string
 	// Tag is NAME[:TAG] for the image; empty means the build's name.
 	Tag   string
 	Force bool
@@ -116,6 +119,7 @@ type state struct {
 	image      *images.Image
 	keep       bool // leave the VM running on failure
 	secrets    []string
+	skipped    []string   // sources of other builders, not built
 	outMu      sync.Mutex // one writer of Output at a time
 }
 
@@ -138,6 +142,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	st, err := newState(opts)
 	if err != nil {
 		return nil, err
+	}
+	for _, s := range st.skipped {
+		st.event(Event{Phase: "skip", Detail: s + ": clawimg builds qemu sources only"})
 	}
 	if err := checkOutput(st); err != nil {
 		return nil, fmt.Errorf("build %s: %w", st.build.Name, err)
@@ -212,26 +219,13 @@ func runSteps(ctx context.Context, st *state, steps []step) error {
 
 func newState(opts Options) (*state, error) {
 	p := opts.Plan
-	if len(p.Builds) == 0 {
-		return nil, fmt.Errorf("the recipe has no build block")
+	sel, err := selectBuild(p, opts.Build, opts.Only, opts.Except)
+	if err != nil {
+		return nil, err
 	}
-	var b *hcl.Build
-	for i := range p.Builds {
-		if opts.Build == "" || p.Builds[i].Name == opts.Build {
-			b = &p.Builds[i]
-			break
-		}
-	}
-	if b == nil {
-		return nil, fmt.Errorf("the recipe has no build named %q", opts.Build)
-	}
-	if opts.Build == "" && len(p.Builds) > 1 {
-		return nil, fmt.Errorf("the recipe has %d builds: say which", len(p.Builds))
-	}
-	if len(b.Sources) != 1 {
-		return nil, fmt.Errorf("build %s: clawimg builds one source per build, it has %d", b.Name, len(b.Sources))
-	}
-	src := p.Source(b.Sources[0][len("source.qemu."):])
+	b := *sel.build
+	b.Sources = []string{sel.source}
+	src := p.Source(sel.source[len("source.qemu."):])
 	tag := opts.Tag
 	if tag == "" {
 		tag = b.Name
@@ -253,7 +247,7 @@ func newState(opts Options) (*state, error) {
 	if src.SSHPassword != "" {
 		secrets = append(secrets, src.SSHPassword) // masked in the build's output
 	}
-	return &state{opts: opts, plan: p, build: *b, source: src, tag: ref, secrets: secrets}, nil
+	return &state{opts: opts, plan: p, build: b, source: src, tag: ref, secrets: secrets, skipped: sel.skipped}, nil
 }
 
 func sshCommand(st *state) string {

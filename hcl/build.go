@@ -47,7 +47,7 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 		d.str("description", &bd.Description)
 		bd.Sources = ev.buildSources(d, b, plan)
 		if bd.Name == "" && len(bd.Sources) > 0 {
-			bd.Name = strings.TrimPrefix(bd.Sources[0], "source.qemu.")
+			bd.Name = bd.Sources[0][strings.LastIndex(bd.Sources[0], ".")+1:]
 		}
 		bd.Sensitive = d.sensitive
 		ev.diags = append(ev.diags, d.diags...)
@@ -87,9 +87,15 @@ func buildContext(parent *hcl2.EvalContext, bd Build) *hcl2.EvalContext {
 	ctx.Variables = map[string]cty.Value{
 		"build": cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(bd.Name)}),
 	}
-	if len(bd.Sources) == 1 {
+	var qemu []string
+	for _, s := range bd.Sources {
+		if strings.HasPrefix(s, "source.qemu.") {
+			qemu = append(qemu, s)
+		}
+	}
+	if len(qemu) == 1 {
 		ctx.Variables["source"] = cty.ObjectVal(map[string]cty.Value{
-			"name": cty.StringVal(strings.TrimPrefix(bd.Sources[0], "source.qemu.")),
+			"name": cty.StringVal(strings.TrimPrefix(qemu[0], "source.qemu.")),
 			"type": cty.StringVal("qemu"),
 		})
 	}
@@ -113,6 +119,7 @@ func (ev *evaluator) buildSources(d *decoder, b *hcl2.Block, plan *Plan) []strin
 	for _, s := range plan.Sources {
 		declared = append(declared, "source.qemu."+s.Name)
 	}
+	declared = append(declared, plan.OtherSources...)
 	exprs, diags := hcl2.ExprList(a.Expr)
 	if diags.HasErrors() {
 		// As in Packer, the list is read before any variable has a value.

@@ -132,7 +132,7 @@ func evaluate(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	plan := &Plan{Root: root, Files: recipes, files: reader}
 	plan.Variables = ev.planVariables()
-	plan.Sources = ev.decodeSources(top.sources)
+	plan.Sources, plan.OtherSources = ev.decodeSources(top.sources)
 	plan.Builds = ev.decodeBuilds(top.builds, plan)
 	plan.secrets = ev.allSecrets()
 	diags := ev.result()

@@ -16,6 +16,9 @@ type Plan struct {
 	Files     []string     `json:"files"`
 	Variables []Variable   `json:"variables"`
 	Sources   []QEMUSource `json:"sources"`
+	// OtherSources are the recipe's sources of Packer builders other than
+	// qemu ("source.amazon-ebs.NAME"): builds may name them, and skip them.
+	OtherSources []string `json:"other_sources,omitempty"`
 	Builds    []Build      `json:"builds"`
 	// Warnings are diagnostics that did not stop the recipe from loading.
 	Warnings Diagnostics `json:"warnings,omitempty"`

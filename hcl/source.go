@@ -3,6 +3,7 @@ package hcl
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,12 +54,24 @@ var packerBuilders = []string{
 }
 
 // decodeSources reads every `source "qemu" "NAME"` block, with Packer's
-// defaults for what is left out.
-func (ev *evaluator) decodeSources(blocks []*hcl2.Block) []QEMUSource {
+// defaults for what is left out. Sources of Packer's other builders are
+// listed (a build skips them, saying so), with a warning here.
+func (ev *evaluator) decodeSources(blocks []*hcl2.Block) ([]QEMUSource, []string) {
 	var out []QEMUSource
+	var others []string
 	seen := map[string]hcl2.Range{}
 	for _, b := range blocks {
 		typ, name := b.Labels[0], b.Labels[1]
+		if typ != "qemu" && slices.Contains(packerBuilders, typ) {
+			others = append(others, "source."+typ+"."+name)
+			ev.diags = append(ev.diags, &hcl2.Diagnostic{
+				Severity: hcl2.DiagWarning,
+				Summary:  "Source skipped",
+				Detail:   fmt.Sprintf("source.%s.%s: clawimg builds qemu sources only; builds skip this one.", typ, name),
+				Subject:  b.LabelRanges[0].Ptr(),
+			})
+			continue
+		}
 		if typ != "qemu" {
 			ev.unsupportedType(b, "source", typ, []string{"qemu"}, packerBuilders)
 			continue
@@ -76,7 +89,7 @@ func (ev *evaluator) decodeSources(blocks []*hcl2.Block) []QEMUSource {
 		// Kept even when invalid, so builds that name it get no second error.
 		out = append(out, ev.decodeQEMU(b))
 	}
-	return out
+	return out, others
 }
 
 func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {

@@ -21,6 +21,7 @@ func buildCmd(e *env) *cobra.Command {
 		tag, onError, accel string
 		force, quiet, warm  bool
 		asJSON              bool
+		only, except        []string
 		caCerts             []string
 		wf                  warmFlags
 	)
@@ -61,7 +62,7 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 			}
 			events, done := e.buildEvents(quiet)
 			res, err := builder.Build(c.Context(), builder.Options{
-				Plan: plan, Tag: tag, Force: force, OnError: onError, Accel: accel,
+				Plan: plan, Tag: tag, Force: force, OnError: onError, Accel: accel, Only: only, Except: except,
 				CACerts: caCerts, CacheDir: e.cacheDir(), WorkDir: filepath.Join(e.home(), "builds"),
 				Store: st, Version: cacheV, Log: e.log, Events: events, Output: e.stderr,
 			})
@@ -76,6 +77,8 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 	f := c.Flags()
 	f.StringVarP(&tag, "tag", "t", "", "image name and tag (default: the build's name, tag latest)")
 	f.BoolVar(&force, "force", false, "rebuild even when the image is up to date")
+	f.StringSliceVar(&only, "only", nil, "build only these sources, as Packer: TYPE.NAME or BUILD.TYPE.NAME, globs allowed (comma-separated)")
+	f.StringSliceVar(&except, "except", nil, "build all but these sources (same patterns as --only)")
 	f.StringVar(&onError, "on-error", "cleanup", "on failure: cleanup (stop the VM, remove temp files) or abort (keep the VM running for SSH)")
 	f.StringVar(&accel, "accel", "auto", "accelerator: auto, kvm, hvf or tcg")
 	f.StringArrayVar(&caCerts, "ca-cert", nil, "PEM file of CA certificates the build VM trusts (repeatable)")
