@@ -19,7 +19,7 @@ type Plan struct {
 	// OtherSources are the recipe's sources of Packer builders other than
 	// qemu ("source.amazon-ebs.NAME"): builds may name them, and skip them.
 	OtherSources []string `json:"other_sources,omitempty"`
-	Builds    []Build      `json:"builds"`
+	Builds       []Build  `json:"builds"`
 	// Warnings are diagnostics that did not stop the recipe from loading.
 	Warnings Diagnostics `json:"warnings,omitempty"`
 
