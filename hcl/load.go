@@ -50,6 +50,10 @@ type Options struct {
 // EnvPrefix introduces an environment variable that sets a recipe variable.
 const EnvPrefix = "CLAWIMG_VAR_"
 
+// PackerEnvPrefix is Packer's own, taken too so that a Packer user's
+// environment works as it is; EnvPrefix wins when both set a variable.
+const PackerEnvPrefix = "PKR_VAR_"
+
 // Load parses and evaluates a recipe. Invalid input gives Diagnostics (all
 // of them); the Plan is nil then. It returns as soon as ctx is done (^C):
 // a recipe is code, and one expression can run long, so evaluation runs

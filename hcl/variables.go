@@ -112,12 +112,15 @@ func (v *variable) set(val cty.Value, source string, rng hcl2.Range) {
 }
 
 // assignVariables applies values in Packer's order of precedence, later
-// winning: environment (CLAWIMG_VAR_x), then *.auto.pkrvars.hcl files in
-// lexical order, then -var and -var-file options in the order given.
+// winning: environment (Packer's PKR_VAR_x, then CLAWIMG_VAR_x), then
+// *.auto.pkrvars files in lexical order, then -var and -var-file options in
+// the order given.
 func (ev *evaluator) assignVariables(autoVarFiles []string, args []VarArg, env map[string]string) {
 	for _, name := range ev.order {
-		if raw, ok := env[EnvPrefix+name]; ok {
-			ev.assignRaw(name, raw, "env "+EnvPrefix+name)
+		for _, prefix := range []string{PackerEnvPrefix, EnvPrefix} {
+			if raw, ok := env[prefix+name]; ok {
+				ev.assignRaw(name, raw, "env "+prefix+name)
+			}
 		}
 	}
 	for _, f := range autoVarFiles {
