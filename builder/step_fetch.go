@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/atomicfile"
 )
 
 // stepFetch finds the base image and checks it: a local file is used in
@@ -42,8 +43,8 @@ func (s stepFetch) run(ctx context.Context, st *state) error {
 		if err != nil {
 			return fmt.Errorf("base image: %w", err)
 		}
-		if want != "" && sum != want {
-			return fmt.Errorf("checksum mismatch for %s: expected sha256:%s, got sha256:%s", p, want, sum)
+		if err := want.verify(p, sum); err != nil {
+			return fmt.Errorf("checksum mismatch for %s: %w", p, err)
 		}
 		st.basePath, st.baseSHA256 = p, sum
 		return nil
@@ -51,29 +52,28 @@ func (s stepFetch) run(ctx context.Context, st *state) error {
 	return s.download(ctx, st, url, want)
 }
 
-// expectedChecksum resolves iso_checksum to a hex sha256, or "" for none.
-func expectedChecksum(ctx context.Context, c, url, root string) (string, error) {
-	switch {
-	case c == "none" || c == "":
-		return "", nil
-	case strings.HasPrefix(c, "sha256:"):
-		return strings.ToLower(c[len("sha256:"):]), nil
-	case strings.HasPrefix(c, "file:"):
-		sums, err := readURL(ctx, c[len("file:"):], root)
-		if err != nil {
-			return "", fmt.Errorf("read checksums %s: %w", c[len("file:"):], err)
-		}
-		name := path.Base(url)
-		sc := bufio.NewScanner(strings.NewReader(string(sums)))
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
-			if len(f) == 2 && strings.TrimPrefix(f[1], "*") == name && len(f[0]) == 64 {
-				return strings.ToLower(f[0]), nil
+// expectedChecksum resolves iso_checksum: none, ALGO:HEX, a bare HEX, or
+// file:URL (a SHA256SUMS-style file; the digest's length names the
+// algorithm).
+func expectedChecksum(ctx context.Context, c, url, root string) (checksum, error) {
+	if !strings.HasPrefix(c, "file:") {
+		return parseChecksum(c)
+	}
+	sums, err := readURL(ctx, c[len("file:"):], root)
+	if err != nil {
+		return checksum{}, fmt.Errorf("read checksums %s: %w", c[len("file:"):], err)
+	}
+	name := path.Base(url)
+	sc := bufio.NewScanner(strings.NewReader(string(sums)))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && strings.TrimPrefix(f[1], "*") == name {
+			if sum, err := parseChecksum(f[0]); err == nil {
+				return sum, nil
 			}
 		}
-		return "", fmt.Errorf("%s has no checksum for %s", c[len("file:"):], name)
 	}
-	return "", fmt.Errorf("unsupported iso_checksum %q", c)
+	return checksum{}, fmt.Errorf("%s has no checksum for %s", c[len("file:"):], name)
 }
 
 func readURL(ctx context.Context, u, root string) ([]byte, error) {
@@ -101,15 +101,17 @@ func readURL(ctx context.Context, u, root string) ([]byte, error) {
 
 // download fetches url into the cache, resuming a partial download, and
 // verifies it before it is used.
-func (stepFetch) download(ctx context.Context, st *state, url, want string) error {
+func (stepFetch) download(ctx context.Context, st *state, url string, want checksum) error {
 	dir := st.opts.CacheDir
 	if err := os.MkdirAll(filepath.Join(dir, "sha256"), 0o755); err != nil {
 		return err
 	}
-	if want != "" {
-		cached := filepath.Join(dir, "sha256", want)
+	// The cache keeps files by SHA-256; another algorithm's digest points
+	// at one through an index file ALGO/HEX holding its SHA-256.
+	if sum := cachedSHA256(dir, want); sum != "" {
+		cached := filepath.Join(dir, "sha256", sum)
 		if _, err := os.Stat(cached); err == nil {
-			st.basePath, st.baseSHA256 = cached, want
+			st.basePath, st.baseSHA256 = cached, sum
 			return nil
 		}
 	}
@@ -162,16 +164,38 @@ func (stepFetch) download(ctx context.Context, st *state, url, want string) erro
 	if err != nil {
 		return err
 	}
-	if want != "" && sum != want {
+	if err := want.verify(part, sum); err != nil {
 		os.Remove(part) // the bad file is never used
-		return fmt.Errorf("checksum mismatch for %s: expected sha256:%s, got sha256:%s", url, want, sum)
+		return fmt.Errorf("checksum mismatch for %s: %w", url, err)
 	}
 	final := filepath.Join(dir, "sha256", sum)
 	if err := os.Rename(part, final); err != nil {
 		return err
 	}
+	if want.algo != "" && want.algo != "sha256" {
+		index := filepath.Join(dir, want.algo, want.hex)
+		if err := os.MkdirAll(filepath.Dir(index), 0o755); err == nil {
+			_ = atomicfile.WriteFile(index, []byte(sum), 0o644)
+		}
+	}
 	st.basePath, st.baseSHA256 = final, sum
 	return nil
+}
+
+// cachedSHA256 is the SHA-256 name under which the cache may hold the file
+// a checksum expects, or "".
+func cachedSHA256(dir string, want checksum) string {
+	switch want.algo {
+	case "":
+		return ""
+	case "sha256":
+		return want.hex
+	}
+	b, err := os.ReadFile(filepath.Join(dir, want.algo, want.hex))
+	if err != nil || len(b) != 64 {
+		return ""
+	}
+	return string(b)
 }
 
 func urlKey(url string) string {

@@ -47,7 +47,8 @@ type QEMUSource struct {
 	Name string `json:"name"`
 	// ISOURL is the base disk image: https://, http://, file:// or a path.
 	ISOURL string `json:"iso_url"`
-	// ISOChecksum is "sha256:<hex>", "file:<url of a SHA256SUMS file>" or "none".
+	// ISOChecksum is "ALGO:<hex>" (md5, sha1, sha256, sha512), a bare
+	// digest, "file:<url of a SHA256SUMS-style file>" or "none".
 	ISOChecksum    string `json:"iso_checksum"`
 	DiskImage      bool   `json:"disk_image"`
 	DiskSize       int64  `json:"disk_size"` // bytes

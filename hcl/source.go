@@ -220,14 +220,26 @@ func checkChecksum(c string) error {
 			return fmt.Errorf("file: needs the URL or path of a SHA256SUMS file")
 		}
 		return nil
-	case strings.HasPrefix(c, "sha256:"):
-		hex := c[len("sha256:"):]
-		if len(hex) != 64 || strings.Trim(strings.ToLower(hex), "0123456789abcdef") != "" {
-			return fmt.Errorf("%q is not a sha256 digest: 64 hex digits are needed", hex)
-		}
-		return nil
 	}
-	return fmt.Errorf("%q must be \"sha256:<hex>\", \"file:<url of SHA256SUMS>\" or \"none\"", c)
+	// ALGO:HEX, or a bare HEX whose length names the algorithm (Packer's).
+	lengths := map[string]int{"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+	algo, hex, ok := strings.Cut(c, ":")
+	if !ok {
+		hex = c
+		for a, n := range lengths {
+			if len(c) == n {
+				algo = a
+			}
+		}
+	}
+	n, known := lengths[algo]
+	switch {
+	case !known:
+		return fmt.Errorf("%q must be \"sha256:<hex>\" (or md5:, sha1:, sha512:, a bare digest), \"file:<url of SHA256SUMS>\" or \"none\"", c)
+	case len(hex) != n || strings.Trim(strings.ToLower(hex), "0123456789abcdef") != "":
+		return fmt.Errorf("%q is not a %s digest: %d hex digits are needed", hex, algo, n)
+	}
+	return nil
 }
 
 // unsupportedType reports a block whose type label clawimg does not handle:
