@@ -224,6 +224,8 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 		"manifest.json":  `"artifact_id": "testimg:latest@` + digest + `"`,
 		"image.checksum": "sha256\t" + strings.TrimPrefix(digest, "sha256:") + "\ttestimg:latest\n",
 		"local.txt":      "testimg:latest " + digest + "\n",
+		// The shell-local provisioner ran on the host during the build.
+		"local-provisioner.txt": "testimg provisioned\n",
 	} {
 		b, err := os.ReadFile(filepath.Join(e.home, file))
 		if err != nil || !strings.Contains(string(b), want) {

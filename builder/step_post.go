@@ -44,7 +44,8 @@ func (stepPostProcess) run(ctx context.Context, st *state) error {
 		case "checksum":
 			err = writeChecksums(st, p)
 		case "shell-local":
-			err = runLocal(ctx, st, p)
+			env := []string{"CLAWIMG_IMAGE=" + st.image.Ref(), "CLAWIMG_DIGEST=" + st.image.Digest}
+			err = runLocal(ctx, st, hcl.Local{Inline: p.Inline, Scripts: p.Scripts, EnvironmentVars: p.EnvironmentVars}, env)
 		default:
 			err = fmt.Errorf("unknown type %q", p.Type)
 		}
@@ -130,11 +131,9 @@ func writeChecksums(st *state, p hcl.PostProcessor) error {
 
 // runLocal runs shell-local commands on the host, with the image in
 // CLAWIMG_IMAGE and CLAWIMG_DIGEST.
-func runLocal(ctx context.Context, st *state, p hcl.PostProcessor) error {
-	env := append(os.Environ(),
-		"PACKER_BUILD_NAME="+st.build.Name, "PACKER_BUILDER_TYPE=qemu",
-		"CLAWIMG_IMAGE="+st.image.Ref(), "CLAWIMG_DIGEST="+st.image.Digest)
-	env = append(env, p.EnvironmentVars...)
+func runLocal(ctx context.Context, st *state, p hcl.Local, extraEnv []string) error {
+	env := append(os.Environ(), "PACKER_BUILD_NAME="+st.build.Name, "PACKER_BUILDER_TYPE=qemu")
+	env = append(append(env, extraEnv...), p.EnvironmentVars...)
 	var scripts [][]byte
 	if len(p.Inline) > 0 {
 		scripts = append(scripts, []byte("#!/bin/sh -e\n"+strings.Join(p.Inline, "\n")+"\n"))

@@ -61,6 +61,8 @@ func (stepProvision) run(ctx context.Context, st *state) error {
 				err = runShell(pctx, st, p.Shell, out)
 			case "file":
 				err = runFile(st, p.File)
+			case "shell-local":
+				err = runLocal(pctx, st, *p.Local, nil)
 			}
 			cancel()
 			out.Flush()

@@ -22,7 +22,7 @@ var buildBlocks = []hcl2.BlockHeaderSchema{
 var packerProvisioners = []string{
 	"ansible", "ansible-local", "breakpoint", "chef-client", "chef-solo", "converge",
 	"inspec", "powershell", "puppet-masterless", "puppet-server", "salt-masterless",
-	"shell-local", "windows-restart", "windows-shell",
+	"windows-restart", "windows-shell",
 }
 
 var packerPostProcessors = []string{
@@ -192,8 +192,10 @@ func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisi
 		fields, unsupported = shellFields, shellUnsupported
 	case "file":
 		fields, unsupported = fileFields, fileUnsupported
+	case "shell-local":
+		fields = postProcessorFields["shell-local"]
 	default:
-		ev.unsupportedType(b, "provisioner", typ, []string{"file", "shell"}, packerProvisioners)
+		ev.unsupportedType(b, "provisioner", typ, []string{"file", "shell", "shell-local"}, packerProvisioners)
 		return p, false
 	}
 	what := fmt.Sprintf("provisioner %q", typ)
@@ -211,6 +213,17 @@ func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisi
 		p.Shell = ev.decodeShell(d, b)
 	case "file":
 		p.File = ev.decodeFile(d, b)
+	case "shell-local":
+		p.Local = &Local{}
+		d.strList("inline", &p.Local.Inline)
+		d.strList("environment_vars", &p.Local.EnvironmentVars)
+		p.Local.Scripts = ev.scripts(d)
+		if !d.has("inline") && len(p.Local.Scripts) == 0 && !d.diags.HasErrors() {
+			d.diags = append(d.diags, &hcl2.Diagnostic{
+				Severity: hcl2.DiagError, Summary: "Invalid shell-local provisioner",
+				Detail: "One of inline, script or scripts must be set.", Subject: b.DefRange.Ptr(),
+			})
+		}
 	}
 	p.Sensitive = d.sensitive
 	ev.diags = append(ev.diags, d.diags...)

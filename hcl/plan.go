@@ -106,7 +106,7 @@ type Build struct {
 // Provisioner runs in the build VM, in order. Exactly one of Shell and File
 // is set, as Type says.
 type Provisioner struct {
-	Type string `json:"type"` // "shell" or "file"
+	Type string `json:"type"` // "shell", "file" or "shell-local"
 	// Name labels the provisioner in the build's output (Packer's name).
 	Name        string   `json:"name,omitempty"`
 	PauseBefore Duration `json:"pause_before,omitempty"`
@@ -116,9 +116,18 @@ type Provisioner struct {
 	Except      []string `json:"except,omitempty"`
 	Shell       *Shell   `json:"shell,omitempty"`
 	File        *File    `json:"file,omitempty"`
+	Local       *Local   `json:"shell_local,omitempty"`
 	// Sensitive names the fields whose value derives from a sensitive
 	// variable (recipe attribute names); Redacted masks them.
 	Sensitive []string `json:"sensitive_fields,omitempty"`
+}
+
+// Local is a `provisioner "shell-local"`: commands run on the host, in
+// the recipe's directory, while the VM is being provisioned.
+type Local struct {
+	Inline          []string  `json:"inline,omitempty"`
+	Scripts         []FileRef `json:"scripts,omitempty"`
+	EnvironmentVars []string  `json:"environment_vars,omitempty"`
 }
 
 // Shell is a `provisioner "shell"`.

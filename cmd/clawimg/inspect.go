@@ -104,6 +104,14 @@ func describeProvisioner(p hcl.Provisioner) string {
 		return fmt.Sprintf("content -> %s", p.File.Destination)
 	case p.File != nil && p.File.Source != nil:
 		return fmt.Sprintf("%s %s -> %s", p.File.Direction, p.File.Source.Path, p.File.Destination)
+	case p.Local != nil && len(p.Local.Inline) > 0:
+		return fmt.Sprintf("%d inline command(s) on the host", len(p.Local.Inline))
+	case p.Local != nil:
+		var names []string
+		for _, s := range p.Local.Scripts {
+			names = append(names, s.Path)
+		}
+		return strings.Join(names, ", ") + " on the host"
 	}
 	return ""
 }

@@ -75,6 +75,11 @@ build {
     inline = ["sudo mv /tmp/motd /etc/motd", "sudo chown root:root /etc/motd"]
   }
 
+  # On the host, while the VM is provisioned (Packer's shell-local).
+  provisioner "shell-local" {
+    inline = ["echo \"$PACKER_BUILD_NAME provisioned\" > ${var.out_dir}/local-provisioner.txt"]
+  }
+
   post-processor "manifest" {
     output = "${var.out_dir}/manifest.json"
   }
