@@ -135,26 +135,7 @@ func functions(files fileReader, root string, getenv func(string) string, now ti
 		},
 	})
 	fns["templatefile"] = templateFileFunc(readFile, fns)
-	// Packer's conversions (go-cty-funcs), and abspath: a relative path is
-	// the recipe directory's, as every path in a recipe.
-	for name, ty := range map[string]cty.Type{
-		"tostring": cty.String, "tonumber": cty.Number, "tobool": cty.Bool,
-		"tolist": cty.List(cty.DynamicPseudoType), "toset": cty.Set(cty.DynamicPseudoType), "tomap": cty.Map(cty.DynamicPseudoType),
-	} {
-		fns[name] = stdlib.MakeToFunc(ty)
-	}
-	fns["abspath"] = function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "path", Type: cty.String}},
-		Type:   function.StaticReturnType(cty.String),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			p := join(root, args[0].AsString())
-			if strings.HasPrefix(p, BuiltinRoot) {
-				return cty.StringVal(p), nil
-			}
-			abs, err := filepath.Abs(p)
-			return cty.StringVal(abs), err
-		},
-	})
+	addPackerFuncs(fns, root)
 	return fns
 }
 
@@ -258,6 +239,29 @@ func templateFileFunc(readFile func(string) ([]byte, error), fns map[string]func
 				return cty.NilVal, diags
 			}
 			return v, nil
+		},
+	})
+}
+
+// addPackerFuncs adds Packer's conversions (go-cty-funcs) and abspath: a
+// relative path is the recipe directory's, as every path in a recipe.
+func addPackerFuncs(fns map[string]function.Function, root string) {
+	for name, ty := range map[string]cty.Type{
+		"tostring": cty.String, "tonumber": cty.Number, "tobool": cty.Bool,
+		"tolist": cty.List(cty.DynamicPseudoType), "toset": cty.Set(cty.DynamicPseudoType), "tomap": cty.Map(cty.DynamicPseudoType),
+	} {
+		fns[name] = stdlib.MakeToFunc(ty)
+	}
+	fns["abspath"] = function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p := join(root, args[0].AsString())
+			if strings.HasPrefix(p, BuiltinRoot) {
+				return cty.StringVal(p), nil
+			}
+			abs, err := filepath.Abs(p)
+			return cty.StringVal(abs), err
 		},
 	})
 }

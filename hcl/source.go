@@ -148,6 +148,16 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.str("shutdown_command", &s.ShutdownCommand)
 	d.duration("shutdown_timeout", &s.ShutdownTimeout)
 
+	checkQEMU(d, b, &s)
+	s.Sensitive = d.sensitive
+	ev.diags = append(ev.diags, d.diags...)
+	return s
+}
+
+// checkQEMU checks a decoded qemu source's values against each other and
+// what clawimg can build, and sets what they imply (the architecture).
+func checkQEMU(d *decoder, b *hcl2.Block, s *QEMUSource) {
+	name := s.Name
 	if a, ok := d.attrs["qemuargs"]; ok {
 		for _, arg := range s.QEMUArgs {
 			for _, w := range arg {
@@ -205,9 +215,6 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	if s.Memory < 128 {
 		d.errorf(d.attrs["memory"], "Invalid value", "memory is in MiB and must be at least 128.")
 	}
-	s.Sensitive = d.sensitive
-	ev.diags = append(ev.diags, d.diags...)
-	return s
 }
 
 // checkChecksum accepts "sha256:<64 hex>", "file:<url>" and "none".
