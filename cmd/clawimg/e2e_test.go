@@ -84,18 +84,29 @@ func TestOpenClawImage(t *testing.T) {
 	// deadline, and only then, the state is saved once the VM
 	// is booted (--ready ssh) and everything but the running gateway is
 	// checked, saying so. Any other failure fails the test.
+	// Under TCG the start is not tried unless CLAWIMG_E2E_GATEWAY=1: it
+	// failed in every CI run and e2e run on 2-core TCG hosts so far (0 of
+	// 30+), and its 4-5 minutes are what keeps make test within CI's hour.
 	start = time.Now()
-	code, warmOut, warmErr := e.run3(nil, "warm", "openclaw:e2e", "--starts", "1", "--timeout", "10m")
-	gatewayUp := code == 0
+	tryGateway := accel != "tcg" || os.Getenv("CLAWIMG_E2E_GATEWAY") == "1"
+	code, warmOut, warmErr := -1, "", ""
+	if tryGateway {
+		code, warmOut, warmErr = e.run3(nil, "warm", "openclaw:e2e", "--starts", "1", "--timeout", "10m")
+	}
+	gatewayUp := tryGateway && code == 0
 	if !gatewayUp {
 		// Any failure of the gateway to start (the 5 s deadline, or OpenClaw
 		// refusing a restart after a failed start: exit 78) falls back.
-		if !strings.Contains(warmErr, "the OpenClaw gateway did not become ready") {
+		if tryGateway && !strings.Contains(warmErr, "the OpenClaw gateway did not become ready") {
 			t.Fatalf("clawimg warm: exit %d\n%s\n%s", code, warmOut, tail(warmErr, 30))
 		}
-		e.figure("warm: the gateway missed OpenClaw's start-up deadline (%s): %s", time.Since(start).Round(time.Second),
-			submatchOr(warmErr, `(state lease heartbeat did not become ready \([^)]*\))`, "?"))
-		t.Log("NOTE: the gateway cannot start on this host; the warm state is saved at ssh and the running gateway's checks are left out")
+		if tryGateway {
+			e.figure("warm: the gateway missed OpenClaw's start-up deadline (%s): %s", time.Since(start).Round(time.Second),
+				submatchOr(warmErr, `(state lease heartbeat did not become ready \([^)]*\)|exit[^\n]*78[^\n]*)`, tail(warmErr, 3)))
+			t.Log("NOTE: the gateway cannot start on this host; the warm state is saved at ssh and the running gateway's checks are left out")
+		} else {
+			t.Log("NOTE: under TCG the gateway's start is not tried (CLAWIMG_E2E_GATEWAY=1 tries it); the warm state is saved at ssh and the running gateway's checks are left out")
+		}
 		start = time.Now()
 		warmOut, warmErr = e.must("warm", "openclaw:e2e", "--ready", "ssh")
 	}
