@@ -146,9 +146,6 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	for _, s := range st.skipped {
 		st.event(Event{Phase: "skip", Detail: s + ": clawimg builds qemu sources only"})
 	}
-	if err := checkOutput(st); err != nil {
-		return nil, fmt.Errorf("build %s: %w", st.build.Name, err)
-	}
 	st.event(Event{Phase: "fetch", Detail: st.source.ISOURL})
 	if err := (&stepFetch{}).run(ctx, st); err != nil {
 		return nil, fmt.Errorf("build %s: fetch: %w", st.build.Name, err)
@@ -170,6 +167,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			}
 			return &Result{Image: img, UpToDate: true, Duration: time.Since(start)}, nil
 		}
+	}
+	// An image that is up to date builds nothing: only a real build
+	// refuses an existing output directory.
+	if err := checkOutput(st); err != nil {
+		return nil, fmt.Errorf("build %s: %w", st.build.Name, err)
 	}
 	steps := []step{
 		&stepWorkDir{}, &stepDisk{}, &stepSeed{}, &stepBoot{}, &stepSSH{}, &stepCACerts{},

@@ -28,15 +28,18 @@ func outputPath(b hcl.Build, s *hcl.QEMUSource) string {
 	return filepath.Join(dir, name)
 }
 
+// ErrOutputExists is a build whose output directory exists already.
+var ErrOutputExists = errors.New("output directory exists")
+
 // checkOutput refuses, before anything is built, an output directory that
-// exists, as Packer does; --force lets the build replace the file.
+// exists, as Packer does; Force lets the build replace the file in it.
 func checkOutput(st *state) error {
 	p := outputPath(st.build, st.source)
 	if p == "" || st.opts.Force {
 		return nil
 	}
 	if _, err := os.Stat(filepath.Dir(p)); err == nil {
-		return fmt.Errorf("output directory %s exists: remove it, or rebuild with --force to replace %s", filepath.Dir(p), filepath.Base(p))
+		return fmt.Errorf("%w: %s", ErrOutputExists, filepath.Dir(p))
 	}
 	return nil
 }

@@ -133,5 +133,8 @@ func buildError(e *env, err error) error {
 	if errors.As(err, &ab) {
 		return cli.WithHint(cli.WithHint(err, "stop it with: kill %d", ab.PID), "the build VM is still running: %s", ab.SSHCommand)
 	}
+	if errors.Is(err, builder.ErrOutputExists) {
+		return cli.WithHint(err, "remove it, or build with --force to replace the file in it (as Packer's -force)")
+	}
 	return err
 }
