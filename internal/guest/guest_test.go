@@ -12,20 +12,14 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// A minimal SSH server that answers every exec with a line on stdout, a
-// line on stderr and status 3, to test Run's plumbing without a VM.
-func testServer(t *testing.T, kp *KeyPair) int {
+// serveSSH runs an SSH server on a loopback port for the test, with cfg
+// (a host key is added) and each channel handed to handle.
+func serveSSH(t *testing.T, cfg *ssh.ServerConfig, handle func(ssh.NewChannel)) int {
 	t.Helper()
 	hostKey, err := NewKeyPair("host")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &ssh.ServerConfig{PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-		if string(k.Marshal()) == string(kp.Signer.PublicKey().Marshal()) {
-			return nil, nil
-		}
-		return nil, io.EOF
-	}}
 	cfg.AddHostKey(hostKey.Signer)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -45,23 +39,38 @@ func testServer(t *testing.T, kp *KeyPair) int {
 				}
 				go ssh.DiscardRequests(reqs)
 				for nc := range chans {
-					ch, creqs, _ := nc.Accept()
-					go func() {
-						for r := range creqs {
-							if r.Type == "exec" {
-								r.Reply(true, nil)
-								io.WriteString(ch, strings.Repeat("out ", 4000)+"\n")
-								io.WriteString(ch.Stderr(), "err\n")
-								ch.SendRequest("exit-status", false, ssh.Marshal(struct{ C uint32 }{3}))
-								ch.Close()
-							}
-						}
-					}()
+					handle(nc)
 				}
 			}()
 		}
 	}()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// A minimal SSH server that answers every exec with a line on stdout, a
+// line on stderr and status 3, to test Run's plumbing without a VM.
+func testServer(t *testing.T, kp *KeyPair) int {
+	t.Helper()
+	cfg := &ssh.ServerConfig{PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+		if string(k.Marshal()) == string(kp.Signer.PublicKey().Marshal()) {
+			return nil, nil
+		}
+		return nil, io.EOF
+	}}
+	return serveSSH(t, cfg, func(nc ssh.NewChannel) {
+		ch, creqs, _ := nc.Accept()
+		go func() {
+			for r := range creqs {
+				if r.Type == "exec" {
+					r.Reply(true, nil)
+					io.WriteString(ch, strings.Repeat("out ", 4000)+"\n")
+					io.WriteString(ch.Stderr(), "err\n")
+					ch.SendRequest("exit-status", false, ssh.Marshal(struct{ C uint32 }{3}))
+					ch.Close()
+				}
+			}
+		}()
+	})
 }
 
 func TestRunKeepsOutputWhenStdoutIsStderr(t *testing.T) {
@@ -94,7 +103,6 @@ func TestRunKeepsOutputWhenStdoutIsStderr(t *testing.T) {
 // it in with the recipe's password (Packer's ssh_password); without the
 // password it does not.
 func TestPasswordAfterTheKey(t *testing.T) {
-	hostKey, _ := NewKeyPair("host")
 	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) { return nil, io.EOF },
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
@@ -104,31 +112,7 @@ func TestPasswordAfterTheKey(t *testing.T) {
 			return nil, io.EOF
 		},
 	}
-	cfg.AddHostKey(hostKey.Signer)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				_, chans, reqs, err := ssh.NewServerConn(conn, cfg)
-				if err != nil {
-					return
-				}
-				go ssh.DiscardRequests(reqs)
-				for nc := range chans {
-					nc.Reject(ssh.Prohibited, "no")
-				}
-			}()
-		}
-	}()
-	port := l.Addr().(*net.TCPAddr).Port
+	port := serveSSH(t, cfg, func(nc ssh.NewChannel) { nc.Reject(ssh.Prohibited, "no") })
 	kp, _ := NewKeyPair("clawimg")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
