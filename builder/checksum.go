@@ -10,7 +10,8 @@ import (
 	"hash"
 	"io"
 	"os"
-	"strings"
+
+	"github.com/clawimg/clawimg/hcl"
 )
 
 // checksum is an iso_checksum: an algorithm and the expected hex digest
@@ -19,22 +20,15 @@ type checksum struct{ algo, hex string }
 
 func (c checksum) String() string { return c.algo + ":" + c.hex }
 
-// hexLengths infers an algorithm from a bare digest, as Packer does.
-var hexLengths = map[int]string{32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
-
-// parseChecksum reads "none", "ALGO:HEX" (md5, sha1, sha256, sha512) or a
-// bare HEX. file: checksums are resolved by expectedChecksum.
+// parseChecksum reads "none" or a digest (hcl.ParseDigest: ALGO:HEX or a
+// bare HEX). file: checksums are resolved by expectedChecksum.
 func parseChecksum(s string) (checksum, error) {
 	if s == "" || s == "none" {
 		return checksum{}, nil
 	}
-	algo, h, ok := strings.Cut(s, ":")
-	if !ok {
-		algo, h = hexLengths[len(s)], s
-	}
-	h = strings.ToLower(h)
-	if _, err := hex.DecodeString(h); err != nil || algo == "" || hexLengths[len(h)] != algo {
-		return checksum{}, fmt.Errorf("unsupported iso_checksum %q: use none, md5:, sha1:, sha256:, sha512: (or a bare digest of that length), or file:URL", s)
+	algo, h, err := hcl.ParseDigest(s)
+	if err != nil {
+		return checksum{}, fmt.Errorf("iso_checksum: %w", err)
 	}
 	return checksum{algo, h}, nil
 }

@@ -228,25 +228,34 @@ func checkChecksum(c string) error {
 		}
 		return nil
 	}
-	// ALGO:HEX, or a bare HEX whose length names the algorithm (Packer's).
-	lengths := map[string]int{"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+	_, _, err := ParseDigest(c)
+	return err
+}
+
+// digestLengths are the hex lengths of the digests iso_checksum may name.
+var digestLengths = map[string]int{"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+
+// ParseDigest reads an iso_checksum digest as Packer writes it: ALGO:HEX
+// (md5, sha1, sha256, sha512), or a bare HEX whose length names the
+// algorithm. The hex comes back in lower case.
+func ParseDigest(c string) (algo, hex string, err error) {
 	algo, hex, ok := strings.Cut(c, ":")
 	if !ok {
 		hex = c
-		for a, n := range lengths {
+		for a, n := range digestLengths {
 			if len(c) == n {
 				algo = a
 			}
 		}
 	}
-	n, known := lengths[algo]
+	n, known := digestLengths[algo]
 	switch {
 	case !known:
-		return fmt.Errorf("%q must be \"sha256:<hex>\" (or md5:, sha1:, sha512:, a bare digest), \"file:<url of SHA256SUMS>\" or \"none\"", c)
+		return "", "", fmt.Errorf("%q must be \"sha256:<hex>\" (or md5:, sha1:, sha512:, a bare digest), \"file:<url of SHA256SUMS>\" or \"none\"", c)
 	case len(hex) != n || strings.Trim(strings.ToLower(hex), "0123456789abcdef") != "":
-		return fmt.Errorf("%q is not a %s digest: %d hex digits are needed", hex, algo, n)
+		return "", "", fmt.Errorf("%q is not a %s digest: %d hex digits are needed", hex, algo, n)
 	}
-	return nil
+	return algo, strings.ToLower(hex), nil
 }
 
 // unsupportedType reports a block whose type label clawimg does not handle:
