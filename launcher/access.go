@@ -77,11 +77,7 @@ func (m *Manager) Tunnel(ctx context.Context, name string, l net.Listener, guest
 	if err != nil {
 		return err
 	}
-	signer, err := guest.LoadKey(r.KeyPath())
-	if err != nil {
-		return err
-	}
-	c, err := guest.DialAddr(ctx, net.JoinHostPort(host, strconv.Itoa(port)), r.User, signer)
+	c, err := dialInstance(ctx, r, host, port)
 	if err != nil {
 		return fmt.Errorf("ssh to %s: %w", name, err)
 	}
@@ -122,6 +118,16 @@ func (m *Manager) Tunnel(ctx context.Context, name string, l net.Listener, guest
 			pipe(conn, remote)
 		}()
 	}
+}
+
+// dialInstance logs into an instance at host:port as its user, with its
+// own key.
+func dialInstance(ctx context.Context, r *Record, host string, port int) (*guest.Client, error) {
+	signer, err := guest.LoadKey(r.KeyPath())
+	if err != nil {
+		return nil, err
+	}
+	return guest.DialAddr(ctx, net.JoinHostPort(host, strconv.Itoa(port)), r.User, signer)
 }
 
 // pipe copies both ways until either side is done.

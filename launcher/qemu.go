@@ -134,11 +134,7 @@ func (q *qemuDriver) client(ctx context.Context, r *Record) (*guest.Client, erro
 	if pid(r) == 0 {
 		return nil, errStopped
 	}
-	signer, err := guest.LoadKey(r.KeyPath())
-	if err != nil {
-		return nil, err
-	}
-	return guest.Dial(ctx, r.SSHPort, r.User, signer)
+	return dialInstance(ctx, r, "127.0.0.1", r.SSHPort)
 }
 
 func (q *qemuDriver) Exec(ctx context.Context, r *Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {

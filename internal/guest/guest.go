@@ -71,11 +71,6 @@ type Client struct {
 	signer     ssh.Signer
 }
 
-// Dial connects once to a loopback port (QEMU's forward to the guest).
-func Dial(ctx context.Context, port int, user string, signer ssh.Signer) (*Client, error) {
-	return DialAddr(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), user, signer)
-}
-
 // DialAddr connects once to addr (host:port).
 func DialAddr(ctx context.Context, addr, user string, signer ssh.Signer) (*Client, error) {
 	return dial(ctx, addr, user, Auth(signer, ""), signer)

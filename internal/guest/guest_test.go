@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestRunKeepsOutputWhenStdoutIsStderr(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := testServer(t, kp)
-	c, err := Dial(context.Background(), port, "u", kp.Signer)
+	c, err := DialAddr(context.Background(), net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), "u", kp.Signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestPasswordAfterTheKey(t *testing.T) {
 		t.Fatalf("with the password: %v", err)
 	}
 	c.Close()
-	if _, err := Dial(context.Background(), port, "vagrant", kp.Signer); err == nil {
+	if _, err := DialAddr(context.Background(), net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), "vagrant", kp.Signer); err == nil {
 		t.Fatal("the key alone got in")
 	}
 }
