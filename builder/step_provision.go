@@ -18,6 +18,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/pkg/sftp"
+
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/internal/guest"
 )
@@ -178,43 +180,11 @@ func runFile(st *state, f *hcl.File) error {
 		return fmt.Errorf("sftp: %w", err)
 	}
 	defer sc.Close()
-	if f.Direction == "download" {
-		r, err := sc.Open(f.Source.Path)
-		if err != nil {
-			return fmt.Errorf("download %s: %w", f.Source.Path, err)
-		}
-		defer r.Close()
-		dst := f.Destination
-		if strings.HasSuffix(dst, "/") {
-			dst = filepath.Join(dst, path.Base(f.Source.Path))
-		}
-		w, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, r); err != nil {
-			w.Close()
-			return err
-		}
-		return w.Close()
-	}
-	put := func(dst string, data []byte, mode fs.FileMode) error {
-		w, err := sc.Create(dst)
-		if err != nil {
-			return fmt.Errorf("upload %s: %w", dst, err)
-		}
-		if _, err := w.Write(data); err != nil {
-			w.Close()
-			return fmt.Errorf("upload %s: %w", dst, err)
-		}
-		if err := w.Chmod(mode); err != nil {
-			w.Close()
-			return err
-		}
-		return w.Close()
-	}
-	if f.Content != nil {
-		return put(f.Destination, []byte(*f.Content), 0o644)
+	switch {
+	case f.Direction == "download":
+		return downloadFile(sc, f.Source.Path, f.Destination)
+	case f.Content != nil:
+		return putFile(sc, f.Destination, []byte(*f.Content), 0o644)
 	}
 	src := f.Source.Path
 	fi, err := os.Stat(src)
@@ -222,32 +192,9 @@ func runFile(st *state, f *hcl.File) error {
 		return err
 	}
 	if err == nil && fi.IsDir() {
-		// Packer: "dir" makes destination/dir, "dir/" copies its contents.
-		root := f.Destination
-		if !strings.HasSuffix(src, "/") {
-			root = path.Join(root, filepath.Base(src))
-		}
-		return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(src, p)
-			dst := path.Join(root, filepath.ToSlash(rel))
-			if d.IsDir() {
-				return sc.MkdirAll(dst)
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return put(dst, b, info.Mode().Perm())
-		})
+		return uploadDir(sc, src, f.Destination)
 	}
-	data, err := st.plan.ReadFile(src)
+	data, err := st.plan.ReadFile(src) // a file of the host, or of the built-in recipe
 	if err != nil {
 		return err
 	}
@@ -259,5 +206,72 @@ func runFile(st *state, f *hcl.File) error {
 	if fi != nil {
 		mode = fi.Mode().Perm()
 	}
-	return put(dst, data, mode)
+	return putFile(sc, dst, data, mode)
+}
+
+// downloadFile copies a guest file to the host; a destination ending in
+// "/" receives it under its own name.
+func downloadFile(sc *sftp.Client, src, dst string) error {
+	r, err := sc.Open(src)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", src, err)
+	}
+	defer r.Close()
+	if strings.HasSuffix(dst, "/") {
+		dst = filepath.Join(dst, path.Base(src))
+	}
+	w, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// uploadDir copies a host directory into the guest as Packer does: "dir"
+// makes destination/dir, "dir/" copies its contents into destination.
+func uploadDir(sc *sftp.Client, src, dst string) error {
+	root := dst
+	if !strings.HasSuffix(src, "/") {
+		root = path.Join(root, filepath.Base(src))
+	}
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		dst := path.Join(root, filepath.ToSlash(rel))
+		if d.IsDir() {
+			return sc.MkdirAll(dst)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return putFile(sc, dst, b, info.Mode().Perm())
+	})
+}
+
+// putFile writes a guest file with its mode.
+func putFile(sc *sftp.Client, dst string, data []byte, mode fs.FileMode) error {
+	w, err := sc.Create(dst)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", dst, err)
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Close()
+		return fmt.Errorf("upload %s: %w", dst, err)
+	}
+	if err := w.Chmod(mode); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }

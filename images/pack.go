@@ -172,28 +172,7 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 	for range cap(free) {
 		free <- make([]byte, chunkSize)
 	}
-	g.Go(func() error { // reader: sequential I/O
-		defer close(jobs)
-		for _, idx := range indexes {
-			var buf []byte
-			select {
-			case buf = <-free:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			off := idx * chunkSize
-			n := min(chunkSize, d.virtualSize-off)
-			if err := d.readAt(buf[:n], off); err != nil {
-				return fmt.Errorf("read offset %d: %w", off, err)
-			}
-			select {
-			case jobs <- chunkJob{idx, buf[:n]}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
+	g.Go(func() error { return readChunks(gctx, d, indexes, chunkSize, free, jobs) })
 	zeros := make([]byte, chunkSize)
 	var workersDone errgroup.Group
 	for range workers {
@@ -207,16 +186,7 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 		return err
 	})
 
-	var chunks []chunkResult
-	var done, skipped int64
-	for r := range results {
-		chunks = append(chunks, r)
-		done += r.chunk.Length
-		if r.zero || r.staged == "" {
-			skipped += r.chunk.Length
-		}
-		opts.Progress.report(Progress{Phase: "import", Done: done, Total: total, Skipped: skipped})
-	}
+	chunks := collectChunks(results, total, opts.Progress)
 	err := g.Wait()
 	if err == nil {
 		err = s.commitStaged(chunks)
@@ -232,6 +202,47 @@ func (s *Store) pack(ctx context.Context, d *disk, opts ImportOptions) (*Config,
 
 	cfg, layers := chunkConfig(d.virtualSize, chunkSize, chunks)
 	return cfg, layers, nil
+}
+
+// readChunks is pack's reader: the chunks at indexes, read in order
+// (sequential I/O) into buffers from free, go to jobs.
+func readChunks(ctx context.Context, d *disk, indexes []int64, chunkSize int64, free <-chan []byte, jobs chan<- chunkJob) error {
+	defer close(jobs)
+	for _, idx := range indexes {
+		var buf []byte
+		select {
+		case buf = <-free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		off := idx * chunkSize
+		n := min(chunkSize, d.virtualSize-off)
+		if err := d.readAt(buf[:n], off); err != nil {
+			return fmt.Errorf("read offset %d: %w", off, err)
+		}
+		select {
+		case jobs <- chunkJob{idx, buf[:n]}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// collectChunks gathers the workers' results, reporting progress: bytes
+// done, and of them those skipped (zero, or already stored).
+func collectChunks(results <-chan chunkResult, total int64, progress ProgressFunc) []chunkResult {
+	var chunks []chunkResult
+	var done, skipped int64
+	for r := range results {
+		chunks = append(chunks, r)
+		done += r.chunk.Length
+		if r.zero || r.staged == "" {
+			skipped += r.chunk.Length
+		}
+		progress.report(Progress{Phase: "import", Done: done, Total: total, Skipped: skipped})
+	}
+	return chunks
 }
 
 // compressChunks is one of pack's workers: each chunk read into jobs is

@@ -77,7 +77,7 @@ func (m *Manager) Tunnel(ctx context.Context, name string, l net.Listener, guest
 	if err != nil {
 		return err
 	}
-	c, err := dialInstance(ctx, r, host, port)
+	c, err := DialInstance(ctx, r, host, port)
 	if err != nil {
 		return fmt.Errorf("ssh to %s: %w", name, err)
 	}
@@ -120,9 +120,9 @@ func (m *Manager) Tunnel(ctx context.Context, name string, l net.Listener, guest
 	}
 }
 
-// dialInstance logs into an instance at host:port as its user, with its
+// DialInstance logs into an instance at host:port as its user, with its
 // own key.
-func dialInstance(ctx context.Context, r *Record, host string, port int) (*guest.Client, error) {
+func DialInstance(ctx context.Context, r *Record, host string, port int) (*guest.Client, error) {
 	signer, err := guest.LoadKey(r.KeyPath())
 	if err != nil {
 		return nil, err

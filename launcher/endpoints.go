@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/clawimg/clawimg/internal/qemu"
 	"github.com/clawimg/clawimg/launcher/hostnet"
 )
 
@@ -84,26 +83,6 @@ set -a; . /etc/clawimg/endpoints; set +a
 [ -z "${HTTP_PROXY:-}" ] || { http_proxy=$HTTP_PROXY; https_proxy=$HTTPS_PROXY; no_proxy=$NO_PROXY; export http_proxy https_proxy no_proxy; }
 PROFILE
 `
-
-// hostnetFor gives a qemu instance's VM its network: restricted (unless
-// its egress is open), with the broker and the proxy forwarded to helper
-// processes (helper is the command that serves one guest connection; the
-// kind and the instance's directory are appended). Instances from before
-// the broker (no egress recorded) keep plain NAT.
-func hostnetFor(cfg *qemu.Config, r *Record, helper []string) {
-	if r.Egress == "" || len(helper) == 0 {
-		return
-	}
-	fwd := func(port int, kind string) qemu.Guestfwd {
-		argv := append(append([]string{}, helper...), kind, r.Dir)
-		return qemu.Guestfwd{Addr: fmt.Sprintf("%s:%d", hostnet.GuestIP, port), Argv: argv}
-	}
-	cfg.Guestfwds = []qemu.Guestfwd{fwd(hostnet.BrokerPort, hostnet.KindBroker)}
-	if r.Egress != hostnet.EgressOpen {
-		cfg.Restrict = true
-		cfg.Guestfwds = append(cfg.Guestfwds, fwd(hostnet.ProxyPort, hostnet.KindProxy))
-	}
-}
 
 // writeHostnet writes a qemu instance's host network settings and key
 // into its directory.

@@ -3,7 +3,6 @@ package launcher
 import (
 	"path/filepath"
 
-	"github.com/clawimg/clawimg/internal/qemu"
 	"github.com/clawimg/clawimg/launcher/hostnet"
 )
 
@@ -14,17 +13,17 @@ import (
 const (
 	recordFile = "instance.json" // the Record
 	keyFile    = "id_ed25519"    // clawimg's private key for the instance
-	diskFile   = "disk.qcow2"    // a qemu instance's overlay
-	seedFile   = "seed.iso"      // its NoCloud seed, removed once QEMU has it
+	// DiskFile is a qemu instance's overlay (and a warm VM's).
+	DiskFile = "disk.qcow2"
+	// SeedFile is its NoCloud seed, removed once QEMU has it.
+	SeedFile = "seed.iso"
 )
 
-func (r *Record) path(name string) string { return filepath.Join(r.Dir, name) }
+// Path is the named file of the instance (one of the names above).
+func (r *Record) Path(name string) string { return filepath.Join(r.Dir, name) }
 
 // KeyPath is the instance's private key, for ssh -i.
-func (r *Record) KeyPath() string { return r.path(keyFile) }
-
-// qemuFiles names what QEMU writes in a qemu instance's directory.
-func (r *Record) qemuFiles() qemu.Config { return qemu.Config{Dir: r.Dir} }
+func (r *Record) KeyPath() string { return r.Path(keyFile) }
 
 // apiKeyPath is where a qemu instance's API key is kept on the host.
-func (r *Record) apiKeyPath() string { return r.path(hostnet.KeyFile) }
+func (r *Record) apiKeyPath() string { return r.Path(hostnet.KeyFile) }

@@ -1,12 +1,14 @@
 // Package launcher makes disposable instances from stored images, with a
-// driver per hypervisor front-end: qemu (clawimg runs QEMU itself) and
-// multipass (Canonical's Multipass CLI). The Manager does what is common:
-// names, the image's unpacked base, per-instance secrets, readiness and the
-// instance registry.
+// driver per hypervisor front-end, each in its own package: launcher/qemu
+// (clawimg runs QEMU itself) and launcher/multipass (Canonical's Multipass
+// CLI); launcher/drivers is the table of them. The Manager does what is
+// common: names, the image's unpacked base, per-instance secrets, warm
+// states, readiness and the instance registry.
 package launcher
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -41,7 +43,7 @@ type Driver interface {
 }
 
 // Caps is what a driver states it can do, so that nothing decides by a
-// driver's name. (Restoring warm states is the restorer interface.)
+// driver's name. (Warm states are the Warmer interface.)
 type Caps struct {
 	// Broker: the driver runs the instance's network itself, restricted,
 	// with the key broker and the egress proxy on the host. Without it the
@@ -52,9 +54,17 @@ type Caps struct {
 	LoginUser string
 }
 
-// DriverCaps is what the named driver can do.
-func DriverCaps(name string) (Caps, error) {
-	drivers := Drivers()
+// ErrStopped is an operation that needs a running instance.
+var ErrStopped = errors.New("the instance is not running")
+
+// consoler is a driver that keeps an instance's serial console, whose last
+// lines say why a VM did not become ready.
+type consoler interface {
+	Console(rec *Record) string
+}
+
+// DriverCaps is what the named driver of the table can do.
+func DriverCaps(drivers map[string]Factory, name string) (Caps, error) {
 	f, ok := drivers[name]
 	if !ok {
 		return Caps{}, unknownDriver(name, drivers)
@@ -148,12 +158,4 @@ type Config struct {
 	// directory are appended. Empty: qemu instances get plain NAT and no
 	// broker.
 	Helper []string
-}
-
-// Drivers is the table of drivers by name.
-func Drivers() map[string]Factory {
-	return map[string]Factory{
-		"qemu":      newQEMU,
-		"multipass": newMultipass,
-	}
 }

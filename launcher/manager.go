@@ -70,7 +70,7 @@ func (m *Manager) save(r *Record) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(r.path(recordFile), b, 0o600)
+	return atomicfile.WriteFile(r.Path(recordFile), b, 0o600)
 }
 
 func (m *Manager) driver(name string) (Driver, error) {
@@ -311,7 +311,7 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 // startWarm restores the instance from a fitting warm state when the
 // driver can. It returns "" when it did, else why not, in one line.
 func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, w *warmStart, o LaunchOptions, progress func(string)) string {
-	rs, ok := d.(restorer)
+	wr, ok := d.(Warmer)
 	switch {
 	case o.Cold:
 		return ""
@@ -320,7 +320,7 @@ func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, w *warmSt
 	case len(bytes.TrimSpace(o.CloudInit)) > 0:
 		return "extra cloud-init user-data runs at a first boot only"
 	}
-	st, machine, why := m.findWarm(ctx, &spec.Record)
+	st, machine, why := m.findWarm(ctx, wr, &spec.Record)
 	if st == nil {
 		return why
 	}
@@ -337,9 +337,9 @@ func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, w *warmSt
 	// So is one whose services started with another guest setup (their
 	// environment names the endpoints).
 	w.ID.RestartGateway = st.Config.Ready == ReadySSH || st.Config.Guest != w.ID.Guest
-	if err := rs.restore(ctx, spec, w); err != nil {
+	if err := m.restore(ctx, d, wr, spec, w); err != nil {
 		m.log.Warn("warm launch failed", "instance", spec.Name, "err", err)
-		os.Remove(spec.path(diskFile))
+		os.Remove(spec.Path(DiskFile))
 		return "the warm state did not restore: " + err.Error()
 	}
 	spec.Start = StartWarm

@@ -68,7 +68,11 @@ func (rw readiness) fail(stage, detail string) *NotReadyError {
 	if rw.ctx.Err() != nil {
 		detail = fmt.Sprintf("timed out after %s (last: %s)", rw.timeout, strings.TrimSpace(detail))
 	}
-	return &NotReadyError{Stage: stage, Detail: detail, Console: consoleTail(rw.r)}
+	nr := &NotReadyError{Stage: stage, Detail: detail}
+	if c, ok := rw.d.(consoler); ok {
+		nr.Console = c.Console(rw.r)
+	}
+	return nr
 }
 
 // ssh waits until a command runs. A VM that is gone will not answer: that

@@ -6,20 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/clawimg/clawimg/images"
-	"github.com/clawimg/clawimg/internal/command"
-	"github.com/clawimg/clawimg/internal/qemu"
 )
 
 // Start kinds of an instance (Record.Start).
@@ -28,20 +21,16 @@ const (
 	StartCold = "cold"
 )
 
-// restorer is a driver that can start an instance from a warm state.
-type restorer interface {
-	restore(ctx context.Context, s *Spec, w *warmStart) error
-}
-
 // warmStart is what a restore needs: the state's files, the machine they
 // must run on, and the instance's own identity to put in place.
 type warmStart struct {
 	Machine WarmMachine
 	Files   *images.UnpackedWarm
 	ID      identity
-	// Restored, Renewed and Token are filled in by restore: how long QEMU
-	// took to load the saved VM, the identity to be renewed, and (part of
-	// it, from its start) the running gateway to take the new token.
+	// Restored, Renewed and Token are filled in by restore: how long the
+	// driver took to load the saved VM, the identity to be renewed, and
+	// (part of it, from its start) the running gateway to take the new
+	// token.
 	Restored, Renewed, Token time.Duration
 }
 
@@ -63,7 +52,7 @@ type identity struct {
 
 // findWarm returns the warm state a launch can restore, or why none fits
 // (one line, for the user).
-func (m *Manager) findWarm(ctx context.Context, rec *Record) (*images.WarmState, WarmMachine, string) {
+func (m *Manager) findWarm(ctx context.Context, wr Warmer, rec *Record) (*images.WarmState, WarmMachine, string) {
 	states, err := m.store.WarmStates(rec.Digest)
 	if len(states) == 0 {
 		if err != nil {
@@ -71,7 +60,7 @@ func (m *Manager) findWarm(ctx context.Context, rec *Record) (*images.WarmState,
 		}
 		return nil, WarmMachine{}, "no warm state of " + rec.Image + " (make one with: clawimg warm " + rec.Image + ")"
 	}
-	want, werr := m.warmMachine(ctx, rec.CPUs, rec.MemoryMiB, rec.DiskBytes)
+	want, werr := wr.WarmMachine(ctx, rec.CPUs, rec.MemoryMiB, rec.DiskBytes)
 	if werr != nil {
 		return nil, WarmMachine{}, werr.Error()
 	}
@@ -114,125 +103,23 @@ func machineDiff(state, launch WarmMachine) string {
 	return strings.Join(d, ", ")
 }
 
-// restore starts an instance from a warm state: a new overlay on the
-// state's disk delta (itself on the image's base), QEMU with the saved
-// machine restoring the saved memory, then the instance's own identity.
-// A guest that does not come back running, or whose identity cannot be
-// renewed, is killed: it never runs with the throwaway identity.
-func (q *qemuDriver) restore(ctx context.Context, s *Spec, w *warmStart) error {
-	r := &s.Record
-	if err := checkDelta(ctx, q.log, w.Files.Disk); err != nil {
-		return err
-	}
-	disk := r.path(diskFile)
-	if err := createOverlay(ctx, q.log, disk, w.Files.Disk, "qcow2", w.Machine.DiskBytes); err != nil {
-		return err
-	}
-	r.Accel = w.Machine.Accel
-	var err error
-	if r.SSHPort, err = qemu.FreePort(); err != nil {
-		return err
-	}
-	r.IPv4 = "10.0.2.15"
-	r.UUID = uuid.NewString()
-	r.CPUs, r.MemoryMiB, r.DiskBytes = w.Machine.CPUs, w.Machine.MemoryMiB, w.Machine.DiskBytes
-	// The cdrom slot the warm VM had holds this instance's own seed: should
-	// the guest ever reboot, cloud-init sees this instance, not the warm one.
-	seed, err := writeSeed(r, s.UserData)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(seed)
-	mem, err := os.Open(w.Files.Memory)
-	if err != nil {
-		return err
-	}
+// restore starts an instance from a warm state through the driver, then
+// gives it its own identity. A guest whose identity cannot be renewed is
+// deleted: it never runs with the throwaway identity.
+func (m *Manager) restore(ctx context.Context, d Driver, wr Warmer, s *Spec, w *warmStart) error {
 	start := time.Now()
-	cfg := warmConfig(r, w.Machine, disk, seed)
-	hostnetFor(&cfg, r, q.helper)
-	cfg.Detached, cfg.Incoming, cfg.Log = true, mem, q.log
-	_, err = qemu.Start(ctx, cfg) // detached: it outlives this process
-	mem.Close()
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	if err := waitRunning(ctx, cfg); err != nil {
-		_ = q.kill(r)
-		return fmt.Errorf("restore: %w", err)
+	if err := wr.Restore(ctx, s, w.Machine, w.Files); err != nil {
+		return err
 	}
 	w.Restored = time.Since(start)
-	out, err := reidentify(ctx, cfg.QGASocket(), w.ID)
+	out, err := reidentify(ctx, wr, &s.Record, w.ID)
 	if err != nil {
-		_ = q.kill(r)
+		_ = d.Delete(ctx, &s.Record)
 		return err
 	}
 	w.Renewed = time.Since(start) - w.Restored
 	if ms, err := strconv.Atoi(keyValues(out).get("token_ms")); err == nil {
 		w.Token = time.Duration(ms) * time.Millisecond
-	}
-	return nil
-}
-
-// RestoreTimeout bounds loading a saved VM.
-const RestoreTimeout = 3 * time.Minute
-
-// waitRunning waits until a restoring VM runs; QEMU exits when the saved
-// state does not load.
-func waitRunning(ctx context.Context, cfg qemu.Config) error {
-	ctx, cancel := context.WithTimeout(ctx, RestoreTimeout)
-	defer cancel()
-	for {
-		status := "unknown"
-		if mon, err := qemu.DialQMP(ctx, cfg.QMPSocket()); err == nil {
-			status, _ = mon.Status(ctx)
-			mon.Close()
-		}
-		if status == "running" {
-			return nil
-		}
-		if pid(&Record{Dir: cfg.Dir}) == 0 {
-			msg, _ := os.ReadFile(cfg.StderrLog())
-			return fmt.Errorf("the saved VM did not load: %s", lastLine(strings.TrimSpace(string(msg))))
-		}
-		if status != "inmigrate" && status != "unknown" && status != "prelaunch" {
-			return fmt.Errorf("the restored VM is %s, not running", status)
-		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
-			return fmt.Errorf("the saved VM did not load in %s", RestoreTimeout)
-		}
-	}
-}
-
-// checkDelta refuses a disk delta that is not a plain qcow2 on the image's
-// base: an external data file or another backing file would let a crafted
-// state read files of the host into the guest.
-func checkDelta(ctx context.Context, log *slog.Logger, path string) error {
-	out, err := command.New(ctx, log, "qemu-img", "info", "--output=json", "-U", path).Output()
-	if err != nil {
-		return fmt.Errorf("warm state disk: qemu-img info: %w", err)
-	}
-	var info struct {
-		Format          string `json:"format"`
-		BackingFilename string `json:"backing-filename"`
-		BackingFormat   string `json:"backing-filename-format"`
-		FormatSpecific  struct {
-			Data struct {
-				DataFile string `json:"data-file"`
-			} `json:"data"`
-		} `json:"format-specific"`
-	}
-	if err := json.Unmarshal(out, &info); err != nil {
-		return fmt.Errorf("warm state disk: %w", err)
-	}
-	base := filepath.Base(info.BackingFilename)
-	switch {
-	case info.Format != "qcow2":
-		return fmt.Errorf("warm state disk: format %q, want qcow2", info.Format)
-	case info.FormatSpecific.Data.DataFile != "":
-		return errors.New("warm state disk: has an external data file")
-	case info.BackingFormat != "raw" || !strings.HasPrefix(info.BackingFilename, "../../bases/") ||
-		info.BackingFilename != "../../bases/"+base || !strings.HasSuffix(base, ".raw"):
-		return fmt.Errorf("warm state disk: backing file %q is not an image of the store", info.BackingFilename)
 	}
 	return nil
 }
@@ -348,10 +235,10 @@ fi
 // reidentify renews a restored guest's identity through the guest agent:
 // clock, RNG, machine-id, hostname, SSH host keys, authorized keys, and the
 // OpenClaw gateway's token.
-func reidentify(ctx context.Context, qga string, id identity) (string, error) {
+func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
-	a, err := qemu.DialAgent(ctx, qga)
+	a, err := wr.Agent(ctx, r)
 	if err != nil {
 		return "", fmt.Errorf("renew the identity: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,25 +12,49 @@ import (
 
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/atomicfile"
-	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
 	"github.com/clawimg/clawimg/launcher/hostnet"
 )
 
-// warmCPU is the CPU model of warm VMs and of the instances restored from
-// them: a named model (x86-64-v2 level), never the host's CPU, so that a
-// state saved on one machine restores on any other x86_64 host with the
-// same QEMU build. Under TCG, QEMU's own "max" would be portable as well and
-// cheaper for the guest (a named Intel model makes its kernel turn on
-// page-table isolation: system calls ten times dearer under emulation, and
-// a warm VM's gateway then rarely starts in time), but an OpenClaw gateway
-// restored on "max" did not answer again within minutes (seen twice, not
-// understood yet), so Nehalem stays for every accelerator.
-const warmCPU = "Nehalem"
+// Warmer is a driver that keeps a running, ready VM as a warm state and
+// starts instances from one instead of booting them (the qemu driver; the
+// others always boot cold). The Manager does the rest: the throwaway
+// identity, readiness, quiescing, storing, and each instance's renewal.
+type Warmer interface {
+	// WarmMachine is the machine this host's warm VMs of that size run on:
+	// a state is restored only on the very machine it was saved on.
+	WarmMachine(ctx context.Context, cpus, memMiB int, disk int64) (WarmMachine, error)
+	// BootWarm boots a warm step's VM from spec on machine. It is not
+	// detached: it dies with clawimg.
+	BootWarm(ctx context.Context, spec *Spec, machine WarmMachine) (WarmVM, error)
+	// Restore starts an instance from a warm state's files on its machine
+	// and returns once the guest runs, still with the warm VM's identity.
+	Restore(ctx context.Context, spec *Spec, machine WarmMachine, state *images.UnpackedWarm) error
+	// Agent is a channel to a running guest that needs no network, on
+	// which identity is renewed and a warm VM quiesced.
+	Agent(ctx context.Context, rec *Record) (GuestAgent, error)
+}
 
-// warmBinary is the QEMU that runs warm VMs (instances are x86_64 today).
-const warmBinary = "qemu-system-x86_64"
+// WarmVM is a warm step's running VM.
+type WarmVM interface {
+	// Save saves the running VM's device state and memory into memory and
+	// ends it; its disk delta, rebased on backing (the store's copy of the
+	// image's base), is returned.
+	Save(ctx context.Context, memory, backing string) (disk string, err error)
+	Kill()
+}
+
+// GuestAgent runs commands as root in a guest and sets its clock (QEMU's
+// guest agent).
+type GuestAgent interface {
+	SetTime(ctx context.Context, t time.Time) error
+	Exec(ctx context.Context, path string, args []string, input []byte) (*qemu.ExecResult, error)
+	Close() error
+}
+
+// DefaultWarmDriver is the driver warm states are made with.
+const DefaultWarmDriver = "qemu"
 
 // DefaultWarmStarts bounds how often a warm step starts the gateway again
 // after it gave up (systemd's own restarts come on top): under emulation a
@@ -66,6 +89,7 @@ var ErrGatewayDidNotStart = errors.New("the OpenClaw gateway did not become read
 // WarmOptions say what to warm.
 type WarmOptions struct {
 	Image     string // NAME[:TAG] or digest; default openclaw:latest
+	Driver    string // one that is a Warmer; default DefaultWarmDriver
 	CPUs      int
 	MemoryMiB int
 	DiskBytes int64
@@ -119,6 +143,10 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if err := CheckReady(o.Ready); err != nil {
 		return nil, fmt.Errorf("warm: unknown readiness %w", err)
 	}
+	d, wr, err := m.warmer(o.Driver)
+	if err != nil {
+		return nil, err
+	}
 	ref := o.Image
 	if ref == "" {
 		ref = DefaultImage
@@ -127,7 +155,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if err != nil {
 		return nil, err
 	}
-	machine, err := m.warmMachine(ctx, o.CPUs, o.MemoryMiB, max(o.DiskBytes, details.VirtualSize))
+	machine, err := wr.WarmMachine(ctx, o.CPUs, o.MemoryMiB, max(o.DiskBytes, details.VirtualSize))
 	if err != nil {
 		return nil, err
 	}
@@ -136,51 +164,44 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := m.warmDir()
+	dir, err := m.warmDir(ctx, d)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	rec := &Record{Name: "clawimg-warm", Driver: "qemu", Image: details.Ref(), Digest: details.Digest,
+	rec := &Record{Name: "clawimg-warm", Driver: d.Name(), Image: details.Ref(), Digest: details.Digest,
 		User: details.DefaultUser, CPUs: machine.CPUs, MemoryMiB: machine.MemoryMiB, DiskBytes: machine.DiskBytes,
 		Accel: machine.Accel, Dir: dir}
 	if rec.User == "" {
 		rec.User = "ubuntu"
 	}
-	vm, gwToken, err := m.bootWarm(ctx, rec, base, machine, progress)
+	vm, gwToken, err := m.bootWarm(ctx, wr, rec, base, machine, progress)
 	if err != nil {
 		return nil, err
 	}
 	defer vm.Kill()
-	q := &qemuDriver{}
 	booted := time.Now()
-	attempts, err := m.warmReady(ctx, q, rec, o, progress)
+	attempts, err := m.warmReady(ctx, d, rec, o, progress)
 	if err != nil {
 		return nil, err
 	}
 	readyAfter := time.Since(booted)
 	progress("quiesce")
-	throwaway, err := quiesce(ctx, vm.QGASocket(), gwToken)
+	throwaway, err := quiesce(ctx, wr, rec, gwToken)
 	if err != nil {
 		return nil, err
 	}
 	progress("save the running VM")
 	mem := filepath.Join(dir, "memory")
-	if err := saveVM(ctx, vm, mem); err != nil {
-		return nil, err
-	}
-	disk := filepath.Join(dir, diskFile)
-	if err := rebase(ctx, m.log, disk, m.store.WarmBacking(details.Digest), "raw"); err != nil {
+	disk, err := vm.Save(ctx, mem, m.store.WarmBacking(details.Digest))
+	if err != nil {
 		return nil, err
 	}
 	progress("store the warm state")
 	st, err := m.store.SaveWarm(ctx, images.SaveWarmOptions{
 		Image: details.Digest, Machine: machine, MemoryPath: mem, DiskPath: disk,
 		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Guest: warmGuest().id(), Progress: o.Bytes,
-		Replaces: func(raw json.RawMessage) bool {
-			var old WarmMachine
-			return json.Unmarshal(raw, &old) == nil && old == machine
-		},
+		Replaces: sameMachine(machine),
 	})
 	if err != nil {
 		return nil, err
@@ -189,53 +210,54 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Took: time.Since(start), Throwaway: throwaway}, nil
 }
 
-// warmMachine is the machine warm VMs of this host run on.
-func (m *Manager) warmMachine(ctx context.Context, cpus, memMiB int, disk int64) (WarmMachine, error) {
-	accel, err := qemu.Resolve(ctx, warmBinary, m.cfg.Accel)
-	if err != nil {
-		return WarmMachine{}, err
+// warmer is the named driver (default DefaultWarmDriver) as a Warmer.
+func (m *Manager) warmer(name string) (Driver, Warmer, error) {
+	if name == "" {
+		name = DefaultWarmDriver
 	}
-	version, err := qemu.Version(ctx, warmBinary)
+	d, err := m.driver(name)
 	if err != nil {
-		return WarmMachine{}, err
+		return nil, nil, err
 	}
-	mt, err := qemu.DefaultMachine(ctx, warmBinary)
-	if err != nil {
-		return WarmMachine{}, err
+	wr, ok := d.(Warmer)
+	if !ok {
+		return nil, nil, fmt.Errorf("warm: the %s driver cannot keep warm states", name)
 	}
-	return WarmMachine{Machine: qemu.Machine{
-		QEMUVersion: version, Binary: warmBinary, MachineType: mt, CPUModel: warmCPU, Accel: accel,
-		CPUs: max(cpus, 1), MemoryMiB: memMiB, Devices: qemu.DeviceLayout,
-	}, DiskBytes: disk}, nil
+	return d, wr, nil
+}
+
+// sameMachine says whether a stored state was saved on machine: a new
+// state replaces the image's state of the same machine only.
+func sameMachine(machine WarmMachine) func(json.RawMessage) bool {
+	return func(raw json.RawMessage) bool {
+		var old WarmMachine
+		return json.Unmarshal(raw, &old) == nil && old == machine
+	}
 }
 
 // warmDir makes a private directory for one warm VM under
 // $CLAWIMG_HOME/warming, and removes what killed warms left there (their
 // VMs died with them: warm VMs are not detached).
-func (m *Manager) warmDir() (string, error) {
+func (m *Manager) warmDir(ctx context.Context, d Driver) (string, error) {
 	parent := filepath.Join(m.cfg.Home, "warming")
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return "", err
 	}
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
-		d := filepath.Join(parent, e.Name())
-		if pid(&Record{Dir: d}) == 0 {
-			if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > time.Minute {
-				os.RemoveAll(d)
+		dir := filepath.Join(parent, e.Name())
+		if st, err := d.State(ctx, &Record{Dir: dir}); err == nil && st == StateStopped {
+			if fi, err := os.Stat(dir); err == nil && time.Since(fi.ModTime()) > time.Minute {
+				os.RemoveAll(dir)
 			}
 		}
 	}
 	return os.MkdirTemp(parent, "warm-*")
 }
 
-// bootWarm starts the throwaway VM: an overlay on the image, a seed with a
-// throwaway key and gateway token and no API key, the warm machine.
-func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machine WarmMachine, progress func(string)) (*qemu.VM, string, error) {
-	disk := rec.path(diskFile)
-	if err := createOverlay(ctx, m.log, disk, base, "raw", machine.DiskBytes); err != nil {
-		return nil, "", err
-	}
+// bootWarm starts the throwaway VM: a seed with a throwaway key and
+// gateway token and no API key, the warm machine.
+func (m *Manager) bootWarm(ctx context.Context, wr Warmer, rec *Record, base string, machine WarmMachine, progress func(string)) (WarmVM, string, error) {
 	kp, err := guest.NewKeyPair("clawimg-warm")
 	if err != nil {
 		return nil, "", err
@@ -260,22 +282,13 @@ func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machin
 	if err != nil {
 		return nil, "", err
 	}
-	seed, err := writeSeed(rec, ud)
-	if err != nil {
-		return nil, "", err
-	}
-	if rec.SSHPort, err = qemu.FreePort(); err != nil {
-		return nil, "", err
-	}
 	progress("boot " + rec.Image + " (" + machine.Accel + ")")
-	cfg := warmConfig(rec, machine, disk, seed)
-	hostnetFor(&cfg, rec, m.cfg.Helper)
-	cfg.Log = m.log
-	vm, err := qemu.Start(ctx, cfg)
-	os.Remove(seed)
+	spec := &Spec{Record: *rec, Base: base, UserData: ud, Key: kp.PrivatePEM}
+	vm, err := wr.BootWarm(ctx, spec, machine)
 	if err != nil {
 		return nil, "", err
 	}
+	*rec = spec.Record // with its SSH port
 	return vm, token, nil
 }
 
@@ -283,20 +296,10 @@ func (m *Manager) bootWarm(ctx context.Context, rec *Record, base string, machin
 // egress.
 func warmGuest() guestNet { return netFor(hostnet.EgressProxy) }
 
-// warmConfig is the QEMU configuration of a warm VM and of every instance
-// restored from its state: they must be the same machine.
-func warmConfig(r *Record, machine WarmMachine, disk, seed string) qemu.Config {
-	return qemu.Config{
-		Binary: machine.Binary, Accel: machine.Accel, CPUModel: machine.CPUModel, MachineType: machine.MachineType,
-		CPUs: machine.CPUs, MemoryMiB: machine.MemoryMiB, Disk: disk, Seed: seed, SSHPort: r.SSHPort,
-		Dir: r.Dir, UUID: r.UUID, GuestAgent: true, VMGenID: true,
-	}
-}
-
 // warmReady waits until the warm VM is ready. An OpenClaw gateway that
 // gave up (under emulation it can miss its 5 s start-up deadline) is
 // started again, up to o.Starts times. It returns the starts it took.
-func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o WarmOptions, progress func(string)) (int, error) {
+func (m *Manager) warmReady(ctx context.Context, d Driver, rec *Record, o WarmOptions, progress func(string)) (int, error) {
 	starts := o.Starts
 	if starts <= 0 {
 		starts = DefaultWarmStarts
@@ -306,7 +309,7 @@ func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o W
 	// budget is spent as starts fail rather than in whole time-outs.
 	total := 0
 	for {
-		gw, err := m.waitReady(ctx, q, rec, readyWait{Timeout: o.Timeout, MaxRestarts: starts - total - 1, SkipGateway: o.Ready == ReadySSH}, progress)
+		gw, err := m.waitReady(ctx, d, rec, readyWait{Timeout: o.Timeout, MaxRestarts: starts - total - 1, SkipGateway: o.Ready == ReadySSH}, progress)
 		if err == nil {
 			if !gw.Installed {
 				return 0, nil
@@ -324,7 +327,7 @@ func (m *Manager) warmReady(ctx context.Context, q *qemuDriver, rec *Record, o W
 		progress(fmt.Sprintf("the gateway did not start (%s); start %d of %d", nr.Detail, total+1, starts))
 		restart := `u=$(id -u openclaw); runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` +
 			gatewayUnit + `; systemctl --user restart --no-block ` + gatewayUnit + `'`
-		if code, err := q.Exec(ctx, rec, []string{"sudo", "-n", "sh", "-c", restart}, nil, nil, nil); err != nil || code != 0 {
+		if code, err := d.Exec(ctx, rec, []string{"sudo", "-n", "sh", "-c", restart}, nil, nil, nil); err != nil || code != 0 {
 			return 0, fmt.Errorf("restart the gateway: exit %d: %v", code, err)
 		}
 	}
@@ -349,10 +352,10 @@ echo "host-key=$(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f
 
 // quiesce runs quiesceScript through the guest agent and returns the warm
 // VM's identity.
-func quiesce(ctx context.Context, qga, token string) (Throwaway, error) {
+func quiesce(ctx context.Context, wr Warmer, rec *Record, token string) (Throwaway, error) {
 	dctx, dcancel := context.WithTimeout(ctx, 45*time.Second)
 	defer dcancel()
-	a, err := qemu.DialAgent(dctx, qga)
+	a, err := wr.Agent(dctx, rec)
 	if err != nil {
 		return Throwaway{}, fmt.Errorf("quiesce: %w (warm launch needs qemu-guest-agent in the image)", err)
 	}
@@ -368,32 +371,4 @@ func quiesce(ctx context.Context, qga, token string) (Throwaway, error) {
 	}
 	kv := keyValues(string(res.Stdout))
 	return Throwaway{Hostname: kv.get("hostname"), MachineID: kv.get("machine-id"), HostKey: kv.get("host-key")}, nil
-}
-
-// saveVM saves the running VM's device state and memory into path through
-// QMP migrate, then ends QEMU, whose disk is flushed and consistent.
-func saveVM(ctx context.Context, vm *qemu.VM, path string) error {
-	mon, err := qemu.DialQMP(ctx, vm.QMPSocket())
-	if err != nil {
-		return err
-	}
-	defer mon.Close()
-	if err := mon.Save(ctx, "cat > "+guest.Quote(path)); err != nil {
-		return err
-	}
-	_ = mon.Execute(ctx, "quit", nil, nil)
-	if !vm.Wait(ctx, 30*time.Second) {
-		return errors.New("save the VM: QEMU did not quit")
-	}
-	return nil
-}
-
-// rebase points a qcow2 delta at another backing file, without touching
-// its data.
-func rebase(ctx context.Context, log *slog.Logger, delta, backing, format string) error {
-	out, err := command.New(ctx, log, "qemu-img", "rebase", "-u", "-F", format, "-b", backing, delta).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("qemu-img rebase: %s", strings.TrimSpace(string(out)))
-	}
-	return nil
 }

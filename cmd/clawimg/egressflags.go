@@ -8,6 +8,7 @@ import (
 
 	"github.com/clawimg/clawimg/internal/cli"
 	"github.com/clawimg/clawimg/launcher"
+	"github.com/clawimg/clawimg/launcher/drivers"
 	"github.com/clawimg/clawimg/launcher/hostnet"
 )
 
@@ -33,7 +34,7 @@ func checkEgressFlags(o *launcher.LaunchOptions, caCerts []string) error {
 			return cli.UsageError{Err: fmt.Errorf("--provider-url: %w", err)}
 		}
 	}
-	caps, err := launcher.DriverCaps(o.Driver)
+	caps, err := launcher.DriverCaps(drivers.All(), o.Driver)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 
 	"github.com/clawimg/clawimg/launcher"
+	"github.com/clawimg/clawimg/launcher/drivers"
 )
 
 // manager opens the store and the instance manager.
@@ -19,7 +20,7 @@ func (e *env) manager(accel string) (*launcher.Manager, error) {
 	if exe, err := os.Executable(); err == nil {
 		cfg.Helper = []string{exe, "guestfwd"}
 	}
-	return launcher.NewManager(cfg, st, e.log, launcher.Drivers()), nil
+	return launcher.NewManager(cfg, st, e.log, drivers.All()), nil
 }
 
 // defaultDriver is multipass when it is on PATH, else qemu.

@@ -48,7 +48,7 @@ func TestScripts(t *testing.T) {
 }
 
 // TestMultipassScripts runs the scenarios of testdata/multipass against
-// the fake multipass CLI (launcher/testdata/fakemultipass), which is on
+// the fake multipass CLI (launcher/multipass/testdata/fakemultipass), which is on
 // PATH there. Their work directories are under the home directory, as
 // Multipass's daemon reads neither /tmp nor hidden folders.
 func TestMultipassScripts(t *testing.T) {
@@ -65,7 +65,7 @@ func TestMultipassScripts(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
 	bin := filepath.Join(root, "bin")
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "multipass"), "../../launcher/testdata/fakemultipass").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "multipass"), "../../launcher/multipass/testdata/fakemultipass").CombinedOutput(); err != nil {
 		t.Fatalf("build the fake multipass: %v\n%s", err, out)
 	}
 	testscript.Run(t, testscript.Params{

@@ -244,15 +244,18 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 
 func (l *limitedBuffer) String() string { return string(l.b) }
 
-// Banner reports whether an SSH server answers on the loopback port.
+// Banner reports whether an SSH server answers on the loopback port. The
+// guest's sshd sends its banner only once it has forked (and re-executed
+// itself) for the connection, which under emulation, with other VMs
+// busy, took more than half a second: it is given 3 s.
 func Banner(ctx context.Context, port int) bool {
-	d := net.Dialer{Timeout: 500 * time.Millisecond}
+	d := net.Dialer{Timeout: time.Second}
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return false
 	}
 	defer conn.Close()
-	_ = conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 	buf := make([]byte, 4)
 	n, _ := io.ReadFull(conn, buf)
 	return n == 4 && string(buf) == "SSH-"

@@ -69,6 +69,35 @@ func TestImports(t *testing.T) {
 	}
 }
 
+// TestDriverRooms: each launcher driver is in its own package, which the
+// launcher's core does not import (the driver table, launcher/drivers, is
+// what does), and no driver imports another.
+func TestDriverRooms(t *testing.T) {
+	drivers := []string{"launcher/qemu", "launcher/multipass"}
+	forbidden := map[string][]string{
+		"launcher":           drivers,
+		"launcher/qemu":      {"launcher/multipass", "launcher/drivers"},
+		"launcher/multipass": {"launcher/qemu", "launcher/drivers"},
+	}
+	found := map[string]bool{}
+	for _, p := range packages(t) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		found[rel] = true
+		for _, bad := range forbidden[rel] {
+			for _, d := range p.Deps {
+				if d == module+"/"+bad {
+					t.Errorf("%s imports %s", rel, bad)
+				}
+			}
+		}
+	}
+	for _, want := range append(drivers, "launcher", "launcher/drivers") {
+		if !found[want] {
+			t.Errorf("no package %s", want)
+		}
+	}
+}
+
 // flag is a CLI flag spelled in a message: "--memory", "use --insecure".
 var flag = regexp.MustCompile(`(^|[\s"'(\x60])--[a-z][a-z0-9-]*`)
 

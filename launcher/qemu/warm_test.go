@@ -1,9 +1,8 @@
-package launcher
+package qemu
 
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,16 +13,17 @@ import (
 	"time"
 
 	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/launcher"
 )
 
 // warmOpts is the machine of the warm tests: small, so the fixture saves
 // and restores quickly.
-func warmOpts() WarmOptions {
-	return WarmOptions{Image: "fixture:1", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30, Timeout: 8 * time.Minute}
+func warmOpts() launcher.WarmOptions {
+	return launcher.WarmOptions{Image: "fixture:1", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30, Timeout: 8 * time.Minute}
 }
 
-func warmLaunch(name string) LaunchOptions {
-	return LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30, Timeout: 5 * time.Minute}
+func warmLaunch(name string) launcher.LaunchOptions {
+	return launcher.LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30, Timeout: 5 * time.Minute}
 }
 
 // TestWarmLaunch warms the fixture once (a real QEMU VM under whatever
@@ -32,16 +32,16 @@ func warmLaunch(name string) LaunchOptions {
 // the reason; three warm launches each get their own identity, RNG and
 // clock; the state goes with its image.
 func TestWarmLaunch(t *testing.T) {
-	m, home := needQEMU(t)
+	m, st, home := needQEMU(t)
 	ctx := context.Background()
 	t.Cleanup(func() { m.Delete(context.Background(), nil, true) })
 
 	killedWarm(t, home)
-	states, err := m.store.WarmStates(imageDigest(t, m))
+	states, err := st.WarmStates(imageDigest(t, st))
 	if err != nil || len(states) != 0 {
 		t.Fatalf("after a killed warm: %d states (%v), want none", len(states), err)
 	}
-	if rep, err := m.store.Check(); err != nil || len(rep.Problem) > 0 {
+	if rep, err := st.Check(); err != nil || len(rep.Problem) > 0 {
 		t.Fatalf("store after a killed warm: %v %v", err, rep)
 	}
 
@@ -72,7 +72,7 @@ func TestWarmLaunch(t *testing.T) {
 	if err := os.WriteFile(path, bad, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.store.Verify(ctx, "fixture:1", nil); err == nil || !strings.Contains(err.Error(), blob) {
+	if _, err := st.Verify(ctx, "fixture:1", nil); err == nil || !strings.Contains(err.Error(), blob) {
 		t.Errorf("image verify with a corrupt warm chunk: %v, want the blob named", err)
 	}
 	o := warmLaunch("cold-corrupt")
@@ -81,7 +81,7 @@ func TestWarmLaunch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Start != StartCold || !strings.Contains(l.ColdReason, blob) {
+	if l.Start != launcher.StartCold || !strings.Contains(l.ColdReason, blob) {
 		t.Errorf("corrupt state: start %q, reason %q; want cold naming %s", l.Start, l.ColdReason, blob)
 	}
 	if err := os.WriteFile(path, good, 0o644); err != nil {
@@ -93,7 +93,7 @@ func TestWarmLaunch(t *testing.T) {
 	if l, err = m.Launch(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	if l.Start != StartCold || !strings.Contains(l.ColdReason, "memory 1024 MiB (this launch: 1536 MiB)") {
+	if l.Start != launcher.StartCold || !strings.Contains(l.ColdReason, "memory 1024 MiB (this launch: 1536 MiB)") {
 		t.Errorf("other memory size: start %q, reason %q", l.Start, l.ColdReason)
 	}
 	// --cold.
@@ -102,7 +102,7 @@ func TestWarmLaunch(t *testing.T) {
 	if l, err = m.Launch(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	if l.Start != StartCold || l.ColdReason != "" {
+	if l.Start != launcher.StartCold || l.ColdReason != "" {
 		t.Errorf("--cold: start %q, reason %q", l.Start, l.ColdReason)
 	}
 	if _, err := m.Delete(ctx, []string{"cold-corrupt", "cold-memory", "cold-asked"}, false); err != nil {
@@ -117,7 +117,7 @@ func TestWarmLaunch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l.Start != StartWarm {
+		if l.Start != launcher.StartWarm {
 			t.Fatalf("%s: start %q (%s), want warm", name, l.Start, l.ColdReason)
 		}
 		t.Logf("%s: ready in %s", name, l.Ready.Round(100*time.Millisecond))
@@ -157,7 +157,7 @@ grep -c . ~/.ssh/authorized_keys; grep -c clawimg-warm ~/.ssh/authorized_keys /e
 		t.Fatal(err)
 	}
 	for _, l := range list {
-		if l.Start != StartWarm || l.State != StateRunning {
+		if l.Start != launcher.StartWarm || l.State != launcher.StateRunning {
 			t.Errorf("list: %s %s %s", l.Name, l.State, l.Start)
 		}
 	}
@@ -166,7 +166,7 @@ grep -c . ~/.ssh/authorized_keys; grep -c clawimg-warm ~/.ssh/authorized_keys /e
 	if _, err := m.Delete(ctx, nil, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.store.Remove(ctx, []string{"fixture:1"}); err != nil {
+	if _, err := st.Remove(ctx, []string{"fixture:1"}); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(home, "warm.json")); strings.Contains(string(b), w.State.Digest) {
@@ -180,9 +180,9 @@ grep -c . ~/.ssh/authorized_keys; grep -c clawimg-warm ~/.ssh/authorized_keys /e
 	}
 }
 
-func imageDigest(t *testing.T, m *Manager) string {
+func imageDigest(t *testing.T, st *images.Store) string {
 	t.Helper()
-	img, err := m.store.Resolve("fixture:1")
+	img, err := st.Resolve("fixture:1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,68 +228,9 @@ func TestWarmHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers())
+	m := launcher.NewManager(launcher.Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, map[string]launcher.Factory{"qemu": New})
 	o := warmOpts()
 	o.Progress = func(s string) { os.Stdout.WriteString(s + "\n") }
 	_, err = m.Warm(context.Background(), o)
 	t.Fatalf("the warm was not killed: %v", err)
-}
-
-// TestFindWarmReasons checks that a state saved on another machine is not
-// restored, with the difference named (no VM needed).
-func TestFindWarmReasons(t *testing.T) {
-	if _, err := exec.LookPath(warmBinary); err != nil {
-		t.Skip("no " + warmBinary)
-	}
-	home := t.TempDir()
-	st, err := images.Open(home, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := filepath.Join(home, "disk.raw")
-	mbr := make([]byte, 1<<20)
-	mbr[510], mbr[511] = 0x55, 0xaa // a boot sector: raw disk
-	if err := os.WriteFile(raw, mbr, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	img, err := st.Import(context.Background(), raw, images.ImportOptions{Tag: "tiny:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers())
-	rec := &Record{Image: "tiny:1", Digest: img.Digest, CPUs: 2, MemoryMiB: 4096, DiskBytes: 20 << 30}
-	if s, _, why := m.findWarm(context.Background(), rec); s != nil || !strings.Contains(why, "no warm state of tiny:1") {
-		t.Errorf("no state: %v %q", s, why)
-	}
-	want, err := m.warmMachine(context.Background(), 2, 4096, 20<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		change func(*WarmMachine)
-		reason string
-	}{
-		{func(w *WarmMachine) { w.QEMUVersion = "6.2.0" }, "saved with QEMU 6.2.0 (this launch: " + want.QEMUVersion + ")"},
-		{func(w *WarmMachine) { w.MemoryMiB = 2048 }, "memory 2048 MiB (this launch: 4096 MiB)"},
-		{func(w *WarmMachine) { w.CPUs = 4 }, "cpus 4 (this launch: 2)"},
-		{func(w *WarmMachine) { w.Accel = "kvm" }, "accelerator kvm (this launch: tcg)"},
-		{func(w *WarmMachine) { w.DiskBytes = 8 << 30 }, "disk 8.0 GiB (this launch: 20.0 GiB)"},
-	} {
-		machine := want
-		tc.change(&machine)
-		if _, err := st.SaveWarm(context.Background(), images.SaveWarmOptions{Image: img.Digest, Machine: machine,
-			MemoryPath: raw, DiskPath: raw, Replaces: func(json.RawMessage) bool { return true }}); err != nil {
-			t.Fatal(err)
-		}
-		if s, _, why := m.findWarm(context.Background(), rec); s != nil || !strings.Contains(why, tc.reason) {
-			t.Errorf("state %+v: restored %v, reason %q; want %q", machine, s != nil, why, tc.reason)
-		}
-	}
-	if _, err := st.SaveWarm(context.Background(), images.SaveWarmOptions{Image: img.Digest, Machine: want,
-		MemoryPath: raw, DiskPath: raw, Replaces: func(json.RawMessage) bool { return true }}); err != nil {
-		t.Fatal(err)
-	}
-	if s, got, why := m.findWarm(context.Background(), rec); s == nil || got != want {
-		t.Errorf("the fitting state was not chosen: %q", why)
-	}
 }

@@ -1,4 +1,4 @@
-package launcher
+package multipass
 
 import (
 	"context"
@@ -12,11 +12,27 @@ import (
 
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/testdisk"
+	"github.com/clawimg/clawimg/launcher"
+	"github.com/clawimg/clawimg/launcher/internal/launchertest"
 )
+
+// fake is a home whose multipass is the fake, with a small image in its
+// store.
+type fake struct {
+	m   *launcher.Manager
+	dir string // the fake's state
+	cfg launcher.Config
+	st  *images.Store
+}
+
+// manager is a manager of the fake's home made with cfg.
+func (f fake) manager(cfg launcher.Config) *launcher.Manager {
+	return launcher.NewManager(cfg, f.st, nil, map[string]launcher.Factory{"multipass": New})
+}
 
 // fakeMultipass builds testdata/fakemultipass and returns a manager whose
 // multipass driver uses it, with a small image in the store.
-func fakeMultipass(t *testing.T) (*Manager, string) {
+func fakeMultipass(t *testing.T) fake {
 	t.Helper()
 	if err := testdisk.Available(); err != nil {
 		t.Skip(err)
@@ -55,19 +71,21 @@ func fakeMultipass(t *testing.T) (*Manager, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(imageDir) })
-	cfg := Config{Home: home, MultipassBin: bin, ImageDir: imageDir}
-	return NewManager(cfg, st, nil, Drivers()), fakeDir
+	f := fake{dir: fakeDir, cfg: launcher.Config{Home: home, MultipassBin: bin, ImageDir: imageDir}, st: st}
+	f.m = f.manager(f.cfg)
+	return f
 }
 
-func mpOptions(name string) LaunchOptions {
-	return LaunchOptions{Image: "small:1", Name: name, Driver: "multipass", CPUs: 2, MemoryMiB: 1024, DiskBytes: 5 << 30, Timeout: time.Minute}
+func mpOptions(name string) launcher.LaunchOptions {
+	return launcher.LaunchOptions{Image: "small:1", Name: name, Driver: "multipass", CPUs: 2, MemoryMiB: 1024, DiskBytes: 5 << 30, Timeout: time.Minute}
 }
 
 func TestMultipassDriverAgainstTheFake(t *testing.T) {
-	m, fake := fakeMultipass(t)
+	f := fakeMultipass(t)
+	m, fake := f.m, f.dir
 	ctx := context.Background()
 	o := mpOptions("mp-1")
-	o.APIKey = testKey
+	o.APIKey = launchertest.APIKey
 	start := time.Now()
 	res, err := m.Launch(ctx, o)
 	if err != nil {
@@ -86,11 +104,11 @@ func TestMultipassDriverAgainstTheFake(t *testing.T) {
 	}
 	// The user-data (with the key) went through stdin, never argv.
 	ud, _ := os.ReadFile(filepath.Join(fake, "roots", "mp-1", "user-data"))
-	if !strings.Contains(string(ud), testKey) || !strings.HasPrefix(string(ud), "#cloud-config") {
+	if !strings.Contains(string(ud), launchertest.APIKey) || !strings.HasPrefix(string(ud), "#cloud-config") {
 		t.Fatalf("user-data: %s", ud)
 	}
 	argv, _ := os.ReadFile(filepath.Join(fake, "argv.log"))
-	if strings.Contains(string(argv), testKey) {
+	if strings.Contains(string(argv), launchertest.APIKey) {
 		t.Fatal("the key was on a multipass command line")
 	}
 	if !strings.Contains(string(argv), "launch file://") || !strings.Contains(string(argv), ".img --name mp-1 --cpus 2 --memory 1024M --disk 5120M --cloud-init -") {
@@ -104,23 +122,23 @@ func TestMultipassDriverAgainstTheFake(t *testing.T) {
 		}
 	}
 	list, err := m.List(ctx)
-	if err != nil || len(list) != 1 || list[0].State != StateRunning || list[0].IPv4 != "10.21.124.56" {
+	if err != nil || len(list) != 1 || list[0].State != launcher.StateRunning || list[0].IPv4 != "10.21.124.56" {
 		t.Fatalf("list %+v %v", list, err)
 	}
 	if err := m.Stop(ctx, []string{"mp-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if s := state(t, m, "mp-1"); s != StateStopped {
+	if s := launchertest.State(t, m, "mp-1"); s != launcher.StateStopped {
 		t.Fatalf("after stop: %s", s)
 	}
 	if err := m.Start(ctx, []string{"mp-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if s := state(t, m, "mp-1"); s != StateRunning {
+	if s := launchertest.State(t, m, "mp-1"); s != launcher.StateRunning {
 		t.Fatalf("after start: %s", s)
 	}
 	// A name clawimg knows is refused before multipass is asked.
-	if _, err := m.Launch(ctx, mpOptions("mp-1")); !errors.Is(err, ErrNameTaken) {
+	if _, err := m.Launch(ctx, mpOptions("mp-1")); !errors.Is(err, launcher.ErrNameTaken) {
 		t.Fatalf("taken: %v", err)
 	}
 	if _, err := m.Delete(ctx, []string{"mp-1"}, false); err != nil {
@@ -132,9 +150,10 @@ func TestMultipassDriverAgainstTheFake(t *testing.T) {
 }
 
 func TestMultipassErrorPaths(t *testing.T) {
-	m, _ := fakeMultipass(t)
+	f := fakeMultipass(t)
+	m := f.m
 	ctx := context.Background()
-	bin := m.cfg.MultipassBin
+	bin := f.cfg.MultipassBin
 	// A name only multipass knows: multipass refuses, clawimg keeps nothing.
 	if out, err := exec.Command(bin, "launch", "--name", "other").CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, out)
@@ -143,7 +162,7 @@ func TestMultipassErrorPaths(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `multipass: launch failed: instance "other" already exists`) {
 		t.Fatalf("taken in multipass: %v", err)
 	}
-	if _, err := m.Get("other"); !errors.Is(err, ErrNoInstance) {
+	if _, err := m.Get("other"); !errors.Is(err, launcher.ErrNoInstance) {
 		t.Fatalf("a failed launch left a record: %v", err)
 	}
 	// Launch timeout: a clear error, nothing left behind.
@@ -152,7 +171,7 @@ func TestMultipassErrorPaths(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "slow: timed out waiting for response") {
 		t.Fatalf("timeout: %v", err)
 	}
-	if _, err := m.Get("slow"); !errors.Is(err, ErrNoInstance) {
+	if _, err := m.Get("slow"); !errors.Is(err, launcher.ErrNoInstance) {
 		t.Fatalf("a timed-out launch left a record: %v", err)
 	}
 	os.Unsetenv("FAKE_MULTIPASS_LAUNCH_TIMEOUT")
@@ -166,11 +185,13 @@ func TestMultipassErrorPaths(t *testing.T) {
 		t.Fatalf("not found: %v", err)
 	}
 	list, _ := m.List(ctx)
-	if len(list) != 1 || list[0].State != StateUnknown {
+	if len(list) != 1 || list[0].State != launcher.StateUnknown {
 		t.Fatalf("list of a vanished instance: %+v", list)
 	}
 	// The image in /tmp is refused by the snap-confined daemon.
-	m.cfg.ImageDir = t.TempDir()
+	cfg := f.cfg
+	cfg.ImageDir = t.TempDir()
+	m = f.manager(cfg)
 	_, err = m.Launch(ctx, mpOptions("tmp-image"))
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("image under /tmp: %v", err)

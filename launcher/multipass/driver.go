@@ -1,4 +1,8 @@
-package launcher
+// Package multipass is the launcher's multipass driver: instances run by
+// Canonical's Multipass, driven through its CLI. They always boot cold
+// (Multipass cannot restore a saved VM) and hold their API key inside
+// the VM (Multipass's NAT is not clawimg's to restrict).
+package multipass
 
 import (
 	"bytes"
@@ -18,9 +22,10 @@ import (
 	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemuimg"
+	"github.com/clawimg/clawimg/launcher"
 )
 
-// multipassDriver runs instances with Canonical's Multipass, driven through
+// Driver runs instances with Canonical's Multipass, driven through
 // its CLI as multipass 1.16 and 1.17 behave (JSON parsed, never text
 // compared; testdata/fakemultipass stands in for it in tests).
 //
@@ -32,15 +37,16 @@ import (
 // instance must not share. Each launch is `multipass launch file://...` with
 // the instance's own user-data on stdin; the image is prepared once per
 // digest as qcow2 v3 so Multipass does not convert it.
-type multipassDriver struct {
+type Driver struct {
 	bin      string
 	imageDir string
 	log      *slog.Logger
 }
 
-var _ Driver = (*multipassDriver)(nil)
+var _ launcher.Driver = (*Driver)(nil)
 
-func newMultipass(cfg Config) (Driver, error) {
+// New makes the multipass driver (a launcher.Factory).
+func New(cfg launcher.Config) (launcher.Driver, error) {
 	bin := cfg.MultipassBin
 	if bin == "" {
 		bin = "multipass"
@@ -55,16 +61,16 @@ func newMultipass(cfg Config) (Driver, error) {
 		// directories, so not under ~/.local/share/clawimg.
 		dir = filepath.Join(home, "clawimg-images")
 	}
-	return &multipassDriver{bin: bin, imageDir: dir, log: cfg.Log}, nil
+	return &Driver{bin: bin, imageDir: dir, log: cfg.Log}, nil
 }
 
-func (d *multipassDriver) Name() string { return "multipass" }
+func (d *Driver) Name() string { return "multipass" }
 
 // Caps: Multipass owns the network (no broker), and logs in as ubuntu.
-func (d *multipassDriver) Caps() Caps { return Caps{LoginUser: "ubuntu"} }
+func (d *Driver) Caps() launcher.Caps { return launcher.Caps{LoginUser: "ubuntu"} }
 
 // run runs the multipass CLI; stdin carries user-data, never argv.
-func (d *multipassDriver) run(ctx context.Context, stdin io.Reader, args ...string) (string, string, int, error) {
+func (d *Driver) run(ctx context.Context, stdin io.Reader, args ...string) (string, string, int, error) {
 	cmd := command.New(ctx, d.log, d.bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
@@ -90,7 +96,7 @@ func failure(stderr string, code int) error {
 
 // PruneCopies removes the copies made for images keep no longer wants.
 // A copy being made (.tmp) is left to its launch.
-func (d *multipassDriver) PruneCopies(ctx context.Context, keep func(digest string) bool) (int, int64, error) {
+func (d *Driver) PruneCopies(ctx context.Context, keep func(digest string) bool) (int, int64, error) {
 	entries, err := os.ReadDir(d.imageDir)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, 0, nil
@@ -119,7 +125,7 @@ func (d *multipassDriver) PruneCopies(ctx context.Context, keep func(digest stri
 
 // image returns the qcow2 v3 copy of a base that Multipass is given,
 // made once per image digest.
-func (d *multipassDriver) image(ctx context.Context, base, digest string, bytes images.ProgressFunc) (string, error) {
+func (d *Driver) image(ctx context.Context, base, digest string, bytes images.ProgressFunc) (string, error) {
 	if err := os.MkdirAll(d.imageDir, 0o755); err != nil {
 		return "", err
 	}
@@ -144,7 +150,7 @@ func (d *multipassDriver) image(ctx context.Context, base, digest string, bytes 
 	return p, os.Rename(tmp, p)
 }
 
-func (d *multipassDriver) Launch(ctx context.Context, s *Spec) error {
+func (d *Driver) Launch(ctx context.Context, s *launcher.Spec) error {
 	r := &s.Record
 	img, err := d.image(ctx, s.Base, r.Digest, s.Bytes)
 	if err != nil {
@@ -174,7 +180,7 @@ type mpInfo struct {
 	IPv4  []string `json:"ipv4"`
 }
 
-func (d *multipassDriver) info(ctx context.Context, name string) (*mpInfo, error) {
+func (d *Driver) info(ctx context.Context, name string) (*mpInfo, error) {
 	out, stderr, code, err := d.run(ctx, nil, "info", name, "--format", "json")
 	if err != nil {
 		return nil, err
@@ -195,20 +201,20 @@ func (d *multipassDriver) info(ctx context.Context, name string) (*mpInfo, error
 	return &i, nil
 }
 
-func (d *multipassDriver) State(ctx context.Context, r *Record) (string, error) {
+func (d *Driver) State(ctx context.Context, r *launcher.Record) (string, error) {
 	i, err := d.info(ctx, r.Name)
 	if err != nil {
-		return StateUnknown, err
+		return launcher.StateUnknown, err
 	}
 	switch i.State {
 	case "Running":
-		return StateRunning, nil
+		return launcher.StateRunning, nil
 	case "Stopped", "Suspended":
-		return StateStopped, nil
+		return launcher.StateStopped, nil
 	case "Starting", "Restarting":
-		return StateStarting, nil
+		return launcher.StateStarting, nil
 	}
-	return StateUnknown, nil
+	return launcher.StateUnknown, nil
 }
 
 // exit4 stands in for a remote exit status of 4, which Multipass ≤ 1.16
@@ -218,7 +224,7 @@ const exit4 = 104
 // execWrapper runs "$@" and maps status 4 to exit4.
 const execWrapper = `"$@"; r=$?; [ $r -eq 4 ] && r=104; exit $r`
 
-func (d *multipassDriver) Exec(ctx context.Context, r *Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (d *Driver) Exec(ctx context.Context, r *launcher.Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	args := append([]string{"exec", r.Name, "--", "sh", "-c", execWrapper, "sh"}, argv...)
 	cmd := command.New(ctx, d.log, d.bin, args...)
 	var errb bytes.Buffer
@@ -241,13 +247,13 @@ func (d *multipassDriver) Exec(ctx context.Context, r *Record, argv []string, st
 	return 0, nil
 }
 
-func (d *multipassDriver) Shell(ctx context.Context, r *Record, stdin io.Reader, stdout, stderr io.Writer) error {
+func (d *Driver) Shell(ctx context.Context, r *launcher.Record, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := command.New(ctx, d.log, d.bin, "shell", r.Name)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	return cmd.Run()
 }
 
-func (d *multipassDriver) simple(ctx context.Context, args ...string) error {
+func (d *Driver) simple(ctx context.Context, args ...string) error {
 	_, stderr, code, err := d.run(ctx, nil, args...)
 	if err != nil {
 		return err
@@ -258,15 +264,15 @@ func (d *multipassDriver) simple(ctx context.Context, args ...string) error {
 	return nil
 }
 
-func (d *multipassDriver) Stop(ctx context.Context, r *Record) error {
+func (d *Driver) Stop(ctx context.Context, r *launcher.Record) error {
 	return d.simple(ctx, "stop", r.Name)
 }
 
-func (d *multipassDriver) Start(ctx context.Context, r *Record) error {
+func (d *Driver) Start(ctx context.Context, r *launcher.Record) error {
 	return d.simple(ctx, "start", r.Name)
 }
 
-func (d *multipassDriver) Delete(ctx context.Context, r *Record) error {
+func (d *Driver) Delete(ctx context.Context, r *launcher.Record) error {
 	_, stderr, code, err := d.run(ctx, nil, "delete", "--purge", r.Name)
 	if err != nil {
 		return err
@@ -277,10 +283,10 @@ func (d *multipassDriver) Delete(ctx context.Context, r *Record) error {
 	return nil
 }
 
-func (d *multipassDriver) SSH(r *Record) string { return "multipass shell " + r.Name }
+func (d *Driver) SSH(r *launcher.Record) string { return "multipass shell " + r.Name }
 
 // Copy is multipass transfer (NAME:PATH names the instance's side).
-func (d *multipassDriver) Copy(ctx context.Context, r *Record, cp Copy) error {
+func (d *Driver) Copy(ctx context.Context, r *launcher.Record, cp launcher.Copy) error {
 	args := []string{"transfer"}
 	if cp.Recursive {
 		args = append(args, "--recursive")
@@ -299,7 +305,7 @@ func (d *multipassDriver) Copy(ctx context.Context, r *Record, cp Copy) error {
 
 // Address is the instance's own address on Multipass's network; the user
 // the instance was made with (ubuntu) has clawimg's key.
-func (d *multipassDriver) Address(ctx context.Context, r *Record) (string, int, error) {
+func (d *Driver) Address(ctx context.Context, r *launcher.Record) (string, int, error) {
 	i, err := d.info(ctx, r.Name)
 	if err != nil {
 		return "", 0, err

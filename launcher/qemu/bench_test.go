@@ -1,4 +1,4 @@
-package launcher
+package qemu
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/testdisk"
+	"github.com/clawimg/clawimg/launcher"
 )
 
 // BenchmarkLaunch measures the launch overhead (from the call until QEMU
@@ -50,11 +51,11 @@ func BenchmarkLaunch(b *testing.B) {
 		b.Fatal(err)
 	}
 	bd, _ := st.Inspect("big:1")
-	m := NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers())
+	m := launcher.NewManager(launcher.Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, map[string]launcher.Factory{"qemu": New})
 	overhead := func(ref string) (first, again time.Duration) {
 		for i, name := range []string{"o-first", "o-again"} {
 			start := time.Now()
-			if _, err := m.Launch(ctx, LaunchOptions{Image: ref, Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 512, DiskBytes: 1 << 30, NoWait: true}); err != nil {
+			if _, err := m.Launch(ctx, launcher.LaunchOptions{Image: ref, Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 512, DiskBytes: 1 << 30, NoWait: true}); err != nil {
 				b.Fatal(err)
 			}
 			if i == 0 {
@@ -69,7 +70,7 @@ func BenchmarkLaunch(b *testing.B) {
 	sf, sa := overhead("fixture:1")
 	bf, ba := overhead("big:1")
 	start := time.Now()
-	res, err := m.Launch(ctx, LaunchOptions{Image: "fixture:1", Name: "ready", Driver: "qemu", CPUs: 2, MemoryMiB: 1024, DiskBytes: 8 << 30, Timeout: 10 * time.Minute})
+	res, err := m.Launch(ctx, launcher.LaunchOptions{Image: "fixture:1", Name: "ready", Driver: "qemu", CPUs: 2, MemoryMiB: 1024, DiskBytes: 8 << 30, Timeout: 10 * time.Minute})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func BenchmarkWarmLaunch(b *testing.B) {
 	}
 	os.Remove(big)
 	bd, _ := st.Inspect("big:1")
-	m := NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers())
+	m := launcher.NewManager(launcher.Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, map[string]launcher.Factory{"qemu": New})
 	type row struct {
 		name, data              string
 		state                   int64
@@ -136,7 +137,7 @@ func BenchmarkWarmLaunch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if l.Start != StartWarm {
+			if l.Start != launcher.StartWarm {
 				b.Fatalf("%s: %s", img.ref, l.ColdReason)
 			}
 			if i == 1 {

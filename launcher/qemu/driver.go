@@ -1,9 +1,11 @@
-package launcher
+// Package qemu is the launcher's qemu driver: clawimg runs QEMU itself,
+// one detached process per instance, and keeps running VMs as warm states
+// that instances are restored from (launcher.Warmer).
+package qemu
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,51 +20,59 @@ import (
 	"github.com/clawimg/clawimg/internal/cidata"
 	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
-	"github.com/clawimg/clawimg/internal/qemu"
+	qemuvm "github.com/clawimg/clawimg/internal/qemu"
+	"github.com/clawimg/clawimg/launcher"
 )
 
-// qemuDriver runs each instance as a detached QEMU process: a qcow2
+// binary is the QEMU that runs instances (they are x86_64 today).
+const binary = "qemu-system-x86_64"
+
+// Driver runs each instance as a detached QEMU process: a qcow2
 // overlay on the store's read-only unpacked base (nothing is copied, so a
 // launch costs the same for any image size), a NoCloud seed, SSH forwarded
 // from a free loopback port.
-type qemuDriver struct {
+type Driver struct {
 	accel  string
 	helper []string // serves the broker and the proxy (Config.Helper)
 	log    *slog.Logger
 }
 
-var _ Driver = (*qemuDriver)(nil)
+var (
+	_ launcher.Driver = (*Driver)(nil)
+	_ launcher.Warmer = (*Driver)(nil)
+)
 
-func newQEMU(cfg Config) (Driver, error) {
-	return &qemuDriver{accel: cfg.Accel, helper: cfg.Helper, log: cfg.Log}, nil
+// New makes the qemu driver (a launcher.Factory).
+func New(cfg launcher.Config) (launcher.Driver, error) {
+	return &Driver{accel: cfg.Accel, helper: cfg.Helper, log: cfg.Log}, nil
 }
 
-func (q *qemuDriver) Name() string { return "qemu" }
+func (q *Driver) Name() string { return "qemu" }
 
 // Caps: QEMU's user network with restrict=on and guestfwd helpers is
 // clawimg's own, so the key stays on the host.
-func (q *qemuDriver) Caps() Caps { return Caps{Broker: true} }
+func (q *Driver) Caps() launcher.Caps { return launcher.Caps{Broker: true} }
 
-func (q *qemuDriver) config(r *Record, seed string) qemu.Config {
-	cfg := qemu.Config{
-		Binary: "qemu-system-x86_64", Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,
-		Disk: r.path(diskFile), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
+func (q *Driver) config(r *launcher.Record, seed string) qemuvm.Config {
+	cfg := qemuvm.Config{
+		Binary: binary, Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,
+		Disk: r.Path(launcher.DiskFile), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
 		UUID: r.UUID, Log: q.log,
 	}
 	hostnetFor(&cfg, r, q.helper)
 	return cfg
 }
 
-func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
+func (q *Driver) Launch(ctx context.Context, s *launcher.Spec) error {
 	r := &s.Record
-	if err := createOverlay(ctx, q.log, r.path(diskFile), s.Base, "raw", r.DiskBytes); err != nil {
+	if err := createOverlay(ctx, q.log, r.Path(launcher.DiskFile), s.Base, "raw", r.DiskBytes); err != nil {
 		return err
 	}
 	var err error
-	if r.Accel, err = qemu.Resolve(ctx, "qemu-system-x86_64", q.accel); err != nil {
+	if r.Accel, err = qemuvm.Resolve(ctx, binary, q.accel); err != nil {
 		return err
 	}
-	if r.SSHPort, err = qemu.FreePort(); err != nil {
+	if r.SSHPort, err = qemuvm.FreePort(); err != nil {
 		return err
 	}
 	r.IPv4 = "10.0.2.15" // QEMU user networking's guest address; reach it through SSHPort
@@ -74,7 +84,7 @@ func (q *qemuDriver) Launch(ctx context.Context, s *Spec) error {
 	// QEMU holds the seed open from its start; the file, which may hold the
 	// API key, is removed as soon as QEMU has it.
 	defer os.Remove(seed)
-	if _, err := qemu.Start(ctx, q.config(r, seed)); err != nil {
+	if _, err := qemuvm.Start(ctx, q.config(r, seed)); err != nil {
 		return err
 	}
 	return nil
@@ -94,8 +104,8 @@ func createOverlay(ctx context.Context, log *slog.Logger, disk, backing, format 
 
 // writeSeed writes an instance's NoCloud seed (user-data and a fresh
 // instance-id) into its directory, readable by the owner only.
-func writeSeed(r *Record, userData []byte) (string, error) {
-	seed := r.path(seedFile)
+func writeSeed(r *launcher.Record, userData []byte) (string, error) {
+	seed := r.Path(launcher.SeedFile)
 	meta := fmt.Sprintf("instance-id: %s-%d\nlocal-hostname: %s\n", r.Name, time.Now().UnixNano(), r.Name)
 	err := cidata.WriteISO(seed, "cidata", []cidata.File{
 		{Name: "user-data", Data: userData}, {Name: "meta-data", Data: []byte(meta)},
@@ -104,8 +114,8 @@ func writeSeed(r *Record, userData []byte) (string, error) {
 }
 
 // pid returns the instance's QEMU process, or 0 when it is not running.
-func pid(r *Record) int {
-	b, err := os.ReadFile(r.qemuFiles().PIDFile())
+func pid(r *launcher.Record) int {
+	b, err := os.ReadFile(files(r).PIDFile())
 	if err != nil {
 		return 0
 	}
@@ -120,24 +130,24 @@ func pid(r *Record) int {
 	return p
 }
 
-func (q *qemuDriver) State(ctx context.Context, r *Record) (string, error) {
+func (q *Driver) State(ctx context.Context, r *launcher.Record) (string, error) {
 	if pid(r) == 0 {
-		return StateStopped, nil
+		return launcher.StateStopped, nil
 	}
 	if guest.Banner(ctx, r.SSHPort) {
-		return StateRunning, nil
+		return launcher.StateRunning, nil
 	}
-	return StateStarting, nil
+	return launcher.StateStarting, nil
 }
 
-func (q *qemuDriver) client(ctx context.Context, r *Record) (*guest.Client, error) {
+func (q *Driver) client(ctx context.Context, r *launcher.Record) (*guest.Client, error) {
 	if pid(r) == 0 {
-		return nil, errStopped
+		return nil, launcher.ErrStopped
 	}
-	return dialInstance(ctx, r, "127.0.0.1", r.SSHPort)
+	return launcher.DialInstance(ctx, r, "127.0.0.1", r.SSHPort)
 }
 
-func (q *qemuDriver) Exec(ctx context.Context, r *Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (q *Driver) Exec(ctx context.Context, r *launcher.Record, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	c, err := q.client(ctx, r)
 	if err != nil {
 		return -1, err
@@ -148,9 +158,9 @@ func (q *qemuDriver) Exec(ctx context.Context, r *Record, argv []string, stdin i
 
 // Shell hands the terminal to the system's ssh client, which does
 // interactive sessions (window size, signals) best.
-func (q *qemuDriver) Shell(ctx context.Context, r *Record, stdin io.Reader, stdout, stderr io.Writer) error {
+func (q *Driver) Shell(ctx context.Context, r *launcher.Record, stdin io.Reader, stdout, stderr io.Writer) error {
 	if pid(r) == 0 {
-		return errStopped
+		return launcher.ErrStopped
 	}
 	args := append(sshArgs(r), "-t")
 	cmd := command.New(ctx, q.log, "ssh", args...)
@@ -158,16 +168,16 @@ func (q *qemuDriver) Shell(ctx context.Context, r *Record, stdin io.Reader, stdo
 	return cmd.Run()
 }
 
-func sshArgs(r *Record) []string {
+func sshArgs(r *launcher.Record) []string {
 	return []string{"-i", r.KeyPath(), "-p", strconv.Itoa(r.SSHPort),
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
 		r.User + "@127.0.0.1"}
 }
 
-func (q *qemuDriver) SSH(r *Record) string { return "ssh " + strings.Join(sshArgs(r), " ") }
+func (q *Driver) SSH(r *launcher.Record) string { return "ssh " + strings.Join(sshArgs(r), " ") }
 
 // Copy goes over SFTP on the instance's SSH connection.
-func (q *qemuDriver) Copy(ctx context.Context, r *Record, cp Copy) error {
+func (q *Driver) Copy(ctx context.Context, r *launcher.Record, cp launcher.Copy) error {
 	c, err := q.client(ctx, r)
 	if err != nil {
 		return err
@@ -187,24 +197,22 @@ func (q *qemuDriver) Copy(ctx context.Context, r *Record, cp Copy) error {
 }
 
 // Address is QEMU's loopback port forwarded to the guest's sshd.
-func (q *qemuDriver) Address(ctx context.Context, r *Record) (string, int, error) {
+func (q *Driver) Address(ctx context.Context, r *launcher.Record) (string, int, error) {
 	if pid(r) == 0 {
-		return "", 0, errStopped
+		return "", 0, launcher.ErrStopped
 	}
 	return "127.0.0.1", r.SSHPort, nil
 }
 
-var errStopped = errors.New("the instance is not running")
-
 // StopTimeout bounds a clean shutdown before QEMU is killed.
 const StopTimeout = 2 * time.Minute
 
-func (q *qemuDriver) Stop(ctx context.Context, r *Record) error {
+func (q *Driver) Stop(ctx context.Context, r *launcher.Record) error {
 	p := pid(r)
 	if p == 0 {
 		return nil
 	}
-	if err := qemu.QMP(ctx, r.qemuFiles().QMPSocket(), "system_powerdown"); err != nil {
+	if err := qemuvm.QMP(ctx, files(r).QMPSocket(), "system_powerdown"); err != nil {
 		return q.kill(r)
 	}
 	deadline := time.Now().Add(StopTimeout)
@@ -219,7 +227,7 @@ func (q *qemuDriver) Stop(ctx context.Context, r *Record) error {
 	return q.kill(r)
 }
 
-func (q *qemuDriver) kill(r *Record) error {
+func (q *Driver) kill(r *launcher.Record) error {
 	p := pid(r)
 	if p == 0 {
 		return nil
@@ -236,19 +244,31 @@ func (q *qemuDriver) kill(r *Record) error {
 	return fmt.Errorf("qemu (pid %d) did not exit", p)
 }
 
-func (q *qemuDriver) Start(ctx context.Context, r *Record) error {
+func (q *Driver) Start(ctx context.Context, r *launcher.Record) error {
 	if pid(r) != 0 {
 		return nil
 	}
 	var err error
-	if r.SSHPort, err = qemu.FreePort(); err != nil {
+	if r.SSHPort, err = qemuvm.FreePort(); err != nil {
 		return err
 	}
-	_, err = qemu.Start(ctx, q.config(r, ""))
+	_, err = qemuvm.Start(ctx, q.config(r, ""))
 	return err
 }
 
-func (q *qemuDriver) Delete(ctx context.Context, r *Record) error { return q.kill(r) }
+func (q *Driver) Delete(ctx context.Context, r *launcher.Record) error { return q.kill(r) }
+
+// files names what QEMU writes in an instance's directory.
+func files(r *launcher.Record) qemuvm.Config { return qemuvm.Config{Dir: r.Dir} }
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // shellJoin quotes argv for the remote shell, one argument each.
 func shellJoin(argv []string) string {
@@ -259,11 +279,11 @@ func shellJoin(argv []string) string {
 	return strings.Join(q, " ")
 }
 
-// consoleTail is the end of an instance's serial console, for errors.
-func consoleTail(r *Record) string {
-	tail := qemu.ConsoleTail(r.qemuFiles().ConsoleLog(), 15)
+// Console is the end of an instance's serial console, for errors.
+func (q *Driver) Console(r *launcher.Record) string {
+	tail := qemuvm.ConsoleTail(files(r).ConsoleLog(), 15)
 	// What QEMU itself said (why it exited, say) comes last.
-	if b, err := os.ReadFile(r.qemuFiles().StderrLog()); err == nil && len(bytes.TrimSpace(b)) > 0 {
+	if b, err := os.ReadFile(files(r).StderrLog()); err == nil && len(bytes.TrimSpace(b)) > 0 {
 		b = bytes.TrimSpace(b)
 		tail += "\nqemu: " + string(b[max(0, len(b)-2000):])
 	}

@@ -1,4 +1,4 @@
-package launcher
+package qemu
 
 import (
 	"bytes"
@@ -19,18 +19,20 @@ import (
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/fakeanthropic"
 	"github.com/clawimg/clawimg/internal/guest"
+	"github.com/clawimg/clawimg/launcher"
 	"github.com/clawimg/clawimg/launcher/hostnet"
+	"github.com/clawimg/clawimg/launcher/internal/launchertest"
 )
 
-var fixture, _ = filepath.Abs("../build/fixture/base.qcow2")
-
-const testKey = "sk-ant-test-0123456789-SECRET"
+var fixture, _ = filepath.Abs("../../build/fixture/base.qcow2")
 
 // openclawUser makes the fixture look like an OpenClaw image to the key
 // installer: the image has an openclaw user.
 const openclawUser = "#cloud-config\nusers:\n  - name: openclaw\n    shell: /bin/bash\n"
 
-func needQEMU(t *testing.T) (*Manager, string) {
+// needQEMU makes a home with the fixture in its store, and a manager with
+// the qemu driver.
+func needQEMU(t *testing.T) (*launcher.Manager, *images.Store, string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("boots VMs")
@@ -46,10 +48,23 @@ func needQEMU(t *testing.T) (*Manager, string) {
 	if _, err := st.Import(context.Background(), fixture, images.ImportOptions{Tag: "fixture:1"}); err != nil {
 		t.Fatal(err)
 	}
-	return NewManager(Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, Drivers()), home
+	return launcher.NewManager(launcher.Config{Home: home, Accel: "tcg", Helper: testHelper()}, st, nil, map[string]launcher.Factory{"qemu": New}), st, home
 }
 
-func execOut(t *testing.T, m *Manager, name string, argv ...string) (int, string) {
+// waitSSH waits until a command runs in the instance.
+func waitSSH(t *testing.T, m *launcher.Manager, name string, timeout time.Duration) {
+	t.Helper()
+	var err error
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+		var code int
+		if code, err = m.Exec(context.Background(), name, []string{"true"}, nil, io.Discard, io.Discard); err == nil && code == 0 {
+			return
+		}
+	}
+	t.Fatalf("%s did not answer over SSH in %s: %v", name, timeout, err)
+}
+
+func execOut(t *testing.T, m *launcher.Manager, name string, argv ...string) (int, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code, err := m.Exec(context.Background(), name, argv, nil, &out, &errb)
@@ -63,12 +78,12 @@ func execOut(t *testing.T, m *Manager, name string, argv ...string) (int, string
 }
 
 func TestQEMUInstancesEndToEnd(t *testing.T) {
-	m, home := needQEMU(t)
+	m, st, home := needQEMU(t)
 	ctx := context.Background()
 	provider := fakeanthropic.Start("pong")
 	defer provider.Close()
-	opts := func(name, key, egress string) LaunchOptions {
-		return LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30,
+	opts := func(name, key, egress string) launcher.LaunchOptions {
+		return launcher.LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30,
 			APIKey: key, CloudInit: []byte(openclawUser), Timeout: 8 * time.Minute, Egress: egress,
 			ProviderURL: provider.URL, CACert: provider.CAPEM()}
 	}
@@ -76,7 +91,7 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	// without.
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	for i, o := range []LaunchOptions{opts("vm-a", testKey, ""), opts("vm-b", "", hostnet.EgressOpen)} {
+	for i, o := range []launcher.LaunchOptions{opts("vm-a", launchertest.APIKey, ""), opts("vm-b", "", hostnet.EgressOpen)} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -86,7 +101,7 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	wg.Wait()
 	t.Cleanup(func() { m.Delete(context.Background(), nil, true) })
 	for _, err := range errs {
-		if nr := (*NotReadyError)(nil); errors.As(err, &nr) {
+		if nr := (*launcher.NotReadyError)(nil); errors.As(err, &nr) {
 			t.Fatalf("%v\nthe console's last lines:\n%s", err, nr.Console)
 		}
 		if err != nil {
@@ -94,10 +109,10 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 		}
 	}
 	// A taken name fails and changes nothing.
-	if _, err := m.Launch(ctx, opts("vm-a", "", "")); !errors.Is(err, ErrNameTaken) {
+	if _, err := m.Launch(ctx, opts("vm-a", "", "")); !errors.Is(err, launcher.ErrNameTaken) {
 		t.Fatalf("launch under a taken name: %v", err)
 	}
-	if _, err := m.Launch(ctx, opts("Bad_Name", "", "")); !errors.Is(err, ErrInvalidName) {
+	if _, err := m.Launch(ctx, opts("Bad_Name", "", "")); !errors.Is(err, launcher.ErrInvalidName) {
 		t.Fatalf("bad name: %v", err)
 	}
 	list, err := m.List(ctx)
@@ -105,7 +120,7 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 		t.Fatalf("list %+v %v", list, err)
 	}
 	for _, l := range list {
-		if l.State != StateRunning || l.Driver != "qemu" || l.Image != "fixture:1" || !strings.HasPrefix(l.SSH, "ssh -i ") {
+		if l.State != launcher.StateRunning || l.Driver != "qemu" || l.Image != "fixture:1" || !strings.HasPrefix(l.SSH, "ssh -i ") {
 			t.Fatalf("row %+v", l)
 		}
 	}
@@ -152,7 +167,7 @@ print(u.urlopen(r, timeout=60).read().decode())' ` + hostnet.PlaceholderKey
 	}
 	execOut(t, m, "vm-a", "sh", "-c", ask)
 	reqs := provider.Requests()
-	if len(reqs) != 2 || reqs[0].APIKey != testKey || reqs[1].APIKey != newKey {
+	if len(reqs) != 2 || reqs[0].APIKey != launchertest.APIKey || reqs[1].APIKey != newKey {
 		t.Fatalf("the provider got %+v, want the host's key, then the new one", reqs)
 	}
 	// The key is on the host only, in the instance's key file: in no
@@ -160,12 +175,12 @@ print(u.urlopen(r, timeout=60).read().decode())' ` + hostnet.PlaceholderKey
 	// file, not in the guest.
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
-		if b, err := os.ReadFile(p); err == nil && (bytes.Contains(b, []byte(testKey)) || bytes.Contains(b, []byte(newKey))) {
+		if b, err := os.ReadFile(p); err == nil && (bytes.Contains(b, []byte(launchertest.APIKey)) || bytes.Contains(b, []byte(newKey))) {
 			t.Fatalf("the key is in %s", p)
 		}
 	}
 	keyFile := filepath.Join(home, "instances", "vm-a", hostnet.KeyFile)
-	if out, _ := exec.Command("grep", "-rlF", "-e", testKey, "-e", newKey, home).Output(); strings.TrimSpace(string(out)) != keyFile {
+	if out, _ := exec.Command("grep", "-rlF", "-e", launchertest.APIKey, "-e", newKey, home).Output(); strings.TrimSpace(string(out)) != keyFile {
 		t.Fatalf("files holding the key: %q", out)
 	}
 	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
@@ -181,14 +196,14 @@ print(u.urlopen(r, timeout=60).read().decode())' ` + hostnet.PlaceholderKey
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]Probe{}
+	got := map[string]launcher.Probe{}
 	for _, p := range v.Checks {
 		got[p.ID] = p
 	}
-	if len(v.Checks) != len(ProbeIDs) || v.OK {
+	if len(v.Checks) != len(launcher.ProbeIDs) || v.OK {
 		t.Fatalf("verify: %+v", v)
 	}
-	for _, id := range ProbeIDs {
+	for _, id := range launcher.ProbeIDs {
 		if _, ok := got[id]; !ok {
 			t.Fatalf("probe %s missing: %+v", id, v)
 		}
@@ -228,24 +243,20 @@ print(u.urlopen(r, timeout=60).read().decode())' ` + hostnet.PlaceholderKey
 	}
 	copyAndTunnel(t, m, "vm-b")
 	// The image in use cannot be removed.
-	if _, err := m.store.Remove(ctx, []string{"fixture:1"}); err == nil {
+	if _, err := st.Remove(ctx, []string{"fixture:1"}); err == nil {
 		t.Fatal("rmi of an image in use succeeded")
 	}
 	// stop, list shows it, start again.
 	if err := m.Stop(ctx, []string{"vm-b"}); err != nil {
 		t.Fatal(err)
 	}
-	if st := state(t, m, "vm-b"); st != StateStopped {
+	if st := launchertest.State(t, m, "vm-b"); st != launcher.StateStopped {
 		t.Fatalf("after stop: %s", st)
 	}
 	if err := m.Start(ctx, []string{"vm-b"}); err != nil {
 		t.Fatal(err)
 	}
-	r, _ := m.Get("vm-b")
-	d, _ := m.driver("qemu")
-	if _, err := m.waitReady(ctx, d, r, readyWait{Timeout: 6 * time.Minute, MaxRestarts: -1}, func(string) {}); err != nil {
-		t.Fatalf("after start: %v", err)
-	}
+	waitSSH(t, m, "vm-b", 6*time.Minute)
 	if _, id := execOut(t, m, "vm-b", "cat", "/etc/machine-id"); id != idB {
 		t.Fatalf("machine-id changed across a restart: %q %q", idB, id)
 	}
@@ -264,39 +275,26 @@ print(u.urlopen(r, timeout=60).read().decode())' ` + hostnet.PlaceholderKey
 	}
 }
 
-func state(t *testing.T, m *Manager, name string) string {
-	list, err := m.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range list {
-		if l.Name == name {
-			return l.State
-		}
-	}
-	return "absent"
-}
-
 // copyAndTunnel copies a directory into a running instance and back over
 // SFTP, then reaches a server on the instance's loopback through Tunnel.
-func copyAndTunnel(t *testing.T, m *Manager, name string) {
+func copyAndTunnel(t *testing.T, m *launcher.Manager, name string) {
 	ctx := context.Background()
 	src := t.TempDir()
 	os.MkdirAll(filepath.Join(src, "proj", "sub"), 0o755)
 	os.WriteFile(filepath.Join(src, "proj", "sub", "a.txt"), []byte("aaa"), 0o640)
 	os.WriteFile(filepath.Join(src, "proj", "run.sh"), []byte("#!/bin/sh\necho hi\n"), 0o755)
 	os.Symlink("sub/a.txt", filepath.Join(src, "proj", "link"))
-	if err := m.Copy(ctx, name, Copy{ToGuest: true, Host: filepath.Join(src, "proj"), Guest: "/tmp", Recursive: true}); err != nil {
+	if err := m.Copy(ctx, name, launcher.Copy{ToGuest: true, Host: filepath.Join(src, "proj"), Guest: "/tmp", Recursive: true}); err != nil {
 		t.Fatalf("copy in: %v", err)
 	}
 	if _, out := execOut(t, m, name, "sh", "-c", "cat /tmp/proj/link; echo; stat -c %a /tmp/proj/sub/a.txt /tmp/proj/run.sh; /tmp/proj/run.sh"); out != "aaa\n640\n755\nhi" {
 		t.Fatalf("copied in: %q", out)
 	}
-	if err := m.Copy(ctx, name, Copy{Host: filepath.Join(src, "proj"), Guest: "/etc/hostname"}); err != nil {
+	if err := m.Copy(ctx, name, launcher.Copy{Host: filepath.Join(src, "proj"), Guest: "/etc/hostname"}); err != nil {
 		t.Fatalf("copy out: %v", err)
 	}
 	dst := filepath.Join(t.TempDir(), "back")
-	if err := m.Copy(ctx, name, Copy{Host: dst, Guest: "/tmp/proj", Recursive: true}); err != nil {
+	if err := m.Copy(ctx, name, launcher.Copy{Host: dst, Guest: "/tmp/proj", Recursive: true}); err != nil {
 		t.Fatalf("copy out: %v", err)
 	}
 	for f, want := range map[string]string{"sub/a.txt": "aaa", "link": "aaa", "run.sh": "#!/bin/sh\necho hi\n", "hostname": name} {
@@ -311,7 +309,7 @@ func copyAndTunnel(t *testing.T, m *Manager, name string) {
 	if fi, err := os.Stat(filepath.Join(dst, "run.sh")); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("run.sh copied out: %v %v", fi, err)
 	}
-	if err := m.Copy(ctx, name, Copy{Host: dst, Guest: "/tmp/proj"}); !errors.Is(err, guest.ErrIsDirectory) {
+	if err := m.Copy(ctx, name, launcher.Copy{Host: dst, Guest: "/tmp/proj"}); !errors.Is(err, guest.ErrIsDirectory) {
 		t.Errorf("a directory without Recursive: %v", err)
 	}
 
@@ -323,7 +321,7 @@ func copyAndTunnel(t *testing.T, m *Manager, name string) {
 	}
 	tctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- m.Tunnel(tctx, name, l, GatewayPort) }()
+	go func() { done <- m.Tunnel(tctx, name, l, launcher.GatewayPort) }()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	var body string
 	for i := 0; i < 30 && body != "aaa"; i++ {
