@@ -12,10 +12,11 @@ FUZZTIME_ARCHIVE ?= 2000x
 
 # System packages every part of clawimg and its tests need.
 DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common \
-	fdisk e2fsprogs zstd docker-registry packer xorriso openssh-client ca-certificates
+	fdisk e2fsprogs zstd docker-registry packer xorriso openssh-client ca-certificates \
+	isolinux debian-installer-12-netboot-amd64
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test vet cross fmt-check unit e2e fuzz bench demo fixture dist clean
+.PHONY: all deps build test vet cross fmt-check unit e2e e2e-packer fuzz bench demo fixture installer dist clean
 
 all: build
 
@@ -37,8 +38,12 @@ build:
 fixture: deps
 	@./scripts/mkfixture.sh
 
+## installer: Debian 12's installer on a bootable CD, for the ISO-install tests (cached)
+installer: deps
+	@./scripts/mkinstaller.sh
+
 ## test: deps, vet, formatting, every test (integration and e2e included), fuzz smoke
-test: deps fixture vet cross fmt-check fuzz unit e2e
+test: deps fixture installer vet cross fmt-check fuzz unit e2e
 
 vet:
 	$(GO) vet ./...
@@ -67,6 +72,10 @@ unit:
 ## e2e: bake the built-in OpenClaw recipe on the fixture, launch two VMs, verify (20-30 min under TCG)
 e2e: fixture
 	CLAWIMG_E2E=1 $(GO) test -count=1 -timeout 60m -run '^TestOpenClawImage$$' -v ./cmd/clawimg
+
+## e2e-packer: install Debian from its installer CD with a Packer-style recipe (boot_command, preseed over HTTP), launch it
+e2e-packer: installer
+	CLAWIMG_E2E_PACKER=1 $(GO) test -count=1 -timeout 120m -run '^TestPackerISOInstall$$' -v ./cmd/clawimg
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./hcl

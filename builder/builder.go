@@ -110,6 +110,8 @@ type state struct {
 	keyPath    string
 	diskPath   string
 	seedPath   string
+	cdPath     string // the CD-ROM of cd_files and cd_content, if any
+	httpPort   int    // the build's HTTP server, if any
 	accel      string
 	port       int
 	vm         *qemu.VM
@@ -174,7 +176,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("build %s: %w", st.build.Name, err)
 	}
 	steps := []step{
-		&stepWorkDir{}, &stepDisk{}, &stepSeed{}, &stepBoot{}, &stepSSH{}, &stepCACerts{},
+		&stepWorkDir{}, &stepDisk{}, &stepSeed{}, &stepCD{}, &stepHTTP{}, &stepBoot{}, &stepBootCommand{}, &stepSSH{}, &stepCACerts{},
 		&stepProvision{}, &stepGeneralize{}, &stepShutdown{}, &stepStore{}, &stepOutput{}, &stepPostProcess{},
 	}
 	if err := runSteps(ctx, st, steps); err != nil {

@@ -468,3 +468,51 @@ func TestExistingOutputDirectoryIsRefused(t *testing.T) {
 		t.Fatal("the refused build started")
 	}
 }
+
+// installerISO is Debian's installer on a CD (make installer).
+var installerISO, _ = filepath.Abs("../build/installer/debian-12-netboot.iso")
+
+// TestBootCommandDrivesAnInstaller boots Debian's installer from its CD
+// and types a boot command that sends it to a preseed file on the build's
+// HTTP server: the installer fetching it shows the keys, the templates and
+// the server at work together. The build is interrupted then (a whole
+// install is make e2e-packer's).
+func TestBootCommandDrivesAnInstaller(t *testing.T) {
+	needVM(t)
+	if _, err := os.Stat(installerISO); err != nil {
+		t.Skip("no installer ISO: run make installer")
+	}
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	opts := e.options(t, "testdata/installer", "iso="+installerISO)
+	fetched := make(chan string, 1)
+	var mu sync.Mutex
+	var events []string
+	opts.Events = func(ev Event) {
+		mu.Lock()
+		events = append(events, ev.Phase+": "+ev.Detail)
+		mu.Unlock()
+		if ev.Phase == "http" && strings.HasPrefix(ev.Detail, "GET /preseed.cfg") {
+			select {
+			case fetched <- ev.Detail:
+			default:
+			}
+			cancel()
+		}
+	}
+	start := time.Now()
+	_, err := Build(ctx, opts)
+	select {
+	case d := <-fetched:
+		t.Logf("the installer fetched its preseed file %s after the build started (%s)", time.Since(start).Round(time.Second), d)
+		if !strings.HasSuffix(d, " 200") {
+			t.Errorf("preseed request: %s", d)
+		}
+	default:
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("the installer never fetched its preseed file: %v\nevents:\n%s", err, strings.Join(events, "\n"))
+	}
+	assertNoVM(t, e)
+}

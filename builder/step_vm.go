@@ -51,6 +51,16 @@ func (stepDisk) name() string { return "disk" }
 func (stepDisk) cleanup(*state) error { return nil } // inside the work dir
 
 func (stepDisk) run(ctx context.Context, st *state) error {
+	st.diskPath = filepath.Join(st.dir, "disk.qcow2")
+	if !st.source.DiskImage {
+		// An installer writes onto an empty disk of disk_size.
+		out, err := command.New(ctx, st.opts.Log, "qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=4096",
+			st.diskPath, strconv.FormatInt(st.source.DiskSize, 10)).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
 	info, err := command.New(ctx, st.opts.Log, "qemu-img", "info", "--output=json", st.basePath).Output()
 	if err != nil {
 		return fmt.Errorf("read base image %s: %w", st.basePath, err)
@@ -63,7 +73,6 @@ func (stepDisk) run(ctx context.Context, st *state) error {
 		return err
 	}
 	base, _ := filepath.Abs(st.basePath)
-	st.diskPath = filepath.Join(st.dir, "disk.qcow2")
 	// 4 KiB clusters, the guest filesystem's block size: QEMU discards
 	// only whole clusters, so with the default 64 KiB the generalize
 	// step's fstrim would leave what was deleted during the build (logs,
@@ -136,7 +145,7 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 	if st.port, err = qemu.FreePort(); err != nil {
 		return err
 	}
-	st.vm, err = qemu.Start(ctx, qemu.Config{
+	cfg := qemu.Config{
 		Binary: st.source.QEMUBinary, Accel: accel, CPUs: st.source.CPUs, MemoryMiB: st.source.Memory,
 		Disk: st.diskPath, DiskIf: st.source.DiskInterface, Seed: st.seedPath, NetDevice: st.source.NetDevice,
 		SSHPort: st.port, Dir: st.dir, MachineType: st.source.MachineType, ExtraArgs: st.source.QEMUArgs,
@@ -144,7 +153,15 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 		Detached: st.opts.OnError == "abort",
 		UUID:     uuid.NewString(),
 		Log:      st.opts.Log,
-	})
+	}
+	if !st.source.DiskImage {
+		// The installer boots once; its reboot boots what it installed.
+		cfg.CDROMs, cfg.BootOnce = []string{st.basePath}, "d"
+	}
+	if st.cdPath != "" {
+		cfg.CDROMs = append(cfg.CDROMs, st.cdPath)
+	}
+	st.vm, err = qemu.Start(ctx, cfg)
 	return err
 }
 
@@ -162,13 +179,6 @@ type stepSSH struct{}
 func (stepSSH) name() string { return "ssh" }
 
 func (stepSSH) run(ctx context.Context, st *state) error {
-	if st.source.BootWait > 0 {
-		select {
-		case <-time.After(time.Duration(st.source.BootWait)):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 	// Like Packer, provisioning starts as soon as SSH answers; cloud-init's
 	// last stage may still run (generalize waits for it).
 	if err := connect(ctx, st, time.Duration(st.source.SSHTimeout)); err != nil {
@@ -204,7 +214,7 @@ func connect(ctx context.Context, st *state, timeout time.Duration) error {
 		}
 		return nil
 	}
-	c, err := guest.WaitAuth(ctx, st.port, st.source.SSHUsername, st.key.Signer, st.source.SSHPassword, alive)
+	c, err := guest.WaitAuth(ctx, st.port, st.source.SSHUsername, st.key.Signer, st.source.SSHPassword, st.source.SSHHandshakeAttempts, alive)
 	if err != nil {
 		if ctx.Err() != nil && !st.vm.Exited() {
 			return &ConsoleError{Err: err, Tail: qemu.ConsoleTail(st.vm.ConsoleLog(), 15)}

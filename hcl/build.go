@@ -56,6 +56,7 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 		// has one source in clawimg).
 		recipeCtx := ev.ctx
 		ev.ctx = buildContext(recipeCtx, bd)
+		chain := 0
 		for _, blk := range c.Blocks {
 			switch blk.Type {
 			case "provisioner":
@@ -66,6 +67,9 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 				if p, ok := ev.decodePostProcessor(blk, bd.Sources); ok {
 					bd.PostProcessors = append(bd.PostProcessors, p)
 				}
+			case "post-processors":
+				chain++
+				bd.PostProcessors = append(bd.PostProcessors, ev.decodeChain(blk, bd.Sources, chain)...)
 			default:
 				ev.diags = append(ev.diags, &hcl2.Diagnostic{
 					Severity: hcl2.DiagError,
@@ -77,6 +81,23 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 		}
 		ev.ctx = recipeCtx
 		out = append(out, bd)
+	}
+	return out
+}
+
+// decodeChain reads a post-processors block: a sequence of post-processor
+// blocks (dynamic ones expanded), marked as the build's chain number n.
+func (ev *evaluator) decodeChain(b *hcl2.Block, sources []string, n int) []PostProcessor {
+	body := dynblock.Expand(b.Body, ev.ctx)
+	d, c, diags := ev.content(body, "post-processors", nil, []hcl2.BlockHeaderSchema{{Type: "post-processor", LabelNames: []string{"type"}}}, nil)
+	ev.diags = append(ev.diags, diags...)
+	ev.diags = append(ev.diags, d.diags...)
+	var out []PostProcessor
+	for _, blk := range c.Blocks {
+		if p, ok := ev.decodePostProcessor(blk, sources); ok {
+			p.Chain = n
+			out = append(out, p)
+		}
 	}
 	return out
 }

@@ -139,6 +139,14 @@ func (d *decoder) errorf(a *hcl2.Attribute, summary, format string, args ...any)
 	})
 }
 
+// warnf adds a warning about attribute a.
+func (d *decoder) warnf(a *hcl2.Attribute, summary, format string, args ...any) {
+	d.diags = append(d.diags, &hcl2.Diagnostic{
+		Severity: hcl2.DiagWarning, Summary: summary,
+		Detail: fmt.Sprintf(format, args...), Subject: a.Expr.Range().Ptr(),
+	})
+}
+
 func (d *decoder) str(name string, dst *string) {
 	if v, _, ok := d.value(name, cty.String); ok {
 		*dst = v.AsString()

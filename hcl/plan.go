@@ -45,11 +45,16 @@ type Variable struct {
 // QEMUSource is a `source "qemu" "NAME"` block, with Packer's field names.
 type QEMUSource struct {
 	Name string `json:"name"`
-	// ISOURL is the base disk image: https://, http://, file:// or a path.
+	// ISOURL is the base disk image (DiskImage) or the installer ISO:
+	// https://, http://, file:// or a path.
 	ISOURL string `json:"iso_url"`
 	// ISOChecksum is "ALGO:<hex>" (md5, sha1, sha256, sha512), a bare
 	// digest, "file:<url of a SHA256SUMS-style file>" or "none".
-	ISOChecksum    string `json:"iso_checksum"`
+	ISOChecksum string `json:"iso_checksum"`
+	// DiskImage: ISOURL is a bootable disk that the build VM boots from.
+	// Otherwise (Packer's default) it is an installer ISO, attached as a
+	// CD-ROM and booted once, that installs onto an empty disk of DiskSize
+	// (typed BootCommand and the HTTP server drive it).
 	DiskImage      bool   `json:"disk_image"`
 	DiskSize       int64  `json:"disk_size"` // bytes
 	SkipResizeDisk bool   `json:"skip_resize_disk"`
@@ -76,12 +81,32 @@ type QEMUSource struct {
 	SSHPasswordSet bool     `json:"ssh_password_set,omitempty"`
 	SSHPort        int      `json:"ssh_port"`
 	SSHTimeout     Duration `json:"ssh_timeout"`
+	// SSHHandshakeAttempts ends the wait for SSH after that many failed
+	// handshakes with a server that answered (0: only ssh_timeout does).
+	SSHHandshakeAttempts int `json:"ssh_handshake_attempts,omitempty"`
 	// PauseBeforeConnecting: once SSH first answers, wait this long and
 	// connect again (for guests whose setup restarts sshd).
 	PauseBeforeConnecting Duration `json:"pause_before_connecting,omitempty"`
 	BootWait              Duration `json:"boot_wait"`
-	ShutdownCommand       string   `json:"shutdown_command,omitempty"`
-	ShutdownTimeout       Duration `json:"shutdown_timeout"`
+	// BootCommand is typed into the VM after BootWait, in Packer's key
+	// syntax ("<enter>", "<wait5>", "<leftCtrlOn>"...), its templates
+	// ({{ .HTTPIP }}, {{ .HTTPPort }}, {{ .Name }}) filled in then.
+	BootCommand     []string `json:"boot_command,omitempty"`
+	BootKeyInterval Duration `json:"boot_key_interval,omitempty"`
+	// HTTPDirectory and HTTPContent are served to the VM during the build
+	// (content first), from the host's loopback; the guest reaches them
+	// at {{ .HTTPIP }}:{{ .HTTPPort }}, a port in HTTPPortMin..HTTPPortMax.
+	HTTPDirectory *FileRef          `json:"http_directory,omitempty"`
+	HTTPContent   map[string]string `json:"http_content,omitempty"`
+	HTTPPortMin   int               `json:"http_port_min"`
+	HTTPPortMax   int               `json:"http_port_max"`
+	// CDFiles and CDContent make a CD-ROM (ISO 9660 with Joliet and Rock
+	// Ridge names) labelled CDLabel, attached to the build VM.
+	CDFiles         []FileRef         `json:"cd_files,omitempty"`
+	CDContent       map[string]string `json:"cd_content,omitempty"`
+	CDLabel         string            `json:"cd_label,omitempty"`
+	ShutdownCommand string            `json:"shutdown_command,omitempty"`
+	ShutdownTimeout Duration          `json:"shutdown_timeout"`
 	// Arch is the guest architecture implied by qemu_binary: amd64 or arm64.
 	Arch string `json:"arch"`
 	// Sensitive names the fields whose value derives from a sensitive
@@ -162,8 +187,13 @@ type FileRef struct {
 
 // PostProcessor runs on the host after the image is stored.
 type PostProcessor struct {
-	Type            string            `json:"type"` // "manifest", "checksum" or "shell-local"
-	Name            string            `json:"name,omitempty"`
+	Type string `json:"type"` // "manifest", "checksum" or "shell-local"
+	Name string `json:"name,omitempty"`
+	// Chain is the number of the post-processors block the post-processor
+	// is in (0: a post-processor of its own). A chain's post-processors
+	// run in order, each on the build's image, as every post-processor
+	// clawimg has works on the image and its files.
+	Chain           int               `json:"chain,omitempty"`
 	Only            []string          `json:"only,omitempty"`
 	Except          []string          `json:"except,omitempty"`
 	Output          string            `json:"output,omitempty"`           // manifest, checksum

@@ -17,20 +17,20 @@ var qemuFields = []string{
 	"qemu_binary", "machine_type", "qemuargs", "headless", "communicator",
 	"ssh_username", "ssh_password", "ssh_port", "ssh_timeout", "ssh_wait_timeout", "pause_before_connecting", "boot_wait",
 	"shutdown_command", "shutdown_timeout", "output_directory", "vm_name",
+	"boot_command", "boot_key_interval", "http_directory", "http_content", "http_port_min", "http_port_max",
+	"http_bind_address", "cd_files", "cd_content", "cd_label", "ssh_handshake_attempts",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
 // implement; naming them beats a "did you mean" for someone porting a recipe.
 var qemuUnsupported = []string{
 	"iso_urls", "iso_target_path", "iso_target_extension", "iso_skip_cache",
-	"boot_command", "boot_key_interval", "boot_keygroup_interval", "boot_steps",
-	"http_directory", "http_content", "http_bind_address", "http_port_min", "http_port_max",
+	"boot_keygroup_interval", "boot_steps",
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label",
-	"cd_files", "cd_content", "cd_label",
 	"vnc_bind_address", "vnc_port_min", "vnc_port_max",
 	"vnc_use_password", "use_default_display", "display",
 	"ssh_private_key_file", "ssh_host", "ssh_agent_auth",
-	"ssh_bastion_host", "ssh_keypair_name", "ssh_handshake_attempts", "ssh_pty",
+	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
 	"ssh_clear_authorized_keys", "ssh_file_transfer_method", "ssh_proxy_host",
 	"host_port_min", "host_port_max", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
@@ -144,7 +144,9 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 		d.duration("ssh_wait_timeout", &s.SSHTimeout)
 	}
 	d.duration("pause_before_connecting", &s.PauseBeforeConnecting)
+	d.integer("ssh_handshake_attempts", &s.SSHHandshakeAttempts)
 	d.duration("boot_wait", &s.BootWait)
+	ev.decodeInstall(d, &s)
 	d.str("shutdown_command", &s.ShutdownCommand)
 	d.duration("shutdown_timeout", &s.ShutdownTimeout)
 
@@ -158,13 +160,18 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 // what clawimg can build, and sets what they imply (the architecture).
 func checkQEMU(d *decoder, b *hcl2.Block, s *QEMUSource) {
 	name := s.Name
-	if a, ok := d.attrs["qemuargs"]; ok {
+	serves := s.HTTPDirectory != nil || len(s.HTTPContent) > 0
+	if a, ok := d.attrs["qemuargs"]; ok && !serves {
 		for _, arg := range s.QEMUArgs {
-			for _, w := range arg {
-				if m := httpTemplate.FindString(w); m != "" {
-					d.errorf(a, "Unsupported Packer field", "qemuargs uses %s, the address of Packer's HTTP server (http_directory, http_content), which clawimg does not run.", m)
-				}
+			if m := httpTemplate.FindString(strings.Join(arg, " ")); m != "" {
+				d.errorf(a, "Missing HTTP server", "qemuargs uses %s, the address of the build's HTTP server, which runs only with http_directory or http_content.", m)
+				break
 			}
+		}
+	}
+	if a, ok := d.attrs["boot_command"]; ok && !serves {
+		if m := httpTemplate.FindString(strings.Join(s.BootCommand, "")); m != "" {
+			d.errorf(a, "Missing HTTP server", "boot_command uses %s, the address of the build's HTTP server, which runs only with http_directory or http_content.", m)
 		}
 	}
 	d.oneOf("accelerator", s.Accelerator, "auto", "kvm", "hvf", "tcg")
@@ -194,15 +201,8 @@ func checkQEMU(d *decoder, b *hcl2.Block, s *QEMUSource) {
 			})
 		}
 	}
-	if a, ok := d.attrs["disk_image"]; ok && !s.DiskImage {
-		d.errorf(a, "Invalid value", "clawimg boots cloud images: disk_image must be true (installing from an ISO needs boot_command, which is not supported).")
-	} else if !ok {
-		d.diags = append(d.diags, &hcl2.Diagnostic{
-			Severity: hcl2.DiagError,
-			Summary:  "Missing required argument",
-			Detail:   fmt.Sprintf("source.qemu.%s needs disk_image = true: clawimg boots cloud images, not installer ISOs.", name),
-			Subject:  b.DefRange.Ptr(),
-		})
+	if a, ok := d.attrs["skip_resize_disk"]; ok && s.SkipResizeDisk && !s.DiskImage {
+		d.errorf(a, "Invalid value", "skip_resize_disk needs disk_image = true: an installer writes onto an empty disk of disk_size.")
 	}
 	if a, ok := d.attrs["iso_checksum"]; ok && s.ISOChecksum != "" {
 		if err := checkChecksum(s.ISOChecksum); err != nil {

@@ -40,7 +40,7 @@ func TestOpenClawImage(t *testing.T) {
 	if _, err := os.Stat(fixture); err != nil {
 		t.Fatal("no fixture: run make fixture")
 	}
-	e := newE2E(t)
+	e := newE2E(t, "e2e")
 
 	// Build, once; every step below shares the image.
 	start := time.Now()
@@ -471,8 +471,9 @@ type e2e struct {
 	bin, home, dir string
 }
 
-func newE2E(t *testing.T) *e2e {
-	dir, _ := filepath.Abs("../../build/e2e")
+// newE2E makes build/NAME with a clawimg binary and its home.
+func newE2E(t *testing.T, name string) *e2e {
+	dir, _ := filepath.Abs(filepath.Join("../../build", name))
 	os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

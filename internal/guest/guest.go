@@ -114,19 +114,28 @@ func dial(ctx context.Context, addr, user string, auth []ssh.AuthMethod, signer 
 // Wait dials until sshd lets the key in, ctx ends, or alive reports the VM
 // gone. It returns the last dial error with the timeout.
 func Wait(ctx context.Context, port int, user string, signer ssh.Signer, alive func() error) (*Client, error) {
-	return WaitAuth(ctx, port, user, signer, "", alive)
+	return WaitAuth(ctx, port, user, signer, "", 0, alive)
 }
 
-// WaitAuth is Wait that also offers a password after the key.
-func WaitAuth(ctx context.Context, port int, user string, signer ssh.Signer, password string, alive func() error) (*Client, error) {
+// WaitAuth is Wait that also offers a password after the key, and gives up
+// after handshakes failed handshakes (0: never) with a server that
+// answered, as Packer's ssh_handshake_attempts: an installer's own sshd,
+// say, that will never take the build's credentials.
+func WaitAuth(ctx context.Context, port int, user string, signer ssh.Signer, password string, handshakes int, alive func() error) (*Client, error) {
 	var last error
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	failed := 0
 	for {
 		c, err := dial(ctx, addr, user, Auth(signer, password), signer)
 		if err == nil {
 			return c, nil
 		}
 		last = err
+		if _, refused := errors.AsType[*net.OpError](err); !refused && handshakes > 0 {
+			if failed++; failed >= handshakes {
+				return nil, fmt.Errorf("ssh to %s@127.0.0.1:%d: %d handshakes failed (last: %w)", user, port, failed, err)
+			}
+		}
 		if alive != nil {
 			if err := alive(); err != nil {
 				return nil, err

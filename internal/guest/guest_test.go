@@ -117,11 +117,18 @@ func TestPasswordAfterTheKey(t *testing.T) {
 	kp, _ := NewKeyPair("clawimg")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	c, err := WaitAuth(ctx, port, "vagrant", kp.Signer, "s3cret", nil)
+	c, err := WaitAuth(ctx, port, "vagrant", kp.Signer, "s3cret", 0, nil)
 	if err != nil {
 		t.Fatalf("with the password: %v", err)
 	}
 	c.Close()
+	// A server that answers but never lets the build in: given up after
+	// the handshakes allowed, long before the time-out.
+	start := time.Now()
+	_, err = WaitAuth(context.Background(), port, "vagrant", kp.Signer, "wrong", 2, nil)
+	if err == nil || !strings.Contains(err.Error(), "2 handshakes failed") || time.Since(start) > 10*time.Second {
+		t.Fatalf("wrong password, 2 handshakes: %v after %s", err, time.Since(start))
+	}
 	if _, err := DialAddr(context.Background(), net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), "vagrant", kp.Signer); err == nil {
 		t.Fatal("the key alone got in")
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +28,12 @@ type Config struct {
 	Disk      string // qcow2 file
 	DiskIf    string // virtio (default), ide, scsi ...
 	Seed      string // NoCloud ISO, optional
+	// CDROMs are read-only CD-ROM images attached before the seed, in
+	// order: an installer ISO first, so that BootOnce "d" boots it.
+	CDROMs []string
+	// BootOnce is QEMU's -boot once= drive letter ("d": the first CD-ROM)
+	// for the first boot only; a reboot boots the disk.
+	BootOnce string
 	NetDevice string // virtio-net (default)
 	SSHPort   int    // host port forwarded to the guest's 22 on 127.0.0.1
 	Dir       string // where the console log, pidfile and QMP socket go
@@ -116,8 +123,13 @@ func (c Config) Args() []string {
 	if c.MachineType != "" {
 		args = append(args, "-machine", c.MachineType)
 	}
-	if c.Seed != "" {
-		args = append(args, "-drive", "file="+c.Seed+",format=raw,media=cdrom,readonly=on")
+	for _, cd := range append(slices.Clone(c.CDROMs), c.Seed) {
+		if cd != "" {
+			args = append(args, "-drive", "file="+cd+",format=raw,media=cdrom,readonly=on")
+		}
+	}
+	if c.BootOnce != "" {
+		args = append(args, "-boot", "once="+c.BootOnce)
 	}
 	if c.GuestAgent {
 		args = append(args, "-device", "virtio-serial-pci,id=vser0",

@@ -1,0 +1,70 @@
+package hcl
+
+import (
+	"net"
+
+	hcl2 "github.com/hashicorp/hcl/v2"
+)
+
+// decodeInstall reads what drives an installer: the typed boot command,
+// the build's HTTP server and the extra CD-ROM.
+func (ev *evaluator) decodeInstall(d *decoder, s *QEMUSource) {
+	s.HTTPPortMin, s.HTTPPortMax = 8000, 9000 // Packer's defaults
+	d.strList("boot_command", &s.BootCommand)
+	d.duration("boot_key_interval", &s.BootKeyInterval)
+	if len(s.BootCommand) > 0 && !d.has("boot_wait") {
+		s.BootWait = Duration(10e9) // Packer's default, with a boot command
+	}
+	if a, ok := d.attrs["http_directory"]; ok {
+		var dir string
+		d.str("http_directory", &dir)
+		if dir != "" {
+			if ref, ok := ev.fileRef(d, a, dir); ok {
+				if !ref.Dir {
+					d.errorf(a, "Invalid value", "http_directory %s is a file, not a directory.", dir)
+				} else {
+					s.HTTPDirectory = &ref
+				}
+			}
+		}
+	}
+	d.strMap("http_content", &s.HTTPContent)
+	d.integer("http_port_min", &s.HTTPPortMin)
+	d.integer("http_port_max", &s.HTTPPortMax)
+	if s.HTTPPortMin < 1 || s.HTTPPortMax > 65535 || s.HTTPPortMin > s.HTTPPortMax {
+		d.errorf(attrOf(d, "http_port_min", "http_port_max"), "Invalid value", "http_port_min..http_port_max must be a range of ports (1-65535), not %d..%d.", s.HTTPPortMin, s.HTTPPortMax)
+	}
+	if a, ok := d.attrs["http_bind_address"]; ok {
+		var addr string
+		d.str("http_bind_address", &addr)
+		// The server listens on the host's loopback only: the guest reaches
+		// it through QEMU's user network, and nothing else needs to.
+		if ip := net.ParseIP(addr); addr != "" && addr != "0.0.0.0" && (ip == nil || !ip.IsLoopback()) {
+			d.warnf(a, "Argument ignored", "clawimg's build HTTP server listens on 127.0.0.1 only (the VM reaches it as {{ .HTTPIP }}), not on %s.", addr)
+		}
+	}
+	if a, ok := d.attrs["cd_files"]; ok {
+		var paths []string
+		d.strList("cd_files", &paths)
+		for _, p := range paths {
+			if ref, ok := ev.fileRef(d, a, p); ok {
+				s.CDFiles = append(s.CDFiles, ref)
+			}
+		}
+	}
+	d.strMap("cd_content", &s.CDContent)
+	d.str("cd_label", &s.CDLabel)
+	if a, ok := d.attrs["cd_label"]; ok && len(s.CDLabel) > 32 {
+		d.errorf(a, "Invalid value", "cd_label is at most 32 characters (an ISO 9660 volume label).")
+	}
+}
+
+// attrOf is the first of the named attributes the block sets.
+func attrOf(d *decoder, names ...string) *hcl2.Attribute {
+	for _, n := range names {
+		if a, ok := d.attrs[n]; ok {
+			return a
+		}
+	}
+	return nil
+}
