@@ -33,7 +33,7 @@ type Config struct {
 	CDROMs []string
 	// BootOnce is QEMU's -boot once= drive letter ("d": the first CD-ROM)
 	// for the first boot only; a reboot boots the disk.
-	BootOnce string
+	BootOnce  string
 	NetDevice string // virtio-net (default)
 	SSHPort   int    // host port forwarded to the guest's 22 on 127.0.0.1
 	Dir       string // where the console log, pidfile and QMP socket go
