@@ -474,9 +474,11 @@ var installerISO, _ = filepath.Abs("../build/installer/debian-12-netboot.iso")
 
 // TestBootCommandDrivesAnInstaller boots Debian's installer from its CD
 // and types a boot command that sends it to a preseed file on the build's
-// HTTP server: the installer fetching it shows the keys, the templates and
-// the server at work together. The build is interrupted then (a whole
-// install is make e2e-packer's).
+// HTTP server, and to that server as its mirror: the installer fetching
+// the file, then asking the mirror for the directory the file names,
+// shows the keys, the templates, the server and the preseed at work
+// together. The build is interrupted then (a whole install is make
+// e2e-packer's).
 func TestBootCommandDrivesAnInstaller(t *testing.T) {
 	needVM(t)
 	if _, err := os.Stat(installerISO); err != nil {
@@ -486,33 +488,30 @@ func TestBootCommandDrivesAnInstaller(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	opts := e.options(t, "testdata/installer", "iso="+installerISO)
-	fetched := make(chan string, 1)
 	var mu sync.Mutex
 	var events []string
+	var preseed, mirror time.Duration
+	start := time.Now()
 	opts.Events = func(ev Event) {
 		mu.Lock()
+		defer mu.Unlock()
 		events = append(events, ev.Phase+": "+ev.Detail)
-		mu.Unlock()
-		if ev.Phase == "http" && strings.HasPrefix(ev.Detail, "GET /preseed.cfg") {
-			select {
-			case fetched <- ev.Detail:
-			default:
-			}
+		switch {
+		case ev.Phase == "http" && ev.Detail == "GET /preseed.cfg 200" && preseed == 0:
+			preseed = time.Since(start)
+		case ev.Phase == "http" && strings.HasPrefix(ev.Detail, "GET /preseed-applied/") && mirror == 0:
+			mirror = time.Since(start)
 			cancel()
 		}
 	}
-	start := time.Now()
 	_, err := Build(ctx, opts)
-	select {
-	case d := <-fetched:
-		t.Logf("the installer fetched its preseed file %s after the build started (%s)", time.Since(start).Round(time.Second), d)
-		if !strings.HasSuffix(d, " 200") {
-			t.Errorf("preseed request: %s", d)
-		}
-	default:
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("the installer never fetched its preseed file: %v\nevents:\n%s", err, strings.Join(events, "\n"))
+	mu.Lock()
+	defer mu.Unlock()
+	if preseed == 0 || mirror == 0 {
+		t.Fatalf("the installer fetched its preseed file after %s, asked the mirror after %s (0: never): %v\nevents:\n%s",
+			preseed, mirror, err, strings.Join(events, "\n"))
 	}
+	t.Logf("the installer fetched its preseed file %s after the build started, and asked the mirror it names %s after",
+		preseed.Round(time.Second), mirror.Round(time.Second))
 	assertNoVM(t, e)
 }

@@ -1,5 +1,8 @@
 # The start of an ISO install: Debian's installer (make installer) booted
-# from its CD, told by a typed boot command where its preseed file is.
+# from its CD, told by a typed boot command where its preseed file is and
+# which mirror to use (the build's HTTP server); the mirror directory comes
+# from the preseed file, so the installer asking the server for it shows
+# the file was read and applied.
 variable "iso" {
   type = string
 }
@@ -21,10 +24,19 @@ source "qemu" "installer" {
   boot_wait    = "3s"
   boot_command = [
     "install auto=true priority=critical ",
-    "url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/preseed.cfg<enter>",
+    "url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/preseed.cfg ",
+    "mirror/http/hostname={{ .HTTPIP }}:{{ .HTTPPort }}<enter>",
   ]
   http_content = {
-    "/preseed.cfg" = "d-i debian-installer/locale string en_US.UTF-8\n"
+    "/preseed.cfg" = <<-EOF
+      d-i debian-installer/locale string en_US.UTF-8
+      d-i keyboard-configuration/xkb-keymap select us
+      d-i netcfg/get_hostname string installer
+      d-i netcfg/get_domain string local
+      d-i mirror/country string manual
+      d-i mirror/http/directory string /preseed-applied
+      d-i mirror/http/proxy string
+    EOF
   }
   ssh_username = "root"
   ssh_password = "not-used"

@@ -17,6 +17,12 @@ variable "iso" {
   description = "the installer CD (build/installer/debian-12-netboot.iso)"
 }
 
+variable "mirror" {
+  type        = string
+  default     = "deb.debian.org"
+  description = "the Debian mirror the installer installs from (it must serve the installer's .udeb files)"
+}
+
 variable "root_password" {
   type      = string
   default   = "packer"
@@ -38,6 +44,7 @@ source "qemu" "debian12" {
   boot_command = [
     "install auto=true priority=critical ",
     "url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/preseed.cfg ",
+    "mirror/http/hostname=${var.mirror} ",
     "netcfg/get_hostname=debian12 netcfg/get_domain=local<enter>",
   ]
   ssh_username     = "root"
