@@ -147,6 +147,15 @@ func TestMain(m *testing.M) {
 
 // guestFile reads a file from the stored image's root file system, with
 // debugfs on the partition (no root or mounting needed).
+func readTestFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func guestFile(t *testing.T, e *env, ref, path string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -190,11 +199,12 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	}
 	ref := res.Image.Ref()
 	for path, want := range map[string]string{
-		"/etc/clawimg-greeting":             "hello from clawimg\n",               // inline shell + environment_vars
-		"/opt/clawimg-test/setup.txt":       "setup ran as root for testimg\n",    // script + execute_command
-		"/etc/motd":                         "Welcome to a clawimg test image.\n", // file upload
-		"/etc/machine-id":                   "",                                   // generalized
-		"/home/debian/.ssh/authorized_keys": "",                                   // build key gone
+		"/etc/clawimg-greeting":             "hello from clawimg\n",                      // inline shell + environment_vars
+		"/opt/clawimg-test/setup.txt":       "setup ran as root for testimg\n",           // script + execute_command
+		"/etc/motd":                         "Welcome to a clawimg test image.\n",        // file upload
+		"/etc/clawimg-setup.sh":             readTestFile(t, "testdata/recipe/setup.sh"), // file sources
+		"/etc/machine-id":                   "",                                          // generalized
+		"/home/debian/.ssh/authorized_keys": "",                                          // build key gone
 	} {
 		if got := guestFile(t, e, ref, path); got != want {
 			t.Errorf("%s = %q, want %q", path, got, want)

@@ -186,19 +186,32 @@ func runFile(st *state, f *hcl.File) error {
 	case f.Content != nil:
 		return putFile(sc, f.Destination, []byte(*f.Content), 0o644)
 	}
-	src := f.Source.Path
+	if len(f.Sources) > 0 {
+		for _, src := range f.Sources {
+			if err := uploadFile(st, sc, src.Path, f.Destination); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return uploadFile(st, sc, f.Source.Path, f.Destination)
+}
+
+// uploadFile copies a host file or directory (or a file of the built-in
+// recipe) to dst in the guest; a dst ending in "/" receives it under its
+// own name.
+func uploadFile(st *state, sc *sftp.Client, src, dst string) error {
 	fi, err := os.Stat(src)
 	if err != nil && !strings.HasPrefix(src, hcl.BuiltinRoot) {
 		return err
 	}
 	if err == nil && fi.IsDir() {
-		return uploadDir(sc, src, f.Destination)
+		return uploadDir(sc, src, dst)
 	}
 	data, err := st.plan.ReadFile(src) // a file of the host, or of the built-in recipe
 	if err != nil {
 		return err
 	}
-	dst := f.Destination
 	if strings.HasSuffix(dst, "/") {
 		dst = path.Join(dst, filepath.Base(src))
 	}

@@ -200,9 +200,9 @@ var shellUnsupported = []string{
 	"use_env_var_file", "env_var_format", "pause_after", "override",
 }
 
-var fileFields = []string{"source", "content", "destination", "direction", "generated"}
+var fileFields = []string{"source", "sources", "content", "destination", "direction", "generated"}
 
-var fileUnsupported = []string{"sources", "override"}
+var fileUnsupported = []string{"override"}
 
 func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisioner, bool) {
 	typ := b.Labels[0]
@@ -334,12 +334,20 @@ func (ev *evaluator) decodeFile(d *decoder, b *hcl2.Block) *File {
 	if d.has("content") {
 		f.Content = &content
 	}
+	set := 0
+	for _, a := range []string{"source", "sources", "content"} {
+		if d.has(a) {
+			set++
+		}
+	}
 	switch {
-	case d.has("source") == d.has("content"):
+	case set != 1:
 		d.diags = append(d.diags, &hcl2.Diagnostic{
 			Severity: hcl2.DiagError, Summary: "Invalid file provisioner",
-			Detail: "Exactly one of source or content must be set.", Subject: b.DefRange.Ptr(),
+			Detail: "Exactly one of source, sources or content must be set.", Subject: b.DefRange.Ptr(),
 		})
+	case d.has("sources"):
+		ev.decodeFileSources(d, f, generated)
 	case d.has("content") && f.Direction == "download":
 		d.errorf(d.attrs["content"], "Invalid file provisioner", "content can only be uploaded.")
 	case d.has("source") && (f.Direction == "download" || generated):
@@ -356,6 +364,30 @@ func (ev *evaluator) decodeFile(d *decoder, b *hcl2.Block) *File {
 		})
 	}
 	return f
+}
+
+// decodeFileSources reads a file provisioner's sources: host files or
+// directories uploaded, in order, into destination, a directory (its
+// name ends in "/", as Packer requires).
+func (ev *evaluator) decodeFileSources(d *decoder, f *File, generated bool) {
+	a := d.attrs["sources"]
+	var paths []string
+	d.strList("sources", &paths)
+	switch {
+	case f.Direction == "download" || generated:
+		d.errorf(a, "Invalid file provisioner", "sources can only be uploaded, and must exist when the recipe is read (not generated).")
+		return
+	case len(paths) == 0:
+		d.errorf(a, "Invalid file provisioner", "sources is empty.")
+		return
+	case !strings.HasSuffix(f.Destination, "/"):
+		d.errorf(a, "Invalid file provisioner", "with sources, destination must be a directory: end it with \"/\" (it is %q).", f.Destination)
+	}
+	for _, p := range paths {
+		if ref, ok := ev.fileRef(d, a, p); ok {
+			f.Sources = append(f.Sources, ref)
+		}
+	}
 }
 
 // scripts resolves the script and scripts attributes, in that order.

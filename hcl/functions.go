@@ -136,6 +136,7 @@ func functions(files fileReader, root string, getenv func(string) string, now ti
 	})
 	fns["templatefile"] = templateFileFunc(readFile, fns)
 	addPackerFuncs(fns, root)
+	addFileFuncs(fns, files, root)
 	return fns
 }
 

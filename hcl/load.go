@@ -113,6 +113,7 @@ func evaluate(ctx context.Context, opts Options) (*Plan, error) {
 				"root": cty.StringVal(pathRoot),
 				"cwd":  cty.StringVal(opts.WorkDir),
 			}),
+			"packer": cty.ObjectVal(map[string]cty.Value{"version": cty.StringVal(PackerVersion)}),
 		},
 		Functions: ev.funcs,
 	}

@@ -169,12 +169,14 @@ type Shell struct {
 }
 
 // File is a `provisioner "file"`: an upload (or download) of a file or
-// directory, or of literal content.
+// directory, of several (Sources, into the directory Destination), or of
+// literal content.
 type File struct {
-	Source      *FileRef `json:"source,omitempty"`
-	Content     *string  `json:"content,omitempty"`
-	Destination string   `json:"destination"`
-	Direction   string   `json:"direction"` // "upload" or "download"
+	Source      *FileRef  `json:"source,omitempty"`
+	Sources     []FileRef `json:"sources,omitempty"`
+	Content     *string   `json:"content,omitempty"`
+	Destination string    `json:"destination"`
+	Direction   string    `json:"direction"` // "upload" or "download"
 }
 
 // FileRef is a host file a recipe reads. SHA256 covers its content (for a

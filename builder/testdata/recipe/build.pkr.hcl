@@ -71,8 +71,14 @@ build {
     destination = "/tmp/motd"
   }
 
+  # Several files at once (Packer's sources), into a directory.
+  provisioner "file" {
+    sources     = ["files/motd", "setup.sh"]
+    destination = "/tmp/"
+  }
+
   provisioner "shell" {
-    inline = ["sudo mv /tmp/motd /etc/motd", "sudo chown root:root /etc/motd"]
+    inline = ["sudo mv /tmp/motd /etc/motd", "sudo chown root:root /etc/motd", "sudo cp /tmp/setup.sh /etc/clawimg-setup.sh"]
   }
 
   # On the host, while the VM is provisioned (Packer's shell-local).
