@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -183,6 +184,25 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	if err != nil || !strings.Contains(string(info), `"format": "qcow2"`) || !strings.Contains(string(info), fmt.Sprintf(`"virtual-size": %d`, res.Image.VirtualSize)) {
 		t.Errorf("output_directory/vm_name: %v\n%s", err, info)
 	}
+	// disk_compression: the copy's data clusters are compressed (qemu-img
+	// map gives a compressed extent no offset in the file).
+	m, err := exec.Command("qemu-img", "map", "--output=json", filepath.Join(e.home, "output", "testimg")).Output()
+	var extents []struct {
+		Data   bool   `json:"data"`
+		Offset *int64 `json:"offset"`
+	}
+	if err == nil {
+		err = json.Unmarshal(m, &extents)
+	}
+	compressed := 0
+	for _, x := range extents {
+		if x.Data && x.Offset == nil {
+			compressed++
+		}
+	}
+	if err != nil || compressed == 0 {
+		t.Errorf("disk_compression: no compressed extent in the output (%v)", err)
+	}
 	events := strings.Join(shared.events, "\n")
 	if !strings.Contains(events, "ssh: pause 2s before connecting") || !strings.Contains(events, "provision: provisioner 1 (greet)") {
 		t.Errorf("events:\n%s", events)
@@ -199,12 +219,12 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	}
 	ref := res.Image.Ref()
 	for path, want := range map[string]string{
-		"/etc/clawimg-greeting":             "hello from clawimg\n",                      // inline shell + environment_vars
-		"/opt/clawimg-test/setup.txt":       "setup ran as root for testimg\n",           // script + execute_command
-		"/etc/motd":                         "Welcome to a clawimg test image.\n",        // file upload
-		"/etc/clawimg-setup.sh":             readTestFile(t, "testdata/recipe/setup.sh"), // file sources
-		"/etc/machine-id":                   "",                                          // generalized
-		"/home/debian/.ssh/authorized_keys": "",                                          // build key gone
+		"/etc/clawimg-greeting":             "hello from clawimg\n",                               // inline shell + environment_vars
+		"/opt/clawimg-test/setup.txt":       "setup ran as root for testimg\n",                    // script + execute_command
+		"/etc/motd":                         "Welcome to a clawimg test image.\n",                 // file upload
+		"/etc/clawimg-sources.txt":          readTestFile(t, "testdata/recipe/files/sources.txt"), // file sources
+		"/etc/machine-id":                   "",                                                   // generalized
+		"/home/debian/.ssh/authorized_keys": "",                                                   // build key gone
 	} {
 		if got := guestFile(t, e, ref, path); got != want {
 			t.Errorf("%s = %q, want %q", path, got, want)

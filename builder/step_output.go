@@ -9,6 +9,7 @@ import (
 
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/images"
+	"github.com/clawimg/clawimg/internal/qemuimg"
 )
 
 // outputPath is where a Packer recipe's output_directory and vm_name put
@@ -65,12 +66,32 @@ func writeOutput(ctx context.Context, st *state, img *images.Image) error {
 		os.Remove(tmp)
 		return fmt.Errorf("output %s: %w", p, err)
 	}
+	if st.source.DiskCompression {
+		if err := compressQcow2(ctx, st, tmp, img.VirtualSize); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("output %s: %w", p, err)
+		}
+	}
 	if err := os.Rename(tmp, p); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("output %s: %w", p, err)
 	}
 	st.event(Event{Phase: "output", Detail: fmt.Sprintf("%s (%s)", p, st.source.Format)})
 	return nil
+}
+
+// compressQcow2 rewrites a qcow2 file with compressed clusters
+// (disk_compression), in place.
+func compressQcow2(ctx context.Context, st *state, path string, size int64) error {
+	tmp := path + ".compressed"
+	report := func(done, total int64) {
+		st.event(Event{Phase: "output", Bytes: &images.Progress{Phase: "compress", Done: done, Total: total}})
+	}
+	if err := qemuimg.Convert(ctx, st.opts.Log, size, report, "-c", "-f", "qcow2", "-O", "qcow2", path, tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // stepOutput leaves the disk where output_directory and vm_name say.

@@ -149,6 +149,8 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 		Binary: st.source.QEMUBinary, Accel: accel, CPUs: st.source.CPUs, MemoryMiB: st.source.Memory,
 		Disk: st.diskPath, DiskIf: st.source.DiskInterface, Seed: st.seedPath, NetDevice: st.source.NetDevice,
 		SSHPort: st.port, Dir: st.dir, MachineType: st.source.MachineType, ExtraArgs: st.source.QEMUArgs,
+		CPUModel: st.source.CPUModel, Sockets: st.source.Sockets, Cores: st.source.Cores, Threads: st.source.Threads,
+		DiskCache: st.source.DiskCache, DiskDiscard: st.source.DiskDiscard, DiskDetectZeroes: st.source.DiskDetectZeroes,
 		// With --on-error=abort a failed build's VM must outlive clawimg.
 		Detached: st.opts.OnError == "abort",
 		UUID:     uuid.NewString(),

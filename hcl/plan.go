@@ -64,17 +64,30 @@ type QEMUSource struct {
 	// OutputDirectory and VMName, when either is set, also leave the built
 	// disk where Packer would: OUTPUT_DIRECTORY/VM_NAME in Format
 	// (defaults output-BUILD and packer-BUILD), besides the store.
-	OutputDirectory string     `json:"output_directory,omitempty"`
-	VMName          string     `json:"vm_name,omitempty"`
-	CPUs            int        `json:"cpus"`
-	Memory          int        `json:"memory"` // MiB
-	Accelerator     string     `json:"accelerator"`
-	QEMUBinary      string     `json:"qemu_binary"`
-	MachineType     string     `json:"machine_type,omitempty"`
-	QEMUArgs        [][]string `json:"qemuargs,omitempty"`
-	Headless        bool       `json:"headless"`
-	Communicator    string     `json:"communicator"`
-	SSHUsername     string     `json:"ssh_username"`
+	OutputDirectory string `json:"output_directory,omitempty"`
+	VMName          string `json:"vm_name,omitempty"`
+	CPUs            int    `json:"cpus"`
+	Memory          int    `json:"memory"` // MiB
+	Accelerator     string `json:"accelerator"`
+	QEMUBinary      string `json:"qemu_binary"`
+	MachineType     string `json:"machine_type,omitempty"`
+	// CPUModel is QEMU's -cpu (default: host with an accelerator, max
+	// under TCG); Sockets, Cores and Threads its -smp topology.
+	CPUModel string `json:"cpu_model,omitempty"`
+	Sockets  int    `json:"sockets,omitempty"`
+	Cores    int    `json:"cores,omitempty"`
+	Threads  int    `json:"threads,omitempty"`
+	// DiskCache, DiskDiscard and DiskDetectZeroes are the build disk's
+	// QEMU options (cache=, discard=, detect-zeroes=); DiskCompression
+	// compresses the qcow2 left in output_directory.
+	DiskCache        string     `json:"disk_cache,omitempty"`
+	DiskDiscard      string     `json:"disk_discard,omitempty"`
+	DiskDetectZeroes string     `json:"disk_detect_zeroes,omitempty"`
+	DiskCompression  bool       `json:"disk_compression,omitempty"`
+	QEMUArgs         [][]string `json:"qemuargs,omitempty"`
+	Headless         bool       `json:"headless"`
+	Communicator     string     `json:"communicator"`
+	SSHUsername      string     `json:"ssh_username"`
 	// SSHPassword is offered after clawimg's own key (for a guest without
 	// cloud-init); never in JSON, output or the cache key.
 	SSHPassword    string   `json:"-"`

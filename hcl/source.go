@@ -19,6 +19,9 @@ var qemuFields = []string{
 	"shutdown_command", "shutdown_timeout", "output_directory", "vm_name",
 	"boot_command", "boot_key_interval", "http_directory", "http_content", "http_port_min", "http_port_max",
 	"http_bind_address", "cd_files", "cd_content", "cd_label", "ssh_handshake_attempts",
+	"cpu_model", "sockets", "cores", "threads", "disk_cache", "disk_discard", "disk_detect_zeroes",
+	"disk_compression", "vnc_bind_address", "vnc_port_min", "vnc_port_max", "vnc_use_password",
+	"use_default_display", "display",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
@@ -27,18 +30,15 @@ var qemuUnsupported = []string{
 	"iso_urls", "iso_target_path", "iso_target_extension", "iso_skip_cache",
 	"boot_keygroup_interval", "boot_steps",
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label",
-	"vnc_bind_address", "vnc_port_min", "vnc_port_max",
-	"vnc_use_password", "use_default_display", "display",
 	"ssh_private_key_file", "ssh_host", "ssh_agent_auth",
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
 	"ssh_clear_authorized_keys", "ssh_file_transfer_method", "ssh_proxy_host",
 	"host_port_min", "host_port_max", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
-	"disk_additional_size", "disk_cache", "disk_discard", "disk_detect_zeroes",
-	"disk_compression", "skip_compaction", "use_backing_file",
+	"disk_additional_size", "skip_compaction", "use_backing_file",
 	"firmware", "efi_boot", "efi_firmware_code", "efi_firmware_vars", "efi_drop_efivars",
 	"use_pflash", "tpm_device_type", "vtpm", "net_bridge", "qmp_enable", "qmp_socket_path",
-	"cpu_model", "sockets", "cores", "threads", "qemu_img_args",
+	"qemu_img_args",
 }
 
 // httpTemplate is Packer's template for its HTTP server's address.
@@ -147,6 +147,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.integer("ssh_handshake_attempts", &s.SSHHandshakeAttempts)
 	d.duration("boot_wait", &s.BootWait)
 	ev.decodeInstall(d, &s)
+	decodeMachine(d, &s)
 	d.str("shutdown_command", &s.ShutdownCommand)
 	d.duration("shutdown_timeout", &s.ShutdownTimeout)
 

@@ -34,3 +34,29 @@ func TestEnvironDropsCredentials(t *testing.T) {
 		t.Errorf("Environ kept %s", got)
 	}
 }
+
+func TestMachineArgs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string // in this order in the command line
+	}{
+		{"defaults", Config{CPUs: 2}, []string{"-smp 2 ", "if=virtio,discard=unmap,detect-zeroes=unmap -netdev"}},
+		{"topology", Config{CPUs: 4, Sockets: 1, Cores: 2, Threads: 2}, []string{"-smp 4,sockets=1,cores=2,threads=2 "}},
+		{"disk options", Config{DiskCache: "none", DiskDiscard: "ignore"}, []string{"discard=ignore,detect-zeroes=on,cache=none -netdev"}},
+		{"detect zeroes off", Config{DiskDetectZeroes: "off"}, []string{"discard=unmap,detect-zeroes=off -netdev"}},
+		{"installer first, then the CD, then the seed, booted once", Config{CDROMs: []string{"/i.iso", "/cd.iso"}, Seed: "/seed.iso", BootOnce: "d"},
+			[]string{"file=/i.iso,format=raw,media=cdrom", "file=/cd.iso,format=raw,media=cdrom", "file=/seed.iso,format=raw,media=cdrom", "-boot once=d"}},
+	} {
+		args := strings.Join(tc.cfg.Args(), " ") + " "
+		at := 0
+		for _, w := range tc.want {
+			i := strings.Index(args[at:], w)
+			if i < 0 {
+				t.Errorf("%s: %q not found (in order) in %s", tc.name, w, args)
+				break
+			}
+			at += i + len(w)
+		}
+	}
+}

@@ -27,7 +27,12 @@ type Config struct {
 	MemoryMiB int
 	Disk      string // qcow2 file
 	DiskIf    string // virtio (default), ide, scsi ...
-	Seed      string // NoCloud ISO, optional
+	// DiskCache, DiskDiscard and DiskDetectZeroes are the disk's cache=,
+	// discard= and detect-zeroes= (defaults: QEMU's, unmap, unmap).
+	DiskCache, DiskDiscard, DiskDetectZeroes string
+	// Sockets, Cores and Threads, when set, are the -smp topology.
+	Sockets, Cores, Threads int
+	Seed                    string // NoCloud ISO, optional
 	// CDROMs are read-only CD-ROM images attached before the seed, in
 	// order: an installer ISO first, so that BootOnce "d" boots it.
 	CDROMs []string
@@ -107,12 +112,12 @@ func (c Config) Args() []string {
 	args := []string{
 		"-name", filepath.Base(c.Dir),
 		"-accel", accel, "-cpu", cpu,
-		"-smp", strconv.Itoa(max(c.CPUs, 1)), "-m", strconv.Itoa(c.MemoryMiB),
+		"-smp", c.smp(), "-m", strconv.Itoa(c.MemoryMiB),
 		"-nodefaults", "-display", "none", "-vga", "none",
 		"-serial", "file:" + c.ConsoleLog(),
 		"-pidfile", c.PIDFile(),
 		"-qmp", "unix:" + c.QMPSocket() + ",server=on,wait=off",
-		"-drive", "file=" + c.Disk + ",format=qcow2,if=" + diskIf + ",discard=unmap,detect-zeroes=unmap",
+		"-drive", "file=" + c.Disk + ",format=qcow2,if=" + diskIf + c.diskOptions(),
 		"-netdev", c.netdev(),
 		"-device", nic + ",netdev=net0",
 		"-device", "virtio-rng-pci",
@@ -146,6 +151,39 @@ func (c Config) Args() []string {
 		args = append(args, a...)
 	}
 	return args
+}
+
+// smp is -smp: the CPUs, and the topology when one is set.
+func (c Config) smp() string {
+	s := strconv.Itoa(max(c.CPUs, 1))
+	for _, t := range []struct {
+		name string
+		n    int
+	}{{"sockets", c.Sockets}, {"cores", c.Cores}, {"threads", c.Threads}} {
+		if t.n > 0 {
+			s += "," + t.name + "=" + strconv.Itoa(t.n)
+		}
+	}
+	return s
+}
+
+// diskOptions are the disk's -drive options after its interface.
+func (c Config) diskOptions() string {
+	discard, zeroes := c.DiskDiscard, c.DiskDetectZeroes
+	if discard == "" {
+		discard = "unmap"
+	}
+	if zeroes == "" {
+		zeroes = "unmap"
+	}
+	if zeroes == "unmap" && discard != "unmap" {
+		zeroes = "on" // QEMU refuses detect-zeroes=unmap without discard=unmap
+	}
+	s := ",discard=" + discard + ",detect-zeroes=" + zeroes
+	if c.DiskCache != "" {
+		s += ",cache=" + c.DiskCache
+	}
+	return s
 }
 
 // netdev is the user network: SSH forwarded from the host's loopback, and

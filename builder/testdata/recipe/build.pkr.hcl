@@ -45,6 +45,11 @@ source "qemu" "fixture" {
   pause_before_connecting = "2s"
   output_directory        = var.output_dir
   vm_name                 = var.vm_name
+  disk_compression        = true
+  # The build VM's machine, as Packer recipes tune it.
+  sockets    = 1
+  cores      = 2
+  disk_cache = "unsafe"
 }
 
 build {
@@ -73,12 +78,12 @@ build {
 
   # Several files at once (Packer's sources), into a directory.
   provisioner "file" {
-    sources     = ["files/motd", "setup.sh"]
+    sources     = ["files/motd", "files/sources.txt"]
     destination = "/tmp/"
   }
 
   provisioner "shell" {
-    inline = ["sudo mv /tmp/motd /etc/motd", "sudo chown root:root /etc/motd", "sudo cp /tmp/setup.sh /etc/clawimg-setup.sh"]
+    inline = ["sudo mv /tmp/motd /etc/motd", "sudo chown root:root /etc/motd", "sudo mv /tmp/sources.txt /etc/clawimg-sources.txt"]
   }
 
   # On the host, while the VM is provisioned (Packer's shell-local).

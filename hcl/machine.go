@@ -1,0 +1,48 @@
+package hcl
+
+// decodeMachine reads the build VM's CPU topology and model, its disk's
+// QEMU options and the output's compression, and names the display
+// fields, which have no meaning for clawimg's headless builds.
+func decodeMachine(d *decoder, s *QEMUSource) {
+	d.str("cpu_model", &s.CPUModel)
+	d.integer("sockets", &s.Sockets)
+	d.integer("cores", &s.Cores)
+	d.integer("threads", &s.Threads)
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"sockets", s.Sockets}, {"cores", s.Cores}, {"threads", s.Threads}} {
+		if a, ok := d.attrs[f.name]; ok && f.n < 1 {
+			d.errorf(a, "Invalid value", "%s must be at least 1.", f.name)
+		}
+	}
+	// Packer: with a topology, cpus is what it makes unless set too.
+	if topo := max(s.Sockets, 1) * max(s.Cores, 1) * max(s.Threads, 1); s.Sockets+s.Cores+s.Threads > 0 {
+		if !d.has("cpus") {
+			s.CPUs = topo
+		} else if s.CPUs > topo {
+			d.errorf(d.attrs["cpus"], "Invalid value", "cpus %d is more than sockets × cores × threads (%d).", s.CPUs, topo)
+		}
+	}
+	d.str("disk_cache", &s.DiskCache)
+	d.str("disk_discard", &s.DiskDiscard)
+	d.str("disk_detect_zeroes", &s.DiskDetectZeroes)
+	d.boolean("disk_compression", &s.DiskCompression)
+	if s.DiskCache != "" {
+		d.oneOf("disk_cache", s.DiskCache, "writeback", "writethrough", "none", "unsafe", "directsync")
+	}
+	if s.DiskDiscard != "" {
+		d.oneOf("disk_discard", s.DiskDiscard, "unmap", "ignore")
+	}
+	if s.DiskDetectZeroes != "" {
+		d.oneOf("disk_detect_zeroes", s.DiskDetectZeroes, "on", "off", "unmap")
+	}
+	if a, ok := d.attrs["disk_compression"]; ok && s.DiskCompression && s.Format == "raw" {
+		d.errorf(a, "Invalid value", "disk_compression needs format = \"qcow2\" (a raw file cannot be compressed).")
+	}
+	for _, name := range []string{"vnc_bind_address", "vnc_port_min", "vnc_port_max", "vnc_use_password", "use_default_display", "display"} {
+		if a, ok := d.attrs[name]; ok {
+			d.warnf(a, "Argument ignored", "%s: clawimg builds without a display and types boot commands through QEMU's monitor, so there is no VNC server or window.", name)
+		}
+	}
+}
