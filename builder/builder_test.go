@@ -219,9 +219,10 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	}
 	ref := res.Image.Ref()
 	for path, want := range map[string]string{
-		"/etc/clawimg-greeting":             "hello from clawimg\n",                               // inline shell + environment_vars
-		"/opt/clawimg-test/setup.txt":       "setup ran as root for testimg\n",                    // script + execute_command
-		"/etc/motd":                         "Welcome to a clawimg test image.\n",                 // file upload
+		"/etc/clawimg-greeting":             "hello from clawimg\n",               // inline shell + environment_vars
+		"/opt/clawimg-test/setup.txt":       "setup ran as root for testimg\n",    // script + execute_command
+		"/etc/motd":                         "Welcome to a clawimg test image.\n", // file upload
+		"/etc/clawimg-ansible.txt":          "testimg via ansible in clawimg\n",
 		"/etc/clawimg-sources.txt":          readTestFile(t, "testdata/recipe/files/sources.txt"), // file sources
 		"/etc/machine-id":                   "",                                                   // generalized
 		"/home/debian/.ssh/authorized_keys": "",                                                   // build key gone

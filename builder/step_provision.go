@@ -65,6 +65,8 @@ func (stepProvision) run(ctx context.Context, st *state) error {
 				err = runFile(st, p.File)
 			case "shell-local":
 				err = runLocal(pctx, st, *p.Local, nil)
+			case "ansible":
+				err = runAnsible(pctx, st, p.Ansible, out)
 			}
 			cancel()
 			out.Flush()

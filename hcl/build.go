@@ -20,7 +20,7 @@ var buildBlocks = []hcl2.BlockHeaderSchema{
 }
 
 var packerProvisioners = []string{
-	"ansible", "ansible-local", "breakpoint", "chef-client", "chef-solo", "converge",
+	"ansible-local", "breakpoint", "chef-client", "chef-solo", "converge",
 	"inspec", "powershell", "puppet-masterless", "puppet-server", "salt-masterless",
 	"windows-restart", "windows-shell",
 }
@@ -200,6 +200,18 @@ var shellUnsupported = []string{
 	"use_env_var_file", "env_var_format", "pause_after", "override",
 }
 
+var ansibleFields = []string{
+	"playbook_file", "command", "extra_arguments", "ansible_env_vars", "user", "groups",
+	"host_alias", "ansible_ssh_extra_args", "use_proxy", "keep_inventory_file",
+}
+
+var ansibleUnsupported = []string{
+	"galaxy_file", "galaxy_command", "galaxy_force_install", "roles_path", "collections_path",
+	"inventory_file", "inventory_directory", "local_port", "sftp_command", "skip_version_check",
+	"use_sftp", "ssh_host_key_file", "ssh_authorized_key_file", "empty_groups", "limit",
+	"max_retries_ansible", "winrm_use_http", "override",
+}
+
 var fileFields = []string{"source", "sources", "content", "destination", "direction", "generated"}
 
 var fileUnsupported = []string{"override"}
@@ -215,8 +227,10 @@ func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisi
 		fields, unsupported = fileFields, fileUnsupported
 	case "shell-local":
 		fields = postProcessorFields["shell-local"]
+	case "ansible":
+		fields, unsupported = ansibleFields, ansibleUnsupported
 	default:
-		ev.unsupportedType(b, "provisioner", typ, []string{"file", "shell", "shell-local"}, packerProvisioners)
+		ev.unsupportedType(b, "provisioner", typ, []string{"ansible", "file", "shell", "shell-local"}, packerProvisioners)
 		return p, false
 	}
 	what := fmt.Sprintf("provisioner %q", typ)
@@ -234,6 +248,8 @@ func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisi
 		p.Shell = ev.decodeShell(d, b)
 	case "file":
 		p.File = ev.decodeFile(d, b)
+	case "ansible":
+		p.Ansible = ev.decodeAnsible(d, b)
 	case "shell-local":
 		p.Local = &Local{}
 		d.strList("inline", &p.Local.Inline)
@@ -364,6 +380,41 @@ func (ev *evaluator) decodeFile(d *decoder, b *hcl2.Block) *File {
 		})
 	}
 	return f
+}
+
+// decodeAnsible reads a `provisioner "ansible"`: ansible-playbook run on
+// the host against the build VM.
+func (ev *evaluator) decodeAnsible(d *decoder, b *hcl2.Block) *Ansible {
+	a := &Ansible{Command: "ansible-playbook", HostAlias: "default"}
+	if attr, ok := d.attrs["playbook_file"]; ok {
+		var path string
+		d.str("playbook_file", &path)
+		if ref, ok := ev.fileRef(d, attr, path); ok {
+			a.PlaybookFile = ref
+		}
+	} else {
+		d.diags = append(d.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError, Summary: "Missing required argument",
+			Detail: "The ansible provisioner needs playbook_file.", Subject: b.DefRange.Ptr(),
+		})
+	}
+	d.str("command", &a.Command)
+	d.strList("extra_arguments", &a.ExtraArguments)
+	d.strList("ansible_env_vars", &a.EnvVars)
+	d.str("user", &a.User)
+	d.strList("groups", &a.Groups)
+	d.str("host_alias", &a.HostAlias)
+	d.strList("ansible_ssh_extra_args", &a.SSHExtraArgs)
+	d.boolean("use_proxy", &a.UseProxy)
+	d.boolean("keep_inventory_file", &a.KeepInventoryFile)
+	if attr, ok := d.attrs["ansible_env_vars"]; ok {
+		for _, kv := range a.EnvVars {
+			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+				d.errorf(attr, "Invalid ansible_env_vars", "%q must be in the form NAME=VALUE.", strings.SplitN(kv, "=", 2)[0])
+			}
+		}
+	}
+	return a
 }
 
 // decodeFileSources reads a file provisioner's sources: host files or

@@ -144,7 +144,7 @@ type Build struct {
 // Provisioner runs in the build VM, in order. Exactly one of Shell and File
 // is set, as Type says.
 type Provisioner struct {
-	Type string `json:"type"` // "shell", "file" or "shell-local"
+	Type string `json:"type"` // "shell", "file", "shell-local" or "ansible"
 	// Name labels the provisioner in the build's output (Packer's name).
 	Name        string   `json:"name,omitempty"`
 	PauseBefore Duration `json:"pause_before,omitempty"`
@@ -155,9 +155,29 @@ type Provisioner struct {
 	Shell       *Shell   `json:"shell,omitempty"`
 	File        *File    `json:"file,omitempty"`
 	Local       *Local   `json:"shell_local,omitempty"`
+	Ansible     *Ansible `json:"ansible,omitempty"`
 	// Sensitive names the fields whose value derives from a sensitive
 	// variable (recipe attribute names); Redacted masks them.
 	Sensitive []string `json:"sensitive_fields,omitempty"`
+}
+
+// Ansible is a `provisioner "ansible"`: Command (ansible-playbook) runs
+// on the host against the build VM, reached over SSH on its forwarded
+// port with clawimg's build key, as HostAlias in Groups.
+type Ansible struct {
+	PlaybookFile   FileRef  `json:"playbook_file"`
+	Command        string   `json:"command"`
+	ExtraArguments []string `json:"extra_arguments,omitempty"`
+	EnvVars        []string `json:"ansible_env_vars,omitempty"`
+	// User logs in (default: ssh_username).
+	User         string   `json:"user,omitempty"`
+	Groups       []string `json:"groups,omitempty"`
+	HostAlias    string   `json:"host_alias"`
+	SSHExtraArgs []string `json:"ansible_ssh_extra_args,omitempty"`
+	// UseProxy is Packer's SSH adapter; clawimg always connects straight to
+	// the VM's forwarded port, which is the same to the playbook.
+	UseProxy          bool `json:"use_proxy,omitempty"`
+	KeepInventoryFile bool `json:"keep_inventory_file,omitempty"`
 }
 
 // Local is a `provisioner "shell-local"`: commands run on the host, in

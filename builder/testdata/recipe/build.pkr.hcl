@@ -76,6 +76,12 @@ build {
     destination = "/tmp/motd"
   }
 
+  provisioner "ansible" {
+    playbook_file    = "playbook.yml"
+    groups           = ["clawimg"]
+    ansible_env_vars = ["ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3"]
+  }
+
   # Several files at once (Packer's sources), into a directory.
   provisioner "file" {
     sources     = ["files/motd", "files/sources.txt"]
