@@ -34,7 +34,7 @@ var packerPostProcessors = []string{
 
 // decodeBuilds reads every build block. Source references are checked
 // against the declared sources.
-func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
+func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, sourceBlocks []*hcl2.Block, plan *Plan) []Build {
 	var out []Build
 	for _, b := range blocks {
 		// dynamic "provisioner" / "post-processor" blocks, as in Packer,
@@ -45,7 +45,14 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 		var bd Build
 		d.str("name", &bd.Name)
 		d.str("description", &bd.Description)
-		bd.Sources = ev.buildSources(d, b, plan)
+		bd.Sources = ev.buildSources(d, b, plan, c)
+		for _, blk := range c.Blocks {
+			if blk.Type == "source" {
+				if ref, ok := ev.sourceVariant(blk, sourceBlocks, plan); ok {
+					bd.Sources = append(bd.Sources, ref)
+				}
+			}
+		}
 		if bd.Name == "" && len(bd.Sources) > 0 {
 			bd.Name = bd.Sources[0][strings.LastIndex(bd.Sources[0], ".")+1:]
 		}
@@ -70,6 +77,7 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 			case "post-processors":
 				chain++
 				bd.PostProcessors = append(bd.PostProcessors, ev.decodeChain(blk, bd.Sources, chain)...)
+			case "source": // read above
 			default:
 				ev.diags = append(ev.diags, &hcl2.Diagnostic{
 					Severity: hcl2.DiagError,
@@ -83,6 +91,54 @@ func (ev *evaluator) decodeBuilds(blocks []*hcl2.Block, plan *Plan) []Build {
 		out = append(out, bd)
 	}
 	return out
+}
+
+// sourceVariant reads a build's `source "source.qemu.NAME" { name = ... }`
+// block: a variant of a recipe source with more arguments, a source of its
+// own named by name. As in Packer, it cannot set again what the source
+// sets. It returns the variant's reference.
+func (ev *evaluator) sourceVariant(b *hcl2.Block, sourceBlocks []*hcl2.Block, plan *Plan) (string, bool) {
+	ref := b.Labels[0]
+	typ, base, _ := strings.Cut(strings.TrimPrefix(ref, "source."), ".")
+	var orig *hcl2.Block
+	for _, sb := range sourceBlocks {
+		if sb.Labels[0] == typ && sb.Labels[1] == base {
+			orig = sb
+		}
+	}
+	if orig == nil || !strings.HasPrefix(ref, "source.") {
+		ev.diags = append(ev.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError, Summary: "Unknown source",
+			Detail: fmt.Sprintf("%q is not defined in this recipe (a build's source block names one as \"source.TYPE.NAME\").", ref),
+			Subject: b.LabelRanges[0].Ptr(),
+		})
+		return "", false
+	}
+	content, rest, diags := b.Body.PartialContent(&hcl2.BodySchema{Attributes: []hcl2.AttributeSchema{{Name: "name"}}})
+	ev.diags = append(ev.diags, diags...)
+	name := ""
+	if a, ok := content.Attributes["name"]; ok {
+		v, diags := ev.eval(a.Expr)
+		ev.diags = append(ev.diags, diags...)
+		if v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+			name = v.AsString()
+		}
+	}
+	if typ != "qemu" {
+		return "source." + typ + "." + base, slices.Contains(plan.OtherSources, "source."+typ+"."+base)
+	}
+	if name == "" || plan.Source(name) != nil {
+		ev.diags = append(ev.diags, &hcl2.Diagnostic{
+			Severity: hcl2.DiagError, Summary: "Missing source name",
+			Detail: fmt.Sprintf("A build's source block makes a variant of %s: give it a name = \"...\" of its own (not one of the recipe's sources).", ref),
+			Subject: b.DefRange.Ptr(),
+		})
+		return "", false
+	}
+	variant := &hcl2.Block{Type: "source", Labels: []string{"qemu", name}, Body: hcl2.MergeBodies([]hcl2.Body{orig.Body, rest}),
+		DefRange: b.DefRange, TypeRange: b.TypeRange, LabelRanges: []hcl2.Range{orig.LabelRanges[0], b.LabelRanges[0]}}
+	plan.Sources = append(plan.Sources, ev.decodeQEMU(variant))
+	return "source.qemu." + name, true
 }
 
 // decodeChain reads a post-processors block: a sequence of post-processor
@@ -125,8 +181,11 @@ func buildContext(parent *hcl2.EvalContext, bd Build) *hcl2.EvalContext {
 
 // buildSources resolves `sources = ["source.qemu.NAME", ...]`, pointing at
 // the exact element that names an undefined source.
-func (ev *evaluator) buildSources(d *decoder, b *hcl2.Block, plan *Plan) []string {
+func (ev *evaluator) buildSources(d *decoder, b *hcl2.Block, plan *Plan, c *hcl2.BodyContent) []string {
 	a, ok := d.attrs["sources"]
+	if !ok && slices.ContainsFunc(c.Blocks, func(b *hcl2.Block) bool { return b.Type == "source" }) {
+		return nil // the build's source blocks name its sources
+	}
 	if !ok {
 		d.diags = append(d.diags, &hcl2.Diagnostic{
 			Severity: hcl2.DiagError,

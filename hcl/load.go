@@ -138,7 +138,7 @@ func evaluate(ctx context.Context, opts Options) (*Plan, error) {
 	plan := &Plan{Root: root, Files: recipes, files: reader}
 	plan.Variables = ev.planVariables()
 	plan.Sources, plan.OtherSources = ev.decodeSources(top.sources)
-	plan.Builds = ev.decodeBuilds(top.builds, plan)
+	plan.Builds = ev.decodeBuilds(top.builds, top.sources, plan)
 	plan.secrets = ev.allSecrets()
 	diags := ev.result()
 	if diags.HasErrors() {
