@@ -109,7 +109,7 @@ func (ev *evaluator) sourceVariant(b *hcl2.Block, sourceBlocks []*hcl2.Block, pl
 	if orig == nil || !strings.HasPrefix(ref, "source.") {
 		ev.diags = append(ev.diags, &hcl2.Diagnostic{
 			Severity: hcl2.DiagError, Summary: "Unknown source",
-			Detail: fmt.Sprintf("%q is not defined in this recipe (a build's source block names one as \"source.TYPE.NAME\").", ref),
+			Detail:  fmt.Sprintf("%q is not defined in this recipe (a build's source block names one as \"source.TYPE.NAME\").", ref),
 			Subject: b.LabelRanges[0].Ptr(),
 		})
 		return "", false
@@ -130,7 +130,7 @@ func (ev *evaluator) sourceVariant(b *hcl2.Block, sourceBlocks []*hcl2.Block, pl
 	if name == "" || plan.Source(name) != nil {
 		ev.diags = append(ev.diags, &hcl2.Diagnostic{
 			Severity: hcl2.DiagError, Summary: "Missing source name",
-			Detail: fmt.Sprintf("A build's source block makes a variant of %s: give it a name = \"...\" of its own (not one of the recipe's sources).", ref),
+			Detail:  fmt.Sprintf("A build's source block makes a variant of %s: give it a name = \"...\" of its own (not one of the recipe's sources).", ref),
 			Subject: b.DefRange.Ptr(),
 		})
 		return "", false
