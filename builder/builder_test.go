@@ -1,13 +1,16 @@
 package builder
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -259,6 +262,8 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	for file, want := range map[string]string{
 		"manifest.json":  `"artifact_id": "testimg:latest@` + digest + `"`,
 		"image.checksum": "sha256\t" + strings.TrimPrefix(digest, "sha256:") + "\ttestimg:latest\n",
+		"testimg.sha256": "sha256\t" + strings.TrimPrefix(digest, "sha256:") + "\ttestimg:latest\n",
+		"testimg.md5":    "md5\t",
 		"local.txt":      "testimg:latest " + digest + "\n",
 		// The shell-local provisioner ran on the host during the build.
 		"local-provisioner.txt": "testimg provisioned\n",
@@ -268,8 +273,43 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 			t.Errorf("%s = %q (%v), want it to contain %q", file, b, err, want)
 		}
 	}
+	// compress: the output copy in a tar.gz.
+	checkTarGz(t, filepath.Join(e.home, "testimg_qemu.tar.gz"), "testimg", filepath.Join(e.home, "output", "testimg"))
 	if entries, _ := os.ReadDir(filepath.Join(e.home, "builds")); len(entries) != 0 {
 		t.Fatalf("build left %d work dirs", len(entries))
+	}
+}
+
+// checkTarGz checks that a .tar.gz holds one file, name, with want's content.
+func checkTarGz(t *testing.T, path, name, want string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(z)
+	hdr, err := tr.Next()
+	if err != nil || hdr.Name != name {
+		t.Fatalf("%s: first entry %+v %v", path, hdr, err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, tr); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(b); !bytes.Equal(h.Sum(nil), sum[:]) {
+		t.Errorf("%s: %s differs from %s", path, name, want)
+	}
+	if _, err := tr.Next(); err != io.EOF {
+		t.Errorf("%s: more than one entry (%v)", path, err)
 	}
 }
 

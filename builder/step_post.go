@@ -43,6 +43,8 @@ func (stepPostProcess) run(ctx context.Context, st *state) error {
 			err = writeManifest(st, p)
 		case "checksum":
 			err = writeChecksums(st, p)
+		case "compress":
+			err = writeCompressed(ctx, st, p)
 		case "shell-local":
 			env := []string{"CLAWIMG_IMAGE=" + st.image.Ref(), "CLAWIMG_DIGEST=" + st.image.Digest}
 			err = runLocal(ctx, st, hcl.Local{Inline: p.Inline, Scripts: p.Scripts, EnvironmentVars: p.EnvironmentVars}, env)
@@ -61,6 +63,10 @@ func writeManifest(st *state, p hcl.PostProcessor) error {
 	out := p.Output
 	if out == "" {
 		out = "packer-manifest.json"
+	}
+	out, err := postOutput(st, out, "")
+	if err != nil {
+		return err
 	}
 	type build struct {
 		Name          string            `json:"name"`
@@ -126,7 +132,29 @@ func writeChecksums(st *state, p hcl.PostProcessor) error {
 	if out == "" {
 		out = st.build.Name + ".checksum"
 	}
-	return atomicfile.WriteFile(out, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	// An output naming {{.ChecksumType}} is a file per type, as Packer's.
+	if strings.Contains(out, "ChecksumType") {
+		for i, t := range types {
+			if err := writeChecksumFile(st, out, t, lines[i:i+1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return writeChecksumFile(st, out, "", lines)
+}
+
+func writeChecksumFile(st *state, out, checksumType string, lines []string) error {
+	path, err := postOutput(st, out, checksumType)
+	if err != nil {
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return atomicfile.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }
 
 // runLocal runs shell-local commands on the host, with the image in

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -26,7 +27,7 @@ var packerProvisioners = []string{
 }
 
 var packerPostProcessors = []string{
-	"alicloud-import", "amazon-import", "artifice", "compress", "digitalocean-import",
+	"alicloud-import", "amazon-import", "artifice", "digitalocean-import",
 	"docker-import", "docker-push", "docker-save", "docker-tag", "exoscale-import",
 	"googlecompute-export", "googlecompute-import", "ucloud-import", "vagrant",
 	"vagrant-cloud", "vsphere", "vsphere-template", "yandex-export", "yandex-import",
@@ -139,6 +140,42 @@ func (ev *evaluator) sourceVariant(b *hcl2.Block, sourceBlocks []*hcl2.Block, pl
 		DefRange: b.DefRange, TypeRange: b.TypeRange, LabelRanges: []hcl2.Range{orig.LabelRanges[0], b.LabelRanges[0]}}
 	plan.Sources = append(plan.Sources, ev.decodeQEMU(variant))
 	return "source.qemu." + name, true
+}
+
+// checkCompress reads the compress post-processor's format (named, or the
+// output's extension) and level.
+func (ev *evaluator) checkCompress(d *decoder, p *PostProcessor) {
+	p.CompressionLevel = 6 // Packer's default
+	d.integer("compression_level", &p.CompressionLevel)
+	d.str("format", &p.Format)
+	if p.Output == "" {
+		p.Output = "packer_{{.BuildName}}_{{.BuilderType}}.tar.gz" // Packer's default
+	}
+	if p.Format == "" {
+		p.Format = compressFormat(p.Output)
+	} else if !strings.HasPrefix(p.Format, ".") {
+		p.Format = "." + p.Format
+	}
+	if !slices.Contains(compressFormats, p.Format) {
+		a := attrOf(d, "format", "output")
+		if a == nil {
+			return
+		}
+		d.errorf(a, "Unsupported compression format", "compress writes %s, not %q (Packer's lz4, bgzf and xz are not supported).", strings.Join(compressFormats, ", "), p.Format)
+	}
+	if a, ok := d.attrs["compression_level"]; ok && (p.CompressionLevel < -1 || p.CompressionLevel > 9) {
+		d.errorf(a, "Invalid value", "compression_level is 0 to 9 (default 6; -1: the library's own), not %d.", p.CompressionLevel)
+	}
+}
+
+// compressFormat is the compress format an output file name implies.
+func compressFormat(output string) string {
+	for _, f := range []string{".tar.gz", ".tar.zst"} {
+		if strings.HasSuffix(output, f) {
+			return f
+		}
+	}
+	return filepath.Ext(output)
 }
 
 // decodeChain reads a post-processors block: a sequence of post-processor
@@ -537,7 +574,12 @@ var postProcessorFields = map[string][]string{
 	"manifest":    {"output", "strip_path", "custom_data"},
 	"checksum":    {"output", "checksum_types"},
 	"shell-local": {"inline", "script", "scripts", "environment_vars"},
+	"compress":    {"output", "format", "compression_level"},
 }
+
+// compressFormats are the compress post-processor's formats clawimg writes
+// (Packer's lz4, bgzf and xz are not among them).
+var compressFormats = []string{".tar", ".tar.gz", ".tgz", ".gz", ".zip", ".tar.zst", ".zst"}
 
 func (ev *evaluator) decodePostProcessor(b *hcl2.Block, sources []string) (PostProcessor, bool) {
 	typ := b.Labels[0]
@@ -561,6 +603,9 @@ func (ev *evaluator) decodePostProcessor(b *hcl2.Block, sources []string) (PostP
 	d.strList("environment_vars", &p.EnvironmentVars)
 	p.Scripts = ev.scripts(d)
 	d.strMap("custom_data", &p.CustomData)
+	if typ == "compress" {
+		ev.checkCompress(d, &p)
+	}
 	for _, t := range p.ChecksumTypes {
 		d.oneOf("checksum_types", t, "md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 	}

@@ -228,16 +228,18 @@ type PostProcessor struct {
 	// is in (0: a post-processor of its own). A chain's post-processors
 	// run in order, each on the build's image, as every post-processor
 	// clawimg has works on the image and its files.
-	Chain           int               `json:"chain,omitempty"`
-	Only            []string          `json:"only,omitempty"`
-	Except          []string          `json:"except,omitempty"`
-	Output          string            `json:"output,omitempty"`           // manifest, checksum
-	StripPath       bool              `json:"strip_path,omitempty"`       // manifest
-	CustomData      map[string]string `json:"custom_data,omitempty"`      // manifest
-	ChecksumTypes   []string          `json:"checksum_types,omitempty"`   // checksum
-	Inline          []string          `json:"inline,omitempty"`           // shell-local
-	Scripts         []FileRef         `json:"scripts,omitempty"`          // shell-local
-	EnvironmentVars []string          `json:"environment_vars,omitempty"` // shell-local
+	Chain            int               `json:"chain,omitempty"`
+	Only             []string          `json:"only,omitempty"`
+	Except           []string          `json:"except,omitempty"`
+	Output           string            `json:"output,omitempty"`            // manifest, checksum
+	StripPath        bool              `json:"strip_path,omitempty"`        // manifest
+	CustomData       map[string]string `json:"custom_data,omitempty"`       // manifest
+	ChecksumTypes    []string          `json:"checksum_types,omitempty"`    // checksum
+	Format           string            `json:"format,omitempty"`            // compress: ".tar.gz"...
+	CompressionLevel int               `json:"compression_level,omitempty"` // compress
+	Inline           []string          `json:"inline,omitempty"`            // shell-local
+	Scripts          []FileRef         `json:"scripts,omitempty"`           // shell-local
+	EnvironmentVars  []string          `json:"environment_vars,omitempty"`  // shell-local
 	// Sensitive names the fields whose value derives from a sensitive
 	// variable (recipe attribute names); Redacted masks them.
 	Sensitive []string `json:"sensitive_fields,omitempty"`

@@ -106,6 +106,18 @@ build {
     output         = "${var.out_dir}/image.checksum"
   }
 
+  # A chain, with Packer's output templates.
+  post-processors {
+    post-processor "checksum" {
+      checksum_types = ["sha256", "md5"]
+      output         = "${var.out_dir}/{{.BuildName}}.{{.ChecksumType}}"
+    }
+    post-processor "compress" {
+      output            = "${var.out_dir}/{{.BuildName}}_{{.BuilderType}}.tar.gz"
+      compression_level = 1
+    }
+  }
+
   post-processor "shell-local" {
     environment_vars = ["OUT=${var.out_dir}/local.txt"]
     inline           = ["echo \"$CLAWIMG_IMAGE $CLAWIMG_DIGEST\" > \"$OUT\""]
