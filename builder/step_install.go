@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/clawimg/clawimg/internal/cidata"
 	"github.com/clawimg/clawimg/internal/qemu"
+	"github.com/clawimg/clawimg/internal/wait"
 )
 
 // guestHostIP is the host as the build VM sees it on QEMU's user network:
@@ -135,12 +137,7 @@ func (stepCD) run(ctx context.Context, st *state) error {
 			return err
 		}
 	}
-	names := make([]string, 0, len(src.CDContent))
-	for n := range src.CDContent {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(src.CDContent)) {
 		if err := add(n, []byte(src.CDContent[n])); err != nil {
 			return err
 		}
@@ -171,7 +168,7 @@ func (stepBootCommand) cleanup(*state) error { return nil }
 
 func (stepBootCommand) run(ctx context.Context, st *state) error {
 	src := st.source
-	if err := sleepCtx(ctx, time.Duration(src.BootWait)); err != nil {
+	if err := wait.Sleep(ctx, time.Duration(src.BootWait)); err != nil {
 		return err
 	}
 	if len(src.BootCommand) == 0 {
@@ -245,28 +242,16 @@ func typeStrokes(ctx context.Context, kb keyboard, strokes []keyStroke, interval
 				err = kb.Keys(ctx, rev, false)
 			}
 		default:
-			err = sleepCtx(ctx, k.Wait)
+			err = wait.Sleep(ctx, k.Wait)
 		}
 		if err != nil {
 			return fmt.Errorf("type the boot command: %w", err)
 		}
 		if k.Down != "" || k.Up != "" || len(k.Keys) > 0 {
-			if err := sleepCtx(ctx, interval); err != nil {
+			if err := wait.Sleep(ctx, interval); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	select {
-	case <-time.After(d):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

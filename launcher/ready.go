@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/clawimg/clawimg/internal/wait"
 )
 
 // NotReadyError is an instance that did not become ready in time. Soft
@@ -91,7 +93,7 @@ func (rw readiness) ssh() error {
 		} else {
 			stopped = 0
 		}
-		if err := sleep(rw.ctx, 2*time.Second); err != nil {
+		if err := wait.Sleep(rw.ctx, 2*time.Second); err != nil {
 			return rw.fail("ssh", out)
 		}
 	}
@@ -105,7 +107,7 @@ func (rw readiness) cloudInit() error {
 		if code == 0 {
 			return nil
 		}
-		if err := sleep(rw.ctx, 2*time.Second); err != nil {
+		if err := wait.Sleep(rw.ctx, 2*time.Second); err != nil {
 			return rw.fail("cloud-init", out)
 		}
 	}
@@ -138,7 +140,7 @@ func (rw readiness) gateway(maxRestarts int, progress func(string)) (gatewayStat
 				said = true
 			}
 		}
-		if err := sleep(rw.ctx, 5*time.Second); err != nil {
+		if err := wait.Sleep(rw.ctx, 5*time.Second); err != nil {
 			nr := rw.fail("gateway", lastDetail)
 			nr.Soft = true
 			return last, nr
@@ -155,13 +157,4 @@ type readyWait struct {
 	MaxRestarts int
 	// SkipGateway stops after SSH and cloud-init.
 	SkipGateway bool
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-time.After(d):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	qemuvm "github.com/clawimg/clawimg/internal/qemu"
+	"github.com/clawimg/clawimg/internal/wait"
 	"github.com/clawimg/clawimg/launcher"
 )
 
@@ -220,7 +221,7 @@ func (q *Driver) Stop(ctx context.Context, r *launcher.Record) error {
 		if pid(r) == 0 {
 			return nil
 		}
-		if sleep(ctx, 250*time.Millisecond) != nil {
+		if wait.Sleep(ctx, 250*time.Millisecond) != nil {
 			break
 		}
 	}
@@ -260,15 +261,6 @@ func (q *Driver) Delete(ctx context.Context, r *launcher.Record) error { return 
 
 // files names what QEMU writes in an instance's directory.
 func files(r *launcher.Record) qemuvm.Config { return qemuvm.Config{Dir: r.Dir} }
-
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-time.After(d):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // shellJoin quotes argv for the remote shell, one argument each.
 func shellJoin(argv []string) string {

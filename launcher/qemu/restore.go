@@ -16,6 +16,7 @@ import (
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/command"
 	qemuvm "github.com/clawimg/clawimg/internal/qemu"
+	"github.com/clawimg/clawimg/internal/wait"
 	"github.com/clawimg/clawimg/launcher"
 )
 
@@ -92,7 +93,7 @@ func waitRunning(ctx context.Context, cfg qemuvm.Config) error {
 		if status != "inmigrate" && status != "unknown" && status != "prelaunch" {
 			return fmt.Errorf("the restored VM is %s, not running", status)
 		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := wait.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return fmt.Errorf("the saved VM did not load in %s", RestoreTimeout)
 		}
 	}
