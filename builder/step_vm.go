@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/clawimg/clawimg/internal/cidata"
 	"github.com/clawimg/clawimg/internal/command"
@@ -216,7 +217,15 @@ func connect(ctx context.Context, st *state, timeout time.Duration) error {
 		}
 		return nil
 	}
-	c, err := guest.WaitAuth(ctx, st.port, st.source.SSHUsername, st.key.Signer, st.source.SSHPassword, st.source.SSHHandshakeAttempts, alive)
+	keys := []ssh.Signer{st.key.Signer}
+	if st.source.SSHPrivateKeyFile != "" {
+		k, err := guest.LoadKey(st.source.SSHPrivateKeyFile)
+		if err != nil {
+			return fmt.Errorf("ssh_private_key_file: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	c, err := guest.WaitAuth(ctx, st.port, st.source.SSHUsername, keys, st.source.SSHPassword, st.source.SSHHandshakeAttempts, alive)
 	if err != nil {
 		if ctx.Err() != nil && !st.vm.Exited() {
 			return &ConsoleError{Err: err, Tail: qemu.ConsoleTail(st.vm.ConsoleLog(), 15)}

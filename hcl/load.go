@@ -45,6 +45,9 @@ type Options struct {
 	WorkDir string
 	// Now fixes timestamp(); zero means the time of the call.
 	Now time.Time
+	// KeyDir is where data "sshkey" keeps the keys it makes, from one run
+	// to the next (as Packer's cache); empty: that data source fails.
+	KeyDir string
 }
 
 // EnvPrefix introduces an environment variable that sets a recipe variable.
@@ -131,6 +134,7 @@ func evaluate(ctx context.Context, opts Options) (*Plan, error) {
 	ev.declareVariables(top.variables)
 	ev.assignVariables(autoVars, opts.Vars, env)
 	ev.validateVariables()
+	ev.evalData(top.data, opts.KeyDir)
 	ev.evalLocals(ctx, top.locals)
 	if err := ctx.Err(); err != nil {
 		return nil, err

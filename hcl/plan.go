@@ -90,10 +90,13 @@ type QEMUSource struct {
 	SSHUsername      string     `json:"ssh_username"`
 	// SSHPassword is offered after clawimg's own key (for a guest without
 	// cloud-init); never in JSON, output or the cache key.
-	SSHPassword    string   `json:"-"`
-	SSHPasswordSet bool     `json:"ssh_password_set,omitempty"`
-	SSHPort        int      `json:"ssh_port"`
-	SSHTimeout     Duration `json:"ssh_timeout"`
+	SSHPassword    string `json:"-"`
+	SSHPasswordSet bool   `json:"ssh_password_set,omitempty"`
+	// SSHPrivateKeyFile is offered after clawimg's own key (a key the
+	// installer or the image already knows, data "sshkey"'s say).
+	SSHPrivateKeyFile string   `json:"ssh_private_key_file,omitempty"`
+	SSHPort           int      `json:"ssh_port"`
+	SSHTimeout        Duration `json:"ssh_timeout"`
 	// SSHHandshakeAttempts ends the wait for SSH after that many failed
 	// handshakes with a server that answered (0: only ssh_timeout does).
 	SSHHandshakeAttempts int `json:"ssh_handshake_attempts,omitempty"`

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,7 +22,7 @@ var qemuFields = []string{
 	"http_bind_address", "cd_files", "cd_content", "cd_label", "ssh_handshake_attempts",
 	"cpu_model", "sockets", "cores", "threads", "disk_cache", "disk_discard", "disk_detect_zeroes",
 	"disk_compression", "vnc_bind_address", "vnc_port_min", "vnc_port_max", "vnc_use_password",
-	"use_default_display", "display",
+	"use_default_display", "display", "ssh_private_key_file",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
@@ -30,7 +31,7 @@ var qemuUnsupported = []string{
 	"iso_urls", "iso_target_path", "iso_target_extension", "iso_skip_cache",
 	"boot_keygroup_interval", "boot_steps",
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label",
-	"ssh_private_key_file", "ssh_host", "ssh_agent_auth",
+	"ssh_host", "ssh_agent_auth",
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
 	"ssh_clear_authorized_keys", "ssh_file_transfer_method", "ssh_proxy_host",
 	"host_port_min", "host_port_max", "skip_nat_mapping",
@@ -145,6 +146,15 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	}
 	d.duration("pause_before_connecting", &s.PauseBeforeConnecting)
 	d.integer("ssh_handshake_attempts", &s.SSHHandshakeAttempts)
+	if a, ok := d.attrs["ssh_private_key_file"]; ok {
+		d.str("ssh_private_key_file", &s.SSHPrivateKeyFile)
+		if s.SSHPrivateKeyFile != "" {
+			s.SSHPrivateKeyFile = join(ev.root, s.SSHPrivateKeyFile)
+			if _, err := os.Stat(s.SSHPrivateKeyFile); err != nil {
+				d.errorf(a, "Unreadable file", "%s: %s.", s.SSHPrivateKeyFile, errText(err))
+			}
+		}
+	}
 	d.duration("boot_wait", &s.BootWait)
 	ev.decodeInstall(d, &s)
 	decodeMachine(d, &s)

@@ -24,8 +24,8 @@ var rootSchema = &hcl2.BodySchema{
 }
 
 type topBlocks struct {
-	variables, sources, builds []*hcl2.Block
-	locals                     []*hcl2.Attribute
+	variables, sources, builds, data []*hcl2.Block
+	locals                           []*hcl2.Attribute
 }
 
 // topLevel sorts the blocks of every file by kind.
@@ -42,6 +42,8 @@ func (ev *evaluator) topLevel(files []*hcl2.File) topBlocks {
 				top.sources = append(top.sources, b)
 			case "build":
 				top.builds = append(top.builds, b)
+			case "data":
+				top.data = append(top.data, b)
 			case "locals":
 				attrs, diags := b.Body.JustAttributes()
 				ev.diags = append(ev.diags, diags...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+	"path/filepath"
 
 	"github.com/clawimg/clawimg/hcl"
 )
@@ -36,7 +37,7 @@ func (r *recipeFlags) register(c *cobra.Command) {
 // options says which recipe a command loads: the RECIPE argument or, without
 // one, the built-in OpenClaw recipe.
 func (r *recipeFlags) options(e *env, args []string) hcl.Options {
-	o := hcl.Options{Vars: r.vars, Env: e.environ, WorkDir: e.workDir}
+	o := hcl.Options{Vars: r.vars, Env: e.environ, WorkDir: e.workDir, KeyDir: filepath.Join(e.cacheDir(), "sshkey")}
 	if len(args) > 0 {
 		o.Path = args[0]
 	}

@@ -68,25 +68,24 @@ func LoadKey(path string) (ssh.Signer, error) {
 type Client struct {
 	*ssh.Client
 	addr, user string
-	signer     ssh.Signer
 }
 
 // DialAddr connects once to addr (host:port).
 func DialAddr(ctx context.Context, addr, user string, signer ssh.Signer) (*Client, error) {
-	return dial(ctx, addr, user, Auth(signer, ""), signer)
+	return dial(ctx, addr, user, Auth("", signer))
 }
 
-// Auth is the key, then the password when there is one (Packer's
+// Auth is the keys, then the password when there is one (Packer's
 // ssh_password, for guests without clawimg's key).
-func Auth(signer ssh.Signer, password string) []ssh.AuthMethod {
-	auth := []ssh.AuthMethod{ssh.PublicKeys(signer)}
+func Auth(password string, keys ...ssh.Signer) []ssh.AuthMethod {
+	auth := []ssh.AuthMethod{ssh.PublicKeys(keys...)}
 	if password != "" {
 		auth = append(auth, ssh.Password(password))
 	}
 	return auth
 }
 
-func dial(ctx context.Context, addr, user string, auth []ssh.AuthMethod, signer ssh.Signer) (*Client, error) {
+func dial(ctx context.Context, addr, user string, auth []ssh.AuthMethod) (*Client, error) {
 	cfg := &ssh.ClientConfig{
 		User: user,
 		Auth: auth,
@@ -108,25 +107,25 @@ func dial(ctx context.Context, addr, user string, auth []ssh.AuthMethod, signer 
 		return nil, err
 	}
 	_ = conn.SetDeadline(time.Time{})
-	return &Client{Client: ssh.NewClient(c, chans, reqs), addr: addr, user: user, signer: signer}, nil
+	return &Client{Client: ssh.NewClient(c, chans, reqs), addr: addr, user: user}, nil
 }
 
 // Wait dials until sshd lets the key in, ctx ends, or alive reports the VM
 // gone. It returns the last dial error with the timeout.
 func Wait(ctx context.Context, port int, user string, signer ssh.Signer, alive func() error) (*Client, error) {
-	return WaitAuth(ctx, port, user, signer, "", 0, alive)
+	return WaitAuth(ctx, port, user, []ssh.Signer{signer}, "", 0, alive)
 }
 
-// WaitAuth is Wait that also offers a password after the key, and gives up
+// WaitAuth is Wait that offers several keys, then a password, and gives up
 // after handshakes failed handshakes (0: never) with a server that
 // answered, as Packer's ssh_handshake_attempts: an installer's own sshd,
 // say, that will never take the build's credentials.
-func WaitAuth(ctx context.Context, port int, user string, signer ssh.Signer, password string, handshakes int, alive func() error) (*Client, error) {
+func WaitAuth(ctx context.Context, port int, user string, keys []ssh.Signer, password string, handshakes int, alive func() error) (*Client, error) {
 	var last error
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	failed := 0
 	for {
-		c, err := dial(ctx, addr, user, Auth(signer, password), signer)
+		c, err := dial(ctx, addr, user, Auth(password, keys...))
 		if err == nil {
 			return c, nil
 		}

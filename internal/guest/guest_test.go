@@ -117,7 +117,7 @@ func TestPasswordAfterTheKey(t *testing.T) {
 	kp, _ := NewKeyPair("clawimg")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	c, err := WaitAuth(ctx, port, "vagrant", kp.Signer, "s3cret", 0, nil)
+	c, err := WaitAuth(ctx, port, "vagrant", []ssh.Signer{kp.Signer}, "s3cret", 0, nil)
 	if err != nil {
 		t.Fatalf("with the password: %v", err)
 	}
@@ -125,11 +125,34 @@ func TestPasswordAfterTheKey(t *testing.T) {
 	// A server that answers but never lets the build in: given up after
 	// the handshakes allowed, long before the time-out.
 	start := time.Now()
-	_, err = WaitAuth(context.Background(), port, "vagrant", kp.Signer, "wrong", 2, nil)
+	_, err = WaitAuth(context.Background(), port, "vagrant", []ssh.Signer{kp.Signer}, "wrong", 2, nil)
 	if err == nil || !strings.Contains(err.Error(), "2 handshakes failed") || time.Since(start) > 10*time.Second {
 		t.Fatalf("wrong password, 2 handshakes: %v after %s", err, time.Since(start))
 	}
 	if _, err := DialAddr(context.Background(), net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), "vagrant", kp.Signer); err == nil {
 		t.Fatal("the key alone got in")
 	}
+}
+
+// TestSecondKey: a guest that knows only the recipe's key
+// (ssh_private_key_file) lets the build in with it, after clawimg's own.
+func TestSecondKey(t *testing.T) {
+	own, _ := NewKeyPair("clawimg")
+	recipe, _ := NewKeyPair("recipe")
+	cfg := &ssh.ServerConfig{
+		PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+			if bytes.Equal(k.Marshal(), recipe.Signer.PublicKey().Marshal()) {
+				return nil, nil
+			}
+			return nil, io.EOF
+		},
+	}
+	port := serveSSH(t, cfg, func(nc ssh.NewChannel) { nc.Reject(ssh.Prohibited, "no") })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c, err := WaitAuth(ctx, port, "debian", []ssh.Signer{own.Signer, recipe.Signer}, "", 0, nil)
+	if err != nil {
+		t.Fatalf("with the recipe's key second: %v", err)
+	}
+	c.Close()
 }
