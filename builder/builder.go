@@ -105,6 +105,7 @@ type state struct {
 	dir    string
 
 	basePath   string // the base image file
+	baseURL    string // where it came from (iso_url, or the one of iso_urls that gave it)
 	baseSHA256 string
 	key        *guest.KeyPair
 	keyPath    string
@@ -148,7 +149,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	for _, s := range st.skipped {
 		st.event(Event{Phase: "skip", Detail: s + ": clawimg builds qemu sources only"})
 	}
-	st.event(Event{Phase: "fetch", Detail: st.source.ISOURL})
+	st.event(Event{Phase: "fetch", Detail: st.source.Places()})
 	if err := (&stepFetch{}).run(ctx, st); err != nil {
 		return nil, fmt.Errorf("build %s: fetch: %w", st.build.Name, err)
 	}

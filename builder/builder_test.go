@@ -586,3 +586,45 @@ func TestBootCommandDrivesAnInstaller(t *testing.T) {
 		preseed.Round(time.Second), mirror.Round(time.Second))
 	assertNoVM(t, e)
 }
+
+// TestISOURLsAreTriedInOrder: iso_urls are places of one file; the first
+// that gives it (with the right checksum) is the base, and the image
+// records that one.
+func TestISOURLsAreTriedInOrder(t *testing.T) {
+	payload := []byte(strings.Repeat("installer bytes ", 10000))
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.Path)
+		switch r.URL.Path {
+		case "/mirror-b/x.iso":
+			http.ServeContent(w, r, "x.iso", time.Time{}, strings.NewReader(string(payload)))
+		case "/wrong/x.iso":
+			w.Write([]byte("not the file"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	root := t.TempDir()
+	st := &state{opts: Options{CacheDir: t.TempDir()}, plan: &hcl.Plan{Root: root},
+		source: &hcl.QEMUSource{ISOURLs: []string{"missing/x.iso", srv.URL + "/mirror-a/x.iso", srv.URL + "/wrong/x.iso", srv.URL + "/mirror-b/x.iso"},
+			ISOChecksum: "sha256:" + sha256hex(payload)}}
+	if err := (stepFetch{}).run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if st.baseURL != srv.URL+"/mirror-b/x.iso" || st.baseSHA256 != sha256hex(payload) {
+		t.Fatalf("base %s (%s), want mirror-b's", st.baseURL, st.baseSHA256)
+	}
+	if strings.Join(asked, ",") != "/mirror-a/x.iso,/wrong/x.iso,/mirror-b/x.iso" {
+		t.Errorf("asked %v", asked)
+	}
+	// None gives it: the error names every place's failure. (A fresh
+	// cache: the file is kept by its checksum, whatever its URL.)
+	st.opts.CacheDir = t.TempDir()
+	st.source.ISOURLs = []string{"missing/x.iso", srv.URL + "/wrong/x.iso"}
+	err := (stepFetch{}).run(context.Background(), st)
+	if err == nil || !strings.Contains(err.Error(), "no place of the base image gave it") ||
+		!strings.Contains(err.Error(), "missing/x.iso") || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Fatalf("error %v", err)
+	}
+}

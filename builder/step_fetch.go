@@ -29,7 +29,28 @@ func (stepFetch) name() string { return "fetch" }
 func (stepFetch) cleanup(*state) error { return nil }
 
 func (s stepFetch) run(ctx context.Context, st *state) error {
-	url := st.source.ISOURL
+	urls := st.source.ISOURLs
+	if len(urls) == 0 {
+		urls = []string{st.source.ISOURL}
+	}
+	// iso_urls: the places of one file, tried in order.
+	var errs []string
+	for _, url := range urls {
+		err := s.fetch(ctx, st, url)
+		if err == nil {
+			st.baseURL = url
+			return nil
+		}
+		if ctx.Err() != nil || len(urls) == 1 {
+			return err
+		}
+		errs = append(errs, err.Error())
+	}
+	return fmt.Errorf("no place of the base image gave it: %s", strings.Join(errs, "; "))
+}
+
+// fetch finds, or downloads, and checks the base image at url.
+func (s stepFetch) fetch(ctx context.Context, st *state, url string) error {
 	want, err := expectedChecksum(ctx, st.source.ISOChecksum, url, st.plan.Root)
 	if err != nil {
 		return err

@@ -119,7 +119,7 @@ func (stepStore) run(ctx context.Context, st *state) error {
 	meta := images.Metadata{
 		Architecture: st.source.Arch,
 		RecipeHash:   st.cacheKey,
-		BaseImage:    st.source.ISOURL + "@sha256:" + st.baseSHA256,
+		BaseImage:    st.baseURL + "@sha256:" + st.baseSHA256,
 		Source:       "clawimg build " + st.build.Name,
 		DefaultUser:  st.source.SSHUsername,
 	}

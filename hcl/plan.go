@@ -3,6 +3,7 @@ package hcl
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,9 @@ type QEMUSource struct {
 	// ISOURL is the base disk image (DiskImage) or the installer ISO:
 	// https://, http://, file:// or a path.
 	ISOURL string `json:"iso_url"`
+	// ISOURLs, set instead of ISOURL, are places of the same file, tried
+	// in order until one gives it (Packer's iso_urls).
+	ISOURLs []string `json:"iso_urls,omitempty"`
 	// ISOChecksum is "ALGO:<hex>" (md5, sha1, sha256, sha512), a bare
 	// digest, "file:<url of a SHA256SUMS-style file>" or "none".
 	ISOChecksum string `json:"iso_checksum"`
@@ -128,6 +132,15 @@ type QEMUSource struct {
 	// Sensitive names the fields whose value derives from a sensitive
 	// variable (recipe attribute names); Redacted masks them.
 	Sensitive []string `json:"sensitive_fields,omitempty"`
+}
+
+// Places says where the base image comes from: iso_url, or the places of
+// iso_urls in the order they are tried.
+func (s *QEMUSource) Places() string {
+	if len(s.ISOURLs) > 0 {
+		return strings.Join(s.ISOURLs, " or ")
+	}
+	return s.ISOURL
 }
 
 // Build is a `build` block: the sources it runs on and what it does to them.

@@ -20,7 +20,7 @@ var qemuFields = []string{
 	"shutdown_command", "shutdown_timeout", "output_directory", "vm_name",
 	"boot_command", "boot_key_interval", "http_directory", "http_content", "http_port_min", "http_port_max",
 	"http_bind_address", "cd_files", "cd_content", "cd_label", "ssh_handshake_attempts",
-	"cpu_model", "sockets", "cores", "threads", "disk_cache", "disk_discard", "disk_detect_zeroes",
+	"iso_urls", "cpu_model", "sockets", "cores", "threads", "disk_cache", "disk_discard", "disk_detect_zeroes",
 	"disk_compression", "vnc_bind_address", "vnc_port_min", "vnc_port_max", "vnc_use_password",
 	"use_default_display", "display", "ssh_private_key_file",
 }
@@ -28,7 +28,7 @@ var qemuFields = []string{
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
 // implement; naming them beats a "did you mean" for someone porting a recipe.
 var qemuUnsupported = []string{
-	"iso_urls", "iso_target_path", "iso_target_extension", "iso_skip_cache",
+	"iso_target_path", "iso_target_extension", "iso_skip_cache",
 	"boot_keygroup_interval", "boot_steps",
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label",
 	"ssh_host", "ssh_agent_auth",
@@ -115,6 +115,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d, _, diags := ev.content(b.Body, "source.qemu."+name, qemuFields, nil, qemuUnsupported)
 	ev.diags = append(ev.diags, diags...)
 	d.str("iso_url", &s.ISOURL)
+	d.strList("iso_urls", &s.ISOURLs)
 	d.str("iso_checksum", &s.ISOChecksum)
 	d.boolean("disk_image", &s.DiskImage)
 	d.size("disk_size", &s.DiskSize)
@@ -202,7 +203,13 @@ func checkQEMU(d *decoder, b *hcl2.Block, s *QEMUSource) {
 	if a, ok := d.attrs["headless"]; ok && !s.Headless {
 		d.errorf(a, "Invalid value", "clawimg always builds headless; headless = false is not supported.")
 	}
+	if a, ok := d.attrs["iso_urls"]; ok && d.has("iso_url") {
+		d.errorf(a, "Conflicting arguments", "Set one of iso_url and iso_urls (the places to try, in order).")
+	}
 	for _, req := range []string{"iso_url", "iso_checksum", "ssh_username"} {
+		if req == "iso_url" && d.has("iso_urls") {
+			continue
+		}
 		if !d.has(req) {
 			d.diags = append(d.diags, &hcl2.Diagnostic{
 				Severity: hcl2.DiagError,

@@ -62,7 +62,7 @@ func writePlan(w io.Writer, p *hcl.Plan) {
 	fmt.Fprintln(w, "\nSources:")
 	for _, s := range p.Sources {
 		fmt.Fprintf(w, "  source.qemu.%s\n", s.Name)
-		fmt.Fprintf(w, "    base:    %s (checksum %s)\n", s.ISOURL, s.ISOChecksum)
+		fmt.Fprintf(w, "    base:    %s (checksum %s)\n", s.Places(), s.ISOChecksum)
 		shown := func(field, value string) string {
 			if slices.Contains(s.Sensitive, field) {
 				return hcl.Masked
