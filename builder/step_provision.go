@@ -22,6 +22,7 @@ import (
 
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/internal/guest"
+	"github.com/clawimg/clawimg/internal/wait"
 )
 
 // stepProvision runs the build's provisioners in order.
@@ -45,10 +46,8 @@ func (stepProvision) run(ctx context.Context, st *state) error {
 		began := time.Now()
 		st.event(Event{Phase: "provision", Detail: what})
 		if p.PauseBefore > 0 {
-			select {
-			case <-time.After(time.Duration(p.PauseBefore)):
-			case <-ctx.Done():
-				return ctx.Err()
+			if err := wait.Sleep(ctx, time.Duration(p.PauseBefore)); err != nil {
+				return err
 			}
 		}
 		out := newLineWriter(&st.outMu, st.opts.Output, "    "+st.build.Name+": ", st.secrets)

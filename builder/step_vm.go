@@ -17,6 +17,7 @@ import (
 	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
+	"github.com/clawimg/clawimg/internal/wait"
 )
 
 // stepWorkDir makes the directory that holds everything of the build VM.
@@ -190,10 +191,8 @@ func (stepSSH) run(ctx context.Context, st *state) error {
 	// pause_before_connecting: SSH answered; wait, then connect again.
 	if pause := time.Duration(st.source.PauseBeforeConnecting); pause > 0 {
 		st.event(Event{Phase: "ssh", Detail: fmt.Sprintf("pause %s before connecting", pause)})
-		select {
-		case <-time.After(pause):
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := wait.Sleep(ctx, pause); err != nil {
+			return err
 		}
 		return connect(ctx, st, time.Duration(st.source.SSHTimeout))
 	}
