@@ -19,19 +19,28 @@ import (
 	"github.com/clawimg/clawimg/hcl"
 )
 
+// fillTemplate fills in one of Packer's Go templates with data; a name
+// data lacks is an error.
+func fillTemplate(text string, data any) (string, error) {
+	t, err := template.New("").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
 // postOutput fills in a post-processor's output template, as Packer's:
 // {{.BuildName}}, {{.BuilderType}} and (checksum) {{.ChecksumType}}.
 func postOutput(st *state, out, checksumType string) (string, error) {
-	t, err := template.New("output").Option("missingkey=error").Parse(out)
+	s, err := fillTemplate(out, struct{ BuildName, BuilderType, ChecksumType string }{st.build.Name, "qemu", checksumType})
 	if err != nil {
 		return "", fmt.Errorf("output %q: %w", out, err)
 	}
-	var b bytes.Buffer
-	err = t.Execute(&b, struct{ BuildName, BuilderType, ChecksumType string }{st.build.Name, "qemu", checksumType})
-	if err != nil {
-		return "", fmt.Errorf("output %q: %w", out, err)
-	}
-	return b.String(), nil
+	return s, nil
 }
 
 // writeCompressed is the compress post-processor: the build's disk file
@@ -50,10 +59,8 @@ func writeCompressed(ctx context.Context, st *state, p hcl.PostProcessor) error 
 		}
 		defer os.Remove(in)
 	}
-	if dir := filepath.Dir(out); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
 	}
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".clawimg-tmp")
 	f, err := os.Create(tmp)

@@ -1,7 +1,6 @@
 package builder
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/clawimg/clawimg/internal/cidata"
@@ -201,15 +199,11 @@ func (stepBootCommand) run(ctx context.Context, st *state) error {
 func renderBootCommand(cmd []string, vars bootVars) ([]keyStroke, error) {
 	var all []keyStroke
 	for _, c := range cmd {
-		t, err := template.New("boot_command").Option("missingkey=error").Parse(c)
+		typed, err := fillTemplate(c, vars)
 		if err != nil {
 			return nil, fmt.Errorf("boot_command: %w", err)
 		}
-		var b bytes.Buffer
-		if err := t.Execute(&b, vars); err != nil {
-			return nil, fmt.Errorf("boot_command: %w", err)
-		}
-		strokes, err := parseBootCommand(b.String())
+		strokes, err := parseBootCommand(typed)
 		if err != nil {
 			return nil, err
 		}
@@ -229,28 +223,27 @@ func typeStrokes(ctx context.Context, kb keyboard, strokes []keyStroke, interval
 	for _, k := range strokes {
 		var err error
 		switch {
+		case k.Down == "" && k.Up == "" && len(k.Keys) == 0:
+			if err := wait.Sleep(ctx, k.Wait); err != nil {
+				return fmt.Errorf("type the boot command: %w", err)
+			}
+			continue // a pause: no interval after it
 		case k.Down != "":
 			err = kb.Keys(ctx, []string{k.Down}, true)
 		case k.Up != "":
 			err = kb.Keys(ctx, []string{k.Up}, false)
-		case len(k.Keys) > 0:
+		default:
 			if err = kb.Keys(ctx, k.Keys, true); err == nil {
-				rev := make([]string, len(k.Keys))
-				for i, c := range k.Keys {
-					rev[len(k.Keys)-1-i] = c
-				}
+				rev := slices.Clone(k.Keys)
+				slices.Reverse(rev)
 				err = kb.Keys(ctx, rev, false)
 			}
-		default:
-			err = wait.Sleep(ctx, k.Wait)
 		}
 		if err != nil {
 			return fmt.Errorf("type the boot command: %w", err)
 		}
-		if k.Down != "" || k.Up != "" || len(k.Keys) > 0 {
-			if err := wait.Sleep(ctx, interval); err != nil {
-				return err
-			}
+		if err := wait.Sleep(ctx, interval); err != nil {
+			return err
 		}
 	}
 	return nil
