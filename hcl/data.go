@@ -13,6 +13,8 @@ import (
 	hcl2 "github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/clawimg/clawimg/internal/atomicfile"
 )
 
 // packerDataSources are Packer's data sources that clawimg does not have:
@@ -192,19 +194,7 @@ func loadOrMakeKey(path, typ string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
-	if err != nil {
-		return "", err
-	}
-	_, err = tmp.Write(pem.EncodeToMemory(block))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
 		return "", err
 	}
 	return loadOrMakeKey(path, typ)
