@@ -65,6 +65,67 @@ cat >"$dropin/10-clawimg.conf" <<'UNIT'
 ConditionPathExists=%h/.openclaw/.env
 UNIT
 chown "$user:$user" "$dropin/10-clawimg.conf"
+
+# Node's compile cache for the gateway and its worker threads. OpenClaw
+# starts its workers with an empty environment, so NODE_COMPILE_CACHE never
+# reaches them and each compiles its modules from source at every start;
+# under emulation (QEMU's TCG) the state-lease worker then needs 4-5 s to
+# load, against OpenClaw's fixed 5 s start-up deadline, and the gateway
+# does not start. A preload (plain Node, no change to OpenClaw's files)
+# hands the main thread's cache directory to workers whose environment
+# leaves it out; the cache is primed here, so the image ships it.
+cache=/var/cache/openclaw-node
+preload=/usr/local/lib/clawimg/worker-compile-cache.mjs
+install -d -o "$user" -g "$user" -m 0700 "$cache"
+install -d -m 0755 "$(dirname "$preload")"
+cat >"$preload" <<'JS'
+// clawimg: OpenClaw starts its worker threads with env {}, so Node's compile
+// cache (NODE_COMPILE_CACHE) does not reach them. Loaded with --import, this
+// passes the main thread's cache directory to workers whose env leaves it out.
+import workerThreads from "node:worker_threads";
+import nodeModule from "node:module";
+
+const Base = workerThreads.Worker;
+
+function withCompileCache(options) {
+  const dir = nodeModule.getCompileCacheDir?.() ?? process.env.NODE_COMPILE_CACHE;
+  const env = options?.env;
+  if (!dir || env === null || typeof env !== "object" || env === workerThreads.SHARE_ENV) return options;
+  if ("NODE_COMPILE_CACHE" in env || "NODE_DISABLE_COMPILE_CACHE" in env) return options;
+  return { ...options, env: { ...env, NODE_COMPILE_CACHE: dir } };
+}
+
+workerThreads.Worker = class Worker extends Base {
+  constructor(filename, options) {
+    super(filename, withCompileCache(options));
+  }
+};
+nodeModule.syncBuiltinESMExports();
+JS
+chmod 0644 "$preload"
+cat >"$dropin/20-compile-cache.conf" <<UNIT
+# clawimg: Node's compile cache, for the gateway's worker threads too.
+[Service]
+Environment=NODE_COMPILE_CACHE=$cache
+Environment=NODE_OPTIONS=--import=$preload
+UNIT
+chown "$user:$user" "$dropin/20-compile-cache.conf"
+# Prime it: load the state-lease worker once the way the gateway does (an
+# empty env), through the preload. It exits at once for want of its
+# workerData; what counts is that its modules were compiled into the cache.
+worker="$home/.npm-global/lib/node_modules/openclaw/dist/state/openclaw-state-lease-heartbeat.worker.js"
+if [ -f "$worker" ]; then
+  as_user env NODE_COMPILE_CACHE=$cache NODE_OPTIONS=--import=$preload node --input-type=module -e '
+import { Worker } from "node:worker_threads";
+const w = new Worker(process.argv[1], { env: {}, execArgv: [], stdout: true, stderr: true });
+w.stdout.resume(); w.stderr.resume(); w.on("error", () => {});
+' "$worker"
+  n=$(find "$cache" -type f | wc -l)
+  echo "compile cache primed: $n modules"
+  [ "$n" -gt 20 ] || { echo "the compile cache of the gateway's workers stayed empty ($n files in $cache)" >&2; exit 1; }
+else
+  echo "note: $worker not found (another OpenClaw layout); the compile cache fills at the gateway's first start"
+fi
 as_user systemctl --user daemon-reload
 as_user systemctl --user reset-failed openclaw-gateway.service 2>/dev/null || true
 as_user systemctl --user is-enabled openclaw-gateway.service
