@@ -13,7 +13,7 @@ FUZZTIME_ARCHIVE ?= 2000x
 # System packages every part of clawimg and its tests need.
 DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common \
 	fdisk e2fsprogs zstd docker-registry packer xorriso openssh-client ca-certificates \
-	isolinux debian-installer-12-netboot-amd64 ansible-core
+	isolinux debian-installer-12-netboot-amd64 ansible-core ovmf grub-efi-amd64-bin dosfstools mtools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test vet cross fmt-check unit e2e e2e-packer fuzz bench demo fixture installer dist clean
@@ -37,6 +37,7 @@ build:
 ## fixture: the Debian 12 cloud-init base the tests build on (cached)
 fixture: deps
 	@./scripts/mkfixture.sh
+	@./scripts/mkfixture-efi.sh
 
 ## installer: Debian 12's installer on a bootable CD, for the ISO-install tests (cached)
 installer: deps

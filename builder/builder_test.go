@@ -31,13 +31,19 @@ import (
 // The fixture is made by `make fixture` (make test does it first).
 var fixture, _ = filepath.Abs("../build/fixture/base.qcow2")
 
+// efiFixture is the same system on a disk that boots through UEFI only
+// (scripts/mkfixture-efi.sh): the shared build boots it with efi_boot.
+var efiFixture, _ = filepath.Abs("../build/fixture/base-efi.qcow2")
+
 func needVM(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("boots a VM")
 	}
-	if _, err := os.Stat(fixture); err != nil {
-		t.Skip("no fixture: run make fixture")
+	for _, f := range []string{fixture, efiFixture} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skip("no fixture: run make fixture")
+		}
 	}
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		t.Skip("qemu-system-x86_64 not found: run make deps")
@@ -105,7 +111,7 @@ var shared struct {
 
 // sharedVars are the shared build's variables beyond the env's own.
 func sharedVars(home string) []string {
-	return []string{"output_dir=" + filepath.Join(home, "output"), "vm_name=testimg"}
+	return []string{"output_dir=" + filepath.Join(home, "output"), "vm_name=testimg", "base=" + efiFixture, "efi=true"}
 }
 
 func sharedBuild(t *testing.T) (*env, *Result, string) {
@@ -167,8 +173,24 @@ func guestFile(t *testing.T, e *env, ref, path string) string {
 	if _, err := e.store.Export(context.Background(), ref, raw, nil); err != nil {
 		t.Fatal(err)
 	}
+	// The root file system is the last partition (after the EFI System
+	// Partition on a UEFI disk).
+	js, err := exec.Command("sfdisk", "-J", raw).Output()
+	var table struct {
+		PartitionTable struct {
+			Partitions []struct{ Start int64 }
+		}
+	}
+	if err == nil {
+		err = json.Unmarshal(js, &table)
+	}
+	parts := table.PartitionTable.Partitions
+	if err != nil || len(parts) == 0 {
+		t.Fatalf("sfdisk -J: %v %s", err, js)
+	}
+	skip := parts[len(parts)-1].Start * 512
 	part := filepath.Join(dir, "part.img")
-	if out, err := exec.Command("dd", "if="+raw, "of="+part, "bs=1M", "skip=1", "conv=sparse", "status=none").CombinedOutput(); err != nil {
+	if out, err := exec.Command("dd", "if="+raw, "of="+part, "bs=1M", "iflag=skip_bytes", "skip="+strconv.FormatInt(skip, 10), "conv=sparse", "status=none").CombinedOutput(); err != nil {
 		t.Fatalf("dd: %v %s", err, out)
 	}
 	out, err := exec.Command("debugfs", "-R", "cat "+path, part).Output()
@@ -256,6 +278,15 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	d, err := e.store.Inspect(ref)
 	if err != nil || d.RecipeHash == "" || !strings.Contains(d.BaseImage, "@sha256:") || d.DefaultUser != "debian" {
 		t.Fatalf("metadata %+v %v", d, err)
+	}
+	// efi_boot: the build booted through UEFI (its first provisioner
+	// checked /sys/firmware/efi), the image says so, and the variable
+	// store is left beside the disk, as Packer leaves it.
+	if d.Firmware != "efi" {
+		t.Errorf("firmware %q, want efi", d.Firmware)
+	}
+	if fi, err := os.Stat(filepath.Join(e.home, "output", "efivars.fd")); err != nil || fi.Size() == 0 {
+		t.Errorf("efivars.fd in output_directory: %v", err)
 	}
 	// The post-processors ran on the host, with the image as the artifact.
 	digest := res.Image.Digest

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/guest"
+	"github.com/clawimg/clawimg/internal/qemu"
 )
 
 // stepGeneralize removes everything that must not be shared by the
@@ -122,6 +123,9 @@ func (stepStore) run(ctx context.Context, st *state) error {
 		BaseImage:    st.baseURL + "@sha256:" + st.baseSHA256,
 		Source:       "clawimg build " + st.build.Name,
 		DefaultUser:  st.source.SSHUsername,
+	}
+	if st.source.EFIBoot {
+		meta.Firmware = qemu.FirmwareEFI
 	}
 	for _, v := range st.plan.Variables {
 		var s string

@@ -76,6 +76,9 @@ func writeOutput(ctx context.Context, st *state, img *images.Image) error {
 		os.Remove(tmp)
 		return fmt.Errorf("output %s: %w", p, err)
 	}
+	if err := writeEFIVars(st, filepath.Dir(p)); err != nil {
+		return err
+	}
 	st.event(Event{Phase: "output", Detail: fmt.Sprintf("%s (%s)", p, st.source.Format)})
 	return nil
 }

@@ -165,6 +165,9 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 	if st.cdPath != "" {
 		cfg.CDROMs = append(cfg.CDROMs, st.cdPath)
 	}
+	if err := firmware(st, &cfg); err != nil {
+		return err
+	}
 	st.vm, err = qemu.Start(ctx, cfg)
 	return err
 }

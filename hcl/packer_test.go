@@ -33,7 +33,7 @@ var corpus = map[string]struct {
 	"bad-unknown-source":     {false, false, ""},
 	"bad-iso-no-http-server": {false, true, "packer 1.6.6 lets a boot command name {{ .HTTPIP }} with nothing served (the install then fails to fetch); clawimg says so at validate"},
 	"newer-http-content":     {true, false, "http_content is newer than packer 1.6.6 (the qemu plugin's)"},
-	"newer-efi":              {false, false, "efi_boot is newer than packer 1.6.6; clawimg names EFI as not supported yet"},
+	"newer-efi":              {true, false, "efi_boot is newer than packer 1.6.6 (the qemu plugin's); clawimg boots it through the host's OVMF"},
 }
 
 // TestPackerAgreesOnValidity runs clawimg and the real `packer validate` on

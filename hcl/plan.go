@@ -89,9 +89,18 @@ type QEMUSource struct {
 	DiskDetectZeroes string     `json:"disk_detect_zeroes,omitempty"`
 	DiskCompression  bool       `json:"disk_compression,omitempty"`
 	QEMUArgs         [][]string `json:"qemuargs,omitempty"`
-	Headless         bool       `json:"headless"`
-	Communicator     string     `json:"communicator"`
-	SSHUsername      string     `json:"ssh_username"`
+	// EFIBoot boots the build VM through UEFI: EFIFirmwareCode and a copy of
+	// EFIFirmwareVars (found on the host when empty; no variable store with
+	// EFIDropVars) in flash devices. The image then boots that way too.
+	EFIBoot         bool   `json:"efi_boot,omitempty"`
+	EFIFirmwareCode string `json:"efi_firmware_code,omitempty"`
+	EFIFirmwareVars string `json:"efi_firmware_vars,omitempty"`
+	EFIDropVars     bool   `json:"efi_drop_efivars,omitempty"`
+	// Firmware is a BIOS file for QEMU's -bios (Packer's firmware).
+	Firmware     string `json:"firmware,omitempty"`
+	Headless     bool   `json:"headless"`
+	Communicator string `json:"communicator"`
+	SSHUsername  string `json:"ssh_username"`
 	// SSHPassword is offered after clawimg's own key (for a guest without
 	// cloud-init); never in JSON, output or the cache key.
 	SSHPassword    string `json:"-"`

@@ -23,6 +23,7 @@ var qemuFields = []string{
 	"iso_urls", "cpu_model", "sockets", "cores", "threads", "disk_cache", "disk_discard", "disk_detect_zeroes",
 	"disk_compression", "vnc_bind_address", "vnc_port_min", "vnc_port_max", "vnc_use_password",
 	"use_default_display", "display", "ssh_private_key_file",
+	"efi_boot", "efi_firmware_code", "efi_firmware_vars", "efi_drop_efivars", "firmware",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
@@ -37,7 +38,6 @@ var qemuUnsupported = []string{
 	"host_port_min", "host_port_max", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
 	"disk_additional_size", "skip_compaction", "use_backing_file",
-	"firmware", "efi_boot", "efi_firmware_code", "efi_firmware_vars", "efi_drop_efivars",
 	"use_pflash", "tpm_device_type", "vtpm", "net_bridge", "qmp_enable", "qmp_socket_path",
 	"qemu_img_args",
 }
@@ -159,6 +159,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.duration("boot_wait", &s.BootWait)
 	ev.decodeInstall(d, &s)
 	decodeMachine(d, &s)
+	ev.decodeFirmware(d, &s)
 	d.str("shutdown_command", &s.ShutdownCommand)
 	d.duration("shutdown_timeout", &s.ShutdownTimeout)
 

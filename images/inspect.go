@@ -17,7 +17,8 @@ type Details struct {
 	OpenClawVersion string   `json:"openclaw_version,omitempty"`
 	Source          string   `json:"source,omitempty"`
 	DefaultUser     string   `json:"default_user,omitempty"`
-	Config          string   `json:"config"` // config blob digest
+	Firmware        string   `json:"firmware,omitempty"` // "efi": boots through UEFI
+	Config          string   `json:"config"`             // config blob digest
 	// Unpacked is the path of the unpacked base, when one exists.
 	Unpacked string `json:"unpacked,omitempty"`
 	// UsedBy lists the instances that use the image.
@@ -40,7 +41,7 @@ func (s *Store) Inspect(ref string) (*Details, error) {
 		Image: *img, Tags: []string{}, Architecture: cfg.Architecture, OS: cfg.OS,
 		ChunkSize: cfg.ChunkSize, Chunks: len(cfg.Chunks), UniqueBlobs: len(m.Layers),
 		RecipeHash: cfg.RecipeHash, BaseImage: cfg.BaseImage, OpenClawVersion: cfg.OpenClawVersion,
-		Source: cfg.Source, DefaultUser: cfg.DefaultUser, Config: m.Config.Digest, UsedBy: []string{},
+		Source: cfg.Source, DefaultUser: cfg.DefaultUser, Firmware: cfg.Firmware, Config: m.Config.Digest, UsedBy: []string{},
 	}
 	for _, c := range cfg.Chunks {
 		d.DataSize += c.Length

@@ -67,8 +67,11 @@ type Config struct {
 	OpenClawVersion string    `json:"openclaw_version,omitempty"`
 	Source          string    `json:"source,omitempty"`
 	// DefaultUser is the cloud-init default user the image was built with.
-	DefaultUser string  `json:"default_user,omitempty"`
-	Chunks      []Chunk `json:"chunks"`
+	DefaultUser string `json:"default_user,omitempty"`
+	// Firmware is "efi" for a disk that boots through UEFI (built with
+	// efi_boot), empty for one the machine's BIOS boots.
+	Firmware string  `json:"firmware,omitempty"`
+	Chunks   []Chunk `json:"chunks"`
 }
 
 // Chunk is one stored piece of the disk. Offsets not covered by any chunk
@@ -90,6 +93,7 @@ type Metadata struct {
 	OpenClawVersion string
 	Source          string
 	DefaultUser     string
+	Firmware        string
 	Created         time.Time
 }
 
@@ -108,6 +112,7 @@ func (c *Config) apply(m Metadata) {
 	c.OpenClawVersion = m.OpenClawVersion
 	c.Source = m.Source
 	c.DefaultUser = m.DefaultUser
+	c.Firmware = m.Firmware
 	c.Created = m.Created
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,6 +85,9 @@ func (s *Store) importFile(ctx context.Context, path string, opts ImportOptions)
 		return nil, err
 	}
 	if format == "tar" {
+		if opts.Meta.Firmware != "" {
+			return nil, errors.New("an archive keeps the image's own metadata; the firmware is given for disks only")
+		}
 		return s.importArchive(ctx, path, ref, opts.Tag != "", opts.Progress)
 	}
 	// The GC lock first: a conversion to raw lives in tmp/, which prune

@@ -17,6 +17,9 @@ const (
 	DiskFile = "disk.qcow2"
 	// SeedFile is its NoCloud seed, removed once QEMU has it.
 	SeedFile = "seed.iso"
+	// EFIVarsFile is the UEFI variable store of an instance of an image
+	// that boots through UEFI.
+	EFIVarsFile = "efivars.fd"
 )
 
 // Path is the named file of the instance (one of the names above).

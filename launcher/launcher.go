@@ -130,6 +130,8 @@ type Record struct {
 	// Start says whether the instance was restored from a warm state
 	// (warm) or booted (cold).
 	Start string `json:"start,omitempty"`
+	// Firmware is the image's: "efi" boots it through UEFI, "" the BIOS.
+	Firmware string `json:"firmware,omitempty"`
 	// Egress is how a qemu instance reaches out (proxy, none or open: see
 	// package hostnet); empty for instances with plain NAT and the key in
 	// the VM (multipass, and qemu instances from before the broker).

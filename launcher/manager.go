@@ -203,7 +203,7 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 	}
 	rec := Record{
 		Name: name, Driver: d.Name(), Image: details.Ref(), Digest: details.Digest,
-		Created: time.Now().UTC().Truncate(time.Second), User: details.DefaultUser,
+		Created: time.Now().UTC().Truncate(time.Second), User: details.DefaultUser, Firmware: details.Firmware,
 		CPUs: o.CPUs, MemoryMiB: memMiB, DiskBytes: max(disk, details.VirtualSize), Dir: dir,
 	}
 	if u := d.Caps().LoginUser; u != "" {

@@ -64,6 +64,7 @@ func (m *Manager) findWarm(ctx context.Context, wr Warmer, rec *Record) (*images
 	if werr != nil {
 		return nil, WarmMachine{}, werr.Error()
 	}
+	want.Firmware = rec.Firmware
 	var why string
 	for i := range states {
 		var got WarmMachine
@@ -97,6 +98,7 @@ func machineDiff(state, launch WarmMachine) string {
 	add("CPU model", state.CPUModel, launch.CPUModel)
 	add("binary", state.Binary, launch.Binary)
 	add("devices", state.Devices, launch.Devices)
+	add("firmware", firmwareName(state.Firmware), firmwareName(launch.Firmware))
 	if len(d) == 0 {
 		return "the machine differs"
 	}
@@ -265,4 +267,11 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string,
 		return "", fmt.Errorf("renew the identity: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
 	}
 	return string(res.Stdout), nil
+}
+
+func firmwareName(f string) string {
+	if f == "" {
+		return "BIOS"
+	}
+	return f
 }

@@ -159,6 +159,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if err != nil {
 		return nil, err
 	}
+	machine.Firmware = details.Firmware // the image's, not the host's
 	progress("unpack " + details.Ref())
 	base, _, err := m.store.Base(ctx, details.Digest, o.Bytes)
 	if err != nil {
@@ -170,7 +171,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	}
 	defer os.RemoveAll(dir)
 	rec := &Record{Name: "clawimg-warm", Driver: d.Name(), Image: details.Ref(), Digest: details.Digest,
-		User: details.DefaultUser, CPUs: machine.CPUs, MemoryMiB: machine.MemoryMiB, DiskBytes: machine.DiskBytes,
+		User: details.DefaultUser, Firmware: details.Firmware, CPUs: machine.CPUs, MemoryMiB: machine.MemoryMiB, DiskBytes: machine.DiskBytes,
 		Accel: machine.Accel, Dir: dir}
 	if rec.User == "" {
 		rec.User = "ubuntu"

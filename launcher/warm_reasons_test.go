@@ -50,6 +50,7 @@ func TestFindWarmReasons(t *testing.T) {
 		{func(w *WarmMachine) { w.CPUs = 4 }, "cpus 4 (this launch: 2)"},
 		{func(w *WarmMachine) { w.Accel = "kvm" }, "accelerator kvm (this launch: tcg)"},
 		{func(w *WarmMachine) { w.DiskBytes = 8 << 30 }, "disk 8.0 GiB (this launch: 20.0 GiB)"},
+		{func(w *WarmMachine) { w.Firmware = "efi" }, "firmware efi (this launch: BIOS)"},
 	} {
 		machine := want
 		tc.change(&machine)

@@ -77,16 +77,18 @@ func TestOpenClawImage(t *testing.T) {
 	e.figure("image stored %s, virtual %s", mib(imgs[0].Size), submatch(t, buildLog, `stored, (\S+ \S+) virtual`))
 
 	// Warm the image once: the gateway starts once, here. Under emulation
-	// its start used to miss OpenClaw's fixed 5 s start-up deadline (its
-	// state-lease worker took 4-5 s to load on a 2-core TCG host: 0 of 30+
-	// starts came up beside other work); since the image gives that worker
-	// Node's compile cache (50-gateway.sh) it loads in under 3 s. One start
-	// is tried; when it still misses that deadline, and only then, the
-	// state is saved once the VM is booted (--ready ssh) and everything but
-	// the running gateway is checked, saying so. Any other failure fails
-	// the test. CLAWIMG_E2E_GATEWAY=0 skips the start.
+	// its start can miss OpenClaw's fixed 5 s start-up deadline (its
+	// state-lease worker alone takes 4-5 s to load on a 2-core TCG host:
+	// none of 17 starts made it in one CI run, none of 13 in another test).
+	// One start is tried (each costs 3-4 minutes); when it misses that
+	// deadline, and only then, the state is saved once the VM
+	// is booted (--ready ssh) and everything but the running gateway is
+	// checked, saying so. Any other failure fails the test.
+	// Under TCG the start is not tried unless CLAWIMG_E2E_GATEWAY=1: it
+	// failed in every CI run and e2e run on 2-core TCG hosts so far (0 of
+	// 30+), and its 4-5 minutes are what keeps make test within CI's hour.
 	start = time.Now()
-	tryGateway := os.Getenv("CLAWIMG_E2E_GATEWAY") != "0"
+	tryGateway := accel != "tcg" || os.Getenv("CLAWIMG_E2E_GATEWAY") == "1"
 	code, warmOut, warmErr := -1, "", ""
 	if tryGateway {
 		code, warmOut, warmErr = e.run3(nil, "warm", "openclaw:e2e", "--starts", "1", "--timeout", "10m")
@@ -103,7 +105,7 @@ func TestOpenClawImage(t *testing.T) {
 				submatchOr(warmErr, `(state lease heartbeat did not become ready \([^)]*\)|exit[^\n]*78[^\n]*)`, tail(warmErr, 3)))
 			t.Log("NOTE: the gateway cannot start on this host; the warm state is saved at ssh and the running gateway's checks are left out")
 		} else {
-			t.Log("NOTE: CLAWIMG_E2E_GATEWAY=0: the gateway's start is not tried; the warm state is saved at ssh and the running gateway's checks are left out")
+			t.Log("NOTE: under TCG the gateway's start is not tried (CLAWIMG_E2E_GATEWAY=1 tries it); the warm state is saved at ssh and the running gateway's checks are left out")
 		}
 		start = time.Now()
 		warmOut, warmErr = e.must("warm", "openclaw:e2e", "--ready", "ssh")

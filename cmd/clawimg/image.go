@@ -47,6 +47,7 @@ func imageInspectCmd(e *env) *cobra.Command {
 				{"Created", d.Created.Local().Format("2006-01-02 15:04:05 MST")},
 				{"Architecture", d.OS + "/" + d.Architecture},
 				{"Virtual size", fmt.Sprintf("%s (%d bytes)", images.HumanBytes(d.VirtualSize), d.VirtualSize)},
+				{"Firmware", firmwareName(d.Firmware)},
 				{"Data", images.HumanBytes(d.DataSize)},
 				{"Stored size", fmt.Sprintf("%s (%d chunks of %s, %d unique)", images.HumanBytes(d.Size), d.Chunks, images.HumanBytes(d.ChunkSize), d.UniqueBlobs)},
 				{"Recipe hash", d.RecipeHash},
@@ -99,4 +100,12 @@ func imageVerifyCmd(e *env) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return c
+}
+
+// firmwareName is how an image boots, for people.
+func firmwareName(f string) string {
+	if f == "" {
+		return "BIOS"
+	}
+	return strings.ToUpper(f)
 }

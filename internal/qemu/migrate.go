@@ -21,6 +21,9 @@ type Machine struct {
 	MemoryMiB   int    `json:"memory_mib"`
 	// Devices names the device layout (see DeviceLayout).
 	Devices string `json:"devices"`
+	// Firmware is FirmwareEFI for a machine that boots through UEFI flash
+	// devices (the image's), empty for the BIOS.
+	Firmware string `json:"firmware,omitempty"`
 }
 
 // DeviceLayout names the devices Config.Args gives a VM with GuestAgent and

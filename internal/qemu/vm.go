@@ -72,6 +72,12 @@ type Config struct {
 	// Guestfwds hand every guest TCP connection to an address of the user
 	// network to a new host process.
 	Guestfwds []Guestfwd
+	// EFI boots the VM through UEFI firmware in flash devices; nil boots
+	// the machine's BIOS.
+	EFI *EFI
+	// BIOS is a firmware file for -bios (Packer's firmware), instead of
+	// QEMU's own.
+	BIOS string
 }
 
 // Guestfwd makes QEMU start Argv, with the connection as its standard
@@ -122,6 +128,7 @@ func (c Config) Args() []string {
 		"-device", nic + ",netdev=net0",
 		"-device", "virtio-rng-pci",
 	}
+	args = append(args, c.firmwareArgs()...)
 	if c.UUID != "" {
 		args = append(args, "-uuid", c.UUID)
 	}

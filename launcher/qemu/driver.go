@@ -54,14 +54,36 @@ func (q *Driver) Name() string { return "qemu" }
 // clawimg's own, so the key stays on the host.
 func (q *Driver) Caps() launcher.Caps { return launcher.Caps{Broker: true} }
 
-func (q *Driver) config(r *launcher.Record, seed string) qemuvm.Config {
+func (q *Driver) config(r *launcher.Record, seed string) (qemuvm.Config, error) {
 	cfg := qemuvm.Config{
 		Binary: binary, Accel: r.Accel, CPUs: r.CPUs, MemoryMiB: r.MemoryMiB,
 		Disk: r.Path(launcher.DiskFile), Seed: seed, SSHPort: r.SSHPort, Dir: r.Dir, Detached: true,
 		UUID: r.UUID, Log: q.log,
 	}
 	hostnetFor(&cfg, r, q.helper)
-	return cfg
+	var err error
+	cfg.EFI, err = efi(r, r.Firmware)
+	return cfg, err
+}
+
+// efi is the UEFI firmware of an instance whose image boots through UEFI
+// (nil for the BIOS): the host's, with the instance's own variable store,
+// made from the firmware's template at its first start and kept.
+func efi(r *launcher.Record, firmware string) (*qemuvm.EFI, error) {
+	if firmware != qemuvm.FirmwareEFI {
+		return nil, nil
+	}
+	code, template, err := qemuvm.FindUEFI(binary)
+	if err != nil {
+		return nil, fmt.Errorf("%s boots through UEFI: %w", r.Image, err)
+	}
+	vars := r.Path(launcher.EFIVarsFile)
+	if _, err := os.Stat(vars); os.IsNotExist(err) {
+		if err := qemuvm.CopyVars(template, vars); err != nil {
+			return nil, err
+		}
+	}
+	return &qemuvm.EFI{Code: code, Vars: vars}, nil
 }
 
 func (q *Driver) Launch(ctx context.Context, s *launcher.Spec) error {
@@ -85,7 +107,11 @@ func (q *Driver) Launch(ctx context.Context, s *launcher.Spec) error {
 	// QEMU holds the seed open from its start; the file, which may hold the
 	// API key, is removed as soon as QEMU has it.
 	defer os.Remove(seed)
-	if _, err := qemuvm.Start(ctx, q.config(r, seed)); err != nil {
+	cfg, err := q.config(r, seed)
+	if err != nil {
+		return err
+	}
+	if _, err := qemuvm.Start(ctx, cfg); err != nil {
 		return err
 	}
 	return nil
@@ -253,7 +279,11 @@ func (q *Driver) Start(ctx context.Context, r *launcher.Record) error {
 	if r.SSHPort, err = qemuvm.FreePort(); err != nil {
 		return err
 	}
-	_, err = qemuvm.Start(ctx, q.config(r, ""))
+	cfg, err := q.config(r, "")
+	if err != nil {
+		return err
+	}
+	_, err = qemuvm.Start(ctx, cfg)
 	return err
 }
 

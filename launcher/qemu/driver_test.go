@@ -26,6 +26,9 @@ import (
 
 var fixture, _ = filepath.Abs("../../build/fixture/base.qcow2")
 
+// efiFixture is the same system on a disk that boots through UEFI only.
+var efiFixture, _ = filepath.Abs("../../build/fixture/base-efi.qcow2")
+
 // openclawUser makes the fixture look like an OpenClaw image to the key
 // installer: the image has an openclaw user.
 const openclawUser = "#cloud-config\nusers:\n  - name: openclaw\n    shell: /bin/bash\n"
@@ -82,8 +85,17 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	provider := fakeanthropic.Start("pong")
 	defer provider.Close()
+	// vm-b's image boots through UEFI only (as one built with efi_boot):
+	// the driver gives it the host's OVMF and its own variable store.
+	if _, err := st.Import(ctx, efiFixture, images.ImportOptions{Tag: "fixture:efi", Meta: images.Metadata{Firmware: "efi"}}); err != nil {
+		t.Fatal(err)
+	}
 	opts := func(name, key, egress string) launcher.LaunchOptions {
-		return launcher.LaunchOptions{Image: "fixture:1", Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30,
+		image := "fixture:1"
+		if name == "vm-b" {
+			image = "fixture:efi"
+		}
+		return launcher.LaunchOptions{Image: image, Name: name, Driver: "qemu", CPUs: 1, MemoryMiB: 1024, DiskBytes: 8 << 30,
 			APIKey: key, CloudInit: []byte(openclawUser), Timeout: 8 * time.Minute, Egress: egress,
 			ProviderURL: provider.URL, CACert: provider.CAPEM()}
 	}
@@ -120,9 +132,20 @@ func TestQEMUInstancesEndToEnd(t *testing.T) {
 		t.Fatalf("list %+v %v", list, err)
 	}
 	for _, l := range list {
-		if l.State != launcher.StateRunning || l.Driver != "qemu" || l.Image != "fixture:1" || !strings.HasPrefix(l.SSH, "ssh -i ") {
+		if l.State != launcher.StateRunning || l.Driver != "qemu" || !strings.HasPrefix(l.Image, "fixture:") || !strings.HasPrefix(l.SSH, "ssh -i ") {
 			t.Fatalf("row %+v", l)
 		}
+	}
+	// vm-b booted through UEFI, with its own variable store; vm-a through
+	// the BIOS.
+	if _, out := execOut(t, m, "vm-b", "sh", "-c", "test -d /sys/firmware/efi && echo efi"); out != "efi" {
+		t.Errorf("vm-b (UEFI image) did not boot through UEFI")
+	}
+	if _, out := execOut(t, m, "vm-a", "sh", "-c", "test -d /sys/firmware/efi || echo bios"); out != "bios" {
+		t.Errorf("vm-a (BIOS image) booted through UEFI")
+	}
+	if fi, err := os.Stat(filepath.Join(home, "instances", "vm-b", launcher.EFIVarsFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("vm-b's variable store: %v", err)
 	}
 	// exec passes the exit status through.
 	if code, out := execOut(t, m, "vm-a", "sh", "-c", "echo hi; exit 7"); code != 7 || out != "hi" {

@@ -53,7 +53,11 @@ func (q *Driver) Restore(ctx context.Context, s *launcher.Spec, machine launcher
 	if err != nil {
 		return err
 	}
-	cfg := warmConfig(r, machine, disk, seed)
+	cfg, err := warmConfig(r, machine, disk, seed)
+	if err != nil {
+		mem.Close()
+		return err
+	}
 	hostnetFor(&cfg, r, q.helper)
 	cfg.Detached, cfg.Incoming, cfg.Log = true, mem, q.log
 	_, err = qemuvm.Start(ctx, cfg) // detached: it outlives this process

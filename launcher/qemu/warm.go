@@ -64,7 +64,10 @@ func (q *Driver) BootWarm(ctx context.Context, s *launcher.Spec, machine launche
 		return nil, err
 	}
 	r.Accel = machine.Accel
-	cfg := warmConfig(r, machine, disk, seed)
+	cfg, err := warmConfig(r, machine, disk, seed)
+	if err != nil {
+		return nil, err
+	}
 	hostnetFor(&cfg, r, q.helper)
 	cfg.Log = q.log
 	vm, err := qemuvm.Start(ctx, cfg)
@@ -76,12 +79,17 @@ func (q *Driver) BootWarm(ctx context.Context, s *launcher.Spec, machine launche
 
 // warmConfig is the QEMU configuration of a warm VM and of every instance
 // restored from its state: they must be the same machine.
-func warmConfig(r *launcher.Record, machine launcher.WarmMachine, disk, seed string) qemuvm.Config {
-	return qemuvm.Config{
+// A restore's flash devices are sized as the warm VM's: their contents
+// come with the saved state.
+func warmConfig(r *launcher.Record, machine launcher.WarmMachine, disk, seed string) (qemuvm.Config, error) {
+	cfg := qemuvm.Config{
 		Binary: machine.Binary, Accel: machine.Accel, CPUModel: machine.CPUModel, MachineType: machine.MachineType,
 		CPUs: machine.CPUs, MemoryMiB: machine.MemoryMiB, Disk: disk, Seed: seed, SSHPort: r.SSHPort,
 		Dir: r.Dir, UUID: r.UUID, GuestAgent: true, VMGenID: true,
 	}
+	var err error
+	cfg.EFI, err = efi(r, machine.Firmware)
+	return cfg, err
 }
 
 // Agent is the guest agent of a running instance or warm VM: the channel

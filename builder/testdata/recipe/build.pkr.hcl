@@ -20,6 +20,12 @@ variable "output_dir" {
   default = ""
 }
 
+# efi: boot through UEFI (the base must be a UEFI disk: base-efi.qcow2).
+variable "efi" {
+  type    = bool
+  default = false
+}
+
 variable "vm_name" {
   type    = string
   default = ""
@@ -50,6 +56,8 @@ source "qemu" "fixture" {
   sockets    = 1
   cores      = 2
   disk_cache = "unsafe"
+  # UEFI through the host's OVMF, as Packer's efi_boot.
+  efi_boot = var.efi
 }
 
 build {
@@ -63,6 +71,7 @@ build {
       "echo \"$GREETING\" | sudo tee /etc/clawimg-greeting",
       "echo \"the token is $TOKEN\"",
       "test \"$TOKEN\" = tok-SECRET-4242",
+      "if ${var.efi}; then test -d /sys/firmware/efi || { echo 'efi_boot: the VM did not boot through UEFI' >&2; exit 1; }; fi",
     ]
   }
 

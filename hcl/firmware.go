@@ -1,0 +1,41 @@
+package hcl
+
+import (
+	"os"
+)
+
+// decodeFirmware reads how the build VM boots: UEFI (efi_boot, with
+// OVMF's code and variable store, found on the host when not named) or a
+// BIOS file (firmware). Firmware paths are the host's, as in Packer: a
+// missing file is a warning here (the recipe may be validated on another
+// machine) and an error when the build starts.
+func (ev *evaluator) decodeFirmware(d *decoder, s *QEMUSource) {
+	d.boolean("efi_boot", &s.EFIBoot)
+	d.boolean("efi_drop_efivars", &s.EFIDropVars)
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"efi_firmware_code", &s.EFIFirmwareCode}, {"efi_firmware_vars", &s.EFIFirmwareVars}, {"firmware", &s.Firmware}} {
+		a, ok := d.attrs[f.name]
+		if !ok {
+			continue
+		}
+		d.str(f.name, f.dst)
+		if *f.dst == "" {
+			continue
+		}
+		*f.dst = join(ev.root, *f.dst)
+		if _, err := os.Stat(*f.dst); err != nil {
+			d.warnf(a, "Firmware not found", "%s: %s; the build needs it on the machine it runs on.", *f.dst, errText(err))
+		}
+		if f.name != "firmware" && !s.EFIBoot {
+			d.warnf(a, "Argument ignored", "%s is used only with efi_boot = true.", f.name)
+		}
+	}
+	if a, ok := d.attrs["efi_drop_efivars"]; ok && s.EFIDropVars && !s.EFIBoot {
+		d.warnf(a, "Argument ignored", "efi_drop_efivars is used only with efi_boot = true.")
+	}
+	if a, ok := d.attrs["firmware"]; ok && s.Firmware != "" && s.EFIBoot {
+		d.errorf(a, "Conflicting arguments", "firmware (a BIOS file for -bios) and efi_boot (UEFI in flash devices) are two ways to boot: set one of them.")
+	}
+}
