@@ -159,6 +159,8 @@ type Launched struct {
 	// KeyInVM says the API key went into the VM (a driver without a
 	// broker); HasKey that the instance was given one at all.
 	KeyInVM, HasKey bool
+	// known is what a warm start's renewal saw ready in the guest.
+	known guestReadiness
 }
 
 // Launch makes and starts an instance, and waits until it is ready
@@ -219,7 +221,7 @@ func (m *Manager) Launch(ctx context.Context, o LaunchOptions) (*Launched, error
 		return nil, err
 	}
 	if !o.NoWait {
-		gw, err := m.waitReady(ctx, d, &rec, readyWait{Timeout: o.Timeout, MaxRestarts: -1}, progress)
+		gw, err := m.waitReady(ctx, d, &rec, readyWait{Timeout: o.Timeout, MaxRestarts: -1, Known: launched.known}, progress)
 		launched.Gateway = gw.Installed
 		if err != nil {
 			var nr *NotReadyError
@@ -304,8 +306,12 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	if err := m.save(rec); err != nil {
 		return nil, err
 	}
-	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why,
-		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token, KeyInVM: vmKey != "", HasKey: o.APIKey != ""}, nil
+	l := &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why,
+		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token, KeyInVM: vmKey != "", HasKey: o.APIKey != ""}
+	if spec.Start == StartWarm {
+		l.known = w.Known
+	}
+	return l, nil
 }
 
 // startWarm restores the instance from a fitting warm state when the

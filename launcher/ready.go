@@ -39,12 +39,17 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, w readyWai
 	if err := rw.ssh(); err != nil {
 		return gatewayState{}, err
 	}
-	progress("wait for cloud-init")
-	if err := rw.cloudInit(); err != nil {
-		return gatewayState{}, err
+	if !w.Known.CloudInit {
+		progress("wait for cloud-init")
+		if err := rw.cloudInit(); err != nil {
+			return gatewayState{}, err
+		}
 	}
 	if w.SkipGateway {
 		return gatewayState{}, nil
+	}
+	if g := w.Known.Gateway; g != nil && (g.Ready || !g.Installed) {
+		return *g, nil
 	}
 	return rw.gateway(w.MaxRestarts, progress)
 }
@@ -157,4 +162,8 @@ type readyWait struct {
 	MaxRestarts int
 	// SkipGateway stops after SSH and cloud-init.
 	SkipGateway bool
+	// Known is what need not be asked again: a restored instance's
+	// renewal saw cloud-init finished and the gateway ready. SSH is
+	// always tried: it is the user's way in, with new host keys.
+	Known guestReadiness
 }

@@ -32,6 +32,17 @@ type warmStart struct {
 	// (part of it, from its start) the running gateway to take the new
 	// token.
 	Restored, Renewed, Token time.Duration
+	// Known is what the renewal found out in the guest that waitReady
+	// need not ask again over SSH.
+	Known guestReadiness
+}
+
+// guestReadiness is what the re-identity learnt of the stages waitReady
+// waits for: each costs an SSH session (seconds under emulation), while
+// the guest agent's session was there already.
+type guestReadiness struct {
+	CloudInit bool          // cloud-init has finished
+	Gateway   *gatewayState // the gateway's probe; nil: not probed
 }
 
 // identity is what makes an instance itself. A restored guest starts with
@@ -120,10 +131,23 @@ func (m *Manager) restore(ctx context.Context, d Driver, wr Warmer, s *Spec, w *
 		return err
 	}
 	w.Renewed = time.Since(start) - w.Restored
-	if ms, err := strconv.Atoi(keyValues(out).get("token_ms")); err == nil {
-		w.Token = time.Duration(ms) * time.Millisecond
-	}
+	w.Token, w.Known = readRenewal(out)
 	return nil
+}
+
+// readRenewal reads what reidentifyScript printed: how long the gateway
+// took to apply the token, and what it saw ready.
+func readRenewal(out string) (token time.Duration, known guestReadiness) {
+	kv := keyValues(out)
+	if ms, err := strconv.Atoi(kv.get("token_ms")); err == nil {
+		token = time.Duration(ms) * time.Millisecond
+	}
+	known.CloudInit = kv.get("cloudinit") == "done"
+	if kv.get("installed") != "" {
+		g := parseGatewayState(out)
+		known.Gateway = &g
+	}
+	return token, known
 }
 
 // reidentifyScript gives a restored guest its own identity. It runs as
@@ -210,11 +234,10 @@ printf '%s\n' "$keys" > "$h/.ssh/authorized_keys.new"
 chown "$user:$(id -gn "$user")" "$h/.ssh/authorized_keys.new"; chmod 0600 "$h/.ssh/authorized_keys.new"
 mv -f "$h/.ssh/authorized_keys.new" "$h/.ssh/authorized_keys"
 rm -rf /run/clawimg
-[ -n "$conf" ] || exit 0
 # Wait until the running gateway accepts the new token (the header goes
 # through stdin, never on a command line); no answer at all (000) is a
 # gateway slow to answer right after the restore, waited for too.
-if [ -z "$restart" ]; then
+if [ -n "$conf" ] && [ -z "$restart" ]; then
   deadline=$(( $(date +%s) + 150 )); took=
   while [ "$(date +%s)" -lt "$deadline" ]; do
     code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H @- \
@@ -228,11 +251,16 @@ fi
 # or with another environment: restarted, so that it starts with this
 # instance's. Blocking: once it returns, the old gateway (which could
 # answer ready) is gone.
-if [ -n "$restart" ]; then
+if [ -n "$conf" ] && [ -n "$restart" ]; then
   u=$(id -u openclaw)
   runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null; systemctl --user restart ` + gatewayUnit + `' || true
 fi
-`
+# What the host would ask next, one SSH session each, asked here where it
+# costs nothing: whether cloud-init has finished (it had, in the warm VM)
+# and the gateway's probe.
+set +e
+if [ -f /var/lib/cloud/instance/boot-finished ] || ! command -v cloud-init >/dev/null; then echo cloudinit=done; fi
+` + gatewayProbe
 
 // reidentify renews a restored guest's identity through the guest agent:
 // clock, RNG, machine-id, hostname, SSH host keys, authorized keys, and the

@@ -89,3 +89,90 @@ func TestWaitReadyStopsForAGoneVM(t *testing.T) {
 		t.Fatalf("took %v", d)
 	}
 }
+
+// execDriver answers every command with success and records it; the
+// gateway's probe is answered with probe.
+type execDriver struct {
+	Driver
+	probe string
+	ran   *[]string
+}
+
+func (d execDriver) Exec(_ context.Context, _ *Record, argv []string, _ io.Reader, stdout, _ io.Writer) (int, error) {
+	what := argv[0]
+	switch {
+	case len(argv) > 1 && argv[0] == "sh":
+		what = "cloud-init"
+	case argv[0] == "sudo":
+		what = "gateway"
+		io.WriteString(stdout, d.probe)
+	}
+	*d.ran = append(*d.ran, what)
+	return 0, nil
+}
+
+// TestWaitReadyAsksOnlyWhatIsUnknown: after a warm start's renewal saw
+// cloud-init finished and the gateway ready, only SSH is tried (each
+// question costs an SSH session); whatever it did not see is asked.
+func TestWaitReadyAsksOnlyWhatIsUnknown(t *testing.T) {
+	ready := gatewayState{Installed: true, Ready: true}
+	starting := gatewayState{Installed: true, Active: "active", Sub: "running"}
+	none := gatewayState{}
+	for _, tc := range []struct {
+		name  string
+		known guestReadiness
+		want  string
+	}{
+		{"nothing known", guestReadiness{}, "true cloud-init gateway"},
+		{"all ready", guestReadiness{CloudInit: true, Gateway: &ready}, "true"},
+		{"no gateway in the image", guestReadiness{CloudInit: true, Gateway: &none}, "true"},
+		{"gateway still starting", guestReadiness{CloudInit: true, Gateway: &starting}, "true gateway"},
+		{"cloud-init not seen", guestReadiness{Gateway: &ready}, "true cloud-init"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ran []string
+			d := execDriver{probe: "installed=yes\nready=yes\n", ran: &ran}
+			m := NewManager(Config{Home: t.TempDir()}, nil, nil, nil)
+			g, err := m.waitReady(context.Background(), d, &Record{Name: "x"}, readyWait{Timeout: time.Minute, Known: tc.known}, func(string) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(ran, " "); got != tc.want {
+				t.Errorf("asked %q, want %q", got, tc.want)
+			}
+			if tc.known.Gateway != &none && !g.Ready {
+				t.Errorf("gateway %+v, want ready", g)
+			}
+		})
+	}
+}
+
+// TestReadRenewal: what the renewal script prints becomes the token's
+// time and what waitReady need not ask.
+func TestReadRenewal(t *testing.T) {
+	for _, tc := range []struct {
+		name, out string
+		token     time.Duration
+		cloudInit bool
+		gateway   string // "": not probed
+	}{
+		{"openclaw ready", "token_ms=1234\ncloudinit=done\ninstalled=yes\nready=yes\nActiveState=active\n", 1234 * time.Millisecond, true, "ready"},
+		{"restarted gateway", "cloudinit=done\ninstalled=yes\nready=no\nenvfile=yes\nActiveState=activating\n", 0, true, "not ready"},
+		{"plain image", "cloudinit=done\ninstalled=no\n", 0, true, "no OpenClaw"},
+		{"cloud-init pending", "installed=no\n", 0, false, "no OpenClaw"},
+		{"nothing printed", "", 0, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			token, known := readRenewal(tc.out)
+			if token != tc.token || known.CloudInit != tc.cloudInit {
+				t.Errorf("token %v cloud-init %v, want %v %v", token, known.CloudInit, tc.token, tc.cloudInit)
+			}
+			switch {
+			case tc.gateway == "" && known.Gateway != nil:
+				t.Errorf("gateway %v, want not probed", known.Gateway)
+			case tc.gateway != "" && (known.Gateway == nil || !strings.Contains(known.Gateway.String(), tc.gateway)):
+				t.Errorf("gateway %v, want %q", known.Gateway, tc.gateway)
+			}
+		})
+	}
+}
