@@ -209,6 +209,15 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	if err != nil || !strings.Contains(string(info), `"format": "qcow2"`) || !strings.Contains(string(info), fmt.Sprintf(`"virtual-size": %d`, res.Image.VirtualSize)) {
 		t.Errorf("output_directory/vm_name: %v\n%s", err, info)
 	}
+	// use_backing_file: the copy's backing file is the base it was built on.
+	var backed struct {
+		Backing string `json:"backing-filename"`
+	}
+	if json.Unmarshal(info, &backed); backed.Backing == "" {
+		t.Errorf("use_backing_file: the output has no backing file:\n%s", info)
+	} else if _, err := os.Stat(backed.Backing); err != nil {
+		t.Errorf("use_backing_file: %v", err)
+	}
 	// disk_compression: the copy's data clusters are compressed (qemu-img
 	// map gives a compressed extent no offset in the file).
 	m, err := exec.Command("qemu-img", "map", "--output=json", filepath.Join(e.home, "output", "testimg")).Output()
@@ -228,7 +237,18 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	if err != nil || compressed == 0 {
 		t.Errorf("disk_compression: no compressed extent in the output (%v)", err)
 	}
+	// disk_additional_size: the second disk, written by the provisioner,
+	// left beside the first as Packer names it.
+	disk1 := filepath.Join(t.TempDir(), "disk-1.raw")
+	if out, err := exec.Command("qemu-img", "convert", "-O", "raw", filepath.Join(e.home, "output", "testimg-1"), disk1).CombinedOutput(); err != nil {
+		t.Errorf("disk_additional_size: %v %s", err, out)
+	} else if b, _ := os.ReadFile(disk1); len(b) != 64<<20 || !bytes.HasPrefix(b, []byte("clawimg-disk-1\n")) {
+		t.Errorf("disk_additional_size: testimg-1 has %d bytes, starting %q", len(b), b[:min(len(b), 16)])
+	}
 	events := strings.Join(shared.events, "\n")
+	if !strings.Contains(events, "floppy: 2 files, labelled clawtest") {
+		t.Errorf("floppy_files: no floppy in the events:\n%s", events)
+	}
 	if !strings.Contains(events, "ssh: pause 2s before connecting") || !strings.Contains(events, "provision: provisioner 1 (greet)") {
 		t.Errorf("events:\n%s", events)
 	}

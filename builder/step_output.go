@@ -66,7 +66,12 @@ func writeOutput(ctx context.Context, st *state, img *images.Image) error {
 		os.Remove(tmp)
 		return fmt.Errorf("output %s: %w", p, err)
 	}
-	if st.source.DiskCompression {
+	if st.source.UseBackingFile {
+		if err := rebaseOnto(ctx, st, tmp, img.VirtualSize); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("output %s: %w", p, err)
+		}
+	} else if st.source.DiskCompression {
 		if err := compressQcow2(ctx, st, tmp, img.VirtualSize); err != nil {
 			os.Remove(tmp)
 			return fmt.Errorf("output %s: %w", p, err)
@@ -79,8 +84,67 @@ func writeOutput(ctx context.Context, st *state, img *images.Image) error {
 	if err := writeEFIVars(st, filepath.Dir(p)); err != nil {
 		return err
 	}
+	if err := writeMoreDisks(ctx, st, p); err != nil {
+		return err
+	}
 	st.event(Event{Phase: "output", Detail: fmt.Sprintf("%s (%s)", p, st.source.Format)})
 	return nil
+}
+
+// writeMoreDisks leaves disk_additional_size's disks beside the first, as
+// Packer names them (VM_NAME-1, -2...), in the recipe's format. An
+// up-to-date build has none to write: only a build makes them.
+func writeMoreDisks(ctx context.Context, st *state, first string) error {
+	for i, d := range st.moreDisks {
+		p := fmt.Sprintf("%s-%d", first, i+1)
+		tmp := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".clawimg-output")
+		args := []string{"-f", "qcow2", "-O", st.source.Format}
+		if st.source.Format == "qcow2" && st.source.DiskCompression {
+			args = append(args, "-c")
+		}
+		size := st.source.DiskAdditionalSize[i]
+		report := func(done, total int64) {
+			st.event(Event{Phase: "output", Bytes: &images.Progress{Phase: filepath.Base(p), Done: done, Total: total}})
+		}
+		if err := qemuimg.Convert(ctx, st.opts.Log, size, report, append(args, d, tmp)...); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("output %s: %w", p, err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("output %s: %w", p, err)
+		}
+		st.event(Event{Phase: "output", Detail: fmt.Sprintf("%s (%s)", p, st.source.Format)})
+	}
+	return nil
+}
+
+// rebaseOnto rewrites a qcow2 file, in place, as the difference from the
+// build's base image (use_backing_file), which becomes its backing file;
+// compressed too with disk_compression (a second conversion would undo
+// the backing file).
+func rebaseOnto(ctx context.Context, st *state, path string, size int64) error {
+	base, err := filepath.Abs(st.basePath)
+	if err != nil {
+		return err
+	}
+	format, err := qemuimg.Format(ctx, st.opts.Log, base)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".rebased"
+	report := func(done, total int64) {
+		st.event(Event{Phase: "output", Bytes: &images.Progress{Phase: "difference", Done: done, Total: total}})
+	}
+	args := []string{"-f", "qcow2", "-O", "qcow2", "-B", base, "-F", format}
+	if st.source.DiskCompression {
+		args = append(args, "-c")
+	}
+	if err := qemuimg.Convert(ctx, st.opts.Log, size, report, append(args, path, tmp)...); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // compressQcow2 rewrites a qcow2 file with compressed clusters

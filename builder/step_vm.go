@@ -54,6 +54,14 @@ func (stepDisk) cleanup(*state) error { return nil } // inside the work dir
 
 func (stepDisk) run(ctx context.Context, st *state) error {
 	st.diskPath = filepath.Join(st.dir, "disk.qcow2")
+	for i, size := range st.source.DiskAdditionalSize {
+		p := filepath.Join(st.dir, fmt.Sprintf("disk-%d.qcow2", i+1))
+		out, err := command.New(ctx, st.opts.Log, "qemu-img", "create", "-q", "-f", "qcow2", p, strconv.FormatInt(size, 10)).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+		}
+		st.moreDisks = append(st.moreDisks, p)
+	}
 	if !st.source.DiskImage {
 		// An installer writes onto an empty disk of disk_size.
 		out, err := command.New(ctx, st.opts.Log, "qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=4096",
@@ -162,6 +170,7 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 		// The installer boots once; its reboot boots what it installed.
 		cfg.CDROMs, cfg.BootOnce = []string{st.basePath}, "d"
 	}
+	cfg.Floppy, cfg.MoreDisks = st.floppyPath, st.moreDisks
 	if st.cdPath != "" {
 		cfg.CDROMs = append(cfg.CDROMs, st.cdPath)
 	}

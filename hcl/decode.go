@@ -246,6 +246,20 @@ func (d *decoder) size(name string, dst *int64) {
 	*dst = n
 }
 
+// sizes reads a list of sizes, each as size reads one.
+func (d *decoder) sizes(name string, dst *[]int64) {
+	var list []string
+	d.strList(name, &list)
+	for _, s := range list {
+		n, err := ParseSize(s, 1<<20)
+		if err != nil {
+			d.errorf(d.attrs[name], "Invalid size", "%s: %v.", name, err)
+			return
+		}
+		*dst = append(*dst, n)
+	}
+}
+
 // ParseSize parses "16G", "512M" or "40960" into bytes. A bare number is in
 // units of unit bytes (Packer's disk_size is in MiB); suffixes are binary.
 func ParseSize(s string, unit int64) (int64, error) {

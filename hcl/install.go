@@ -53,6 +53,7 @@ func (ev *evaluator) decodeInstall(d *decoder, s *QEMUSource) {
 		}
 	}
 	d.strMap("cd_content", &s.CDContent)
+	ev.decodeFloppy(d, s)
 	d.str("cd_label", &s.CDLabel)
 	if a, ok := d.attrs["cd_label"]; ok && len(s.CDLabel) > 32 {
 		d.errorf(a, "Invalid value", "cd_label is at most 32 characters (an ISO 9660 volume label).")
@@ -67,4 +68,34 @@ func attrOf(d *decoder, names ...string) *hcl2.Attribute {
 		}
 	}
 	return nil
+}
+
+// decodeFloppy reads the floppy's files, directories, content and label.
+func (ev *evaluator) decodeFloppy(d *decoder, s *QEMUSource) {
+	for _, f := range []struct {
+		name string
+		refs *[]FileRef
+	}{{"floppy_files", &s.FloppyFiles}, {"floppy_dirs", &s.FloppyDirs}} {
+		a, ok := d.attrs[f.name]
+		if !ok {
+			continue
+		}
+		var paths []string
+		d.strList(f.name, &paths)
+		for _, p := range paths {
+			ref, ok := ev.fileRef(d, a, p)
+			switch {
+			case !ok:
+			case f.name == "floppy_dirs" && !ref.Dir:
+				d.errorf(a, "Invalid value", "floppy_dirs: %s is a file, not a directory (floppy_files takes files).", p)
+			default:
+				*f.refs = append(*f.refs, ref)
+			}
+		}
+	}
+	d.strMap("floppy_content", &s.FloppyContent)
+	d.str("floppy_label", &s.FloppyLabel)
+	if a, ok := d.attrs["floppy_label"]; ok && len(s.FloppyLabel) > 11 {
+		d.errorf(a, "Invalid value", "floppy_label is at most 11 characters (a FAT volume label).")
+	}
 }

@@ -40,6 +40,13 @@ func decodeMachine(d *decoder, s *QEMUSource) {
 	if a, ok := d.attrs["disk_compression"]; ok && s.DiskCompression && s.Format == "raw" {
 		d.errorf(a, "Invalid value", "disk_compression needs format = \"qcow2\" (a raw file cannot be compressed).")
 	}
+	d.boolean("use_backing_file", &s.UseBackingFile)
+	if a, ok := d.attrs["use_backing_file"]; ok && s.UseBackingFile && (s.Format != "qcow2" || !s.DiskImage) {
+		d.errorf(a, "Invalid value", "use_backing_file needs format = \"qcow2\" and disk_image = true (the output's backing file is the disk image of iso_url).")
+	}
+	if a, ok := d.attrs["skip_compaction"]; ok {
+		d.warnf(a, "Argument ignored", "skip_compaction: output_directory's disk is exported from clawimg's store, which keeps no free space, so there is no compaction to skip.")
+	}
 	for _, name := range []string{"vnc_bind_address", "vnc_port_min", "vnc_port_max", "vnc_use_password", "use_default_display", "display"} {
 		if a, ok := d.attrs[name]; ok {
 			d.warnf(a, "Argument ignored", "%s: clawimg builds without a display and types boot commands through QEMU's monitor, so there is no VNC server or window.", name)

@@ -26,6 +26,7 @@ var corpus = map[string]struct {
 	"ok-varfiles":            {true, true, ""},
 	"ok-dynamic":             {true, true, ""},
 	"ok-post-processors":     {true, true, ""},
+	"ok-floppy-kickstart":    {true, true, ""},
 	"bad-missing-script":     {false, false, ""},
 	"bad-syntax":             {false, false, ""},
 	"bad-typo":               {false, false, ""},

@@ -59,12 +59,16 @@ type QEMUSource struct {
 	// Otherwise (Packer's default) it is an installer ISO, attached as a
 	// CD-ROM and booted once, that installs onto an empty disk of DiskSize
 	// (typed BootCommand and the HTTP server drive it).
-	DiskImage      bool   `json:"disk_image"`
-	DiskSize       int64  `json:"disk_size"` // bytes
-	SkipResizeDisk bool   `json:"skip_resize_disk"`
-	DiskInterface  string `json:"disk_interface"`
-	NetDevice      string `json:"net_device"`
-	Format         string `json:"format"`
+	DiskImage bool  `json:"disk_image"`
+	DiskSize  int64 `json:"disk_size"` // bytes
+	// DiskAdditionalSize are more empty disks (bytes), attached after the
+	// first as Packer's; they go to output_directory as VM_NAME-1, -2...
+	// (the store keeps the first disk, the image).
+	DiskAdditionalSize []int64 `json:"disk_additional_size,omitempty"`
+	SkipResizeDisk     bool    `json:"skip_resize_disk"`
+	DiskInterface      string  `json:"disk_interface"`
+	NetDevice          string  `json:"net_device"`
+	Format             string  `json:"format"`
 	// OutputDirectory and VMName, when either is set, also leave the built
 	// disk where Packer would: OUTPUT_DIRECTORY/VM_NAME in Format
 	// (defaults output-BUILD and packer-BUILD), besides the store.
@@ -84,11 +88,15 @@ type QEMUSource struct {
 	// DiskCache, DiskDiscard and DiskDetectZeroes are the build disk's
 	// QEMU options (cache=, discard=, detect-zeroes=); DiskCompression
 	// compresses the qcow2 left in output_directory.
-	DiskCache        string     `json:"disk_cache,omitempty"`
-	DiskDiscard      string     `json:"disk_discard,omitempty"`
-	DiskDetectZeroes string     `json:"disk_detect_zeroes,omitempty"`
-	DiskCompression  bool       `json:"disk_compression,omitempty"`
-	QEMUArgs         [][]string `json:"qemuargs,omitempty"`
+	DiskCache        string `json:"disk_cache,omitempty"`
+	DiskDiscard      string `json:"disk_discard,omitempty"`
+	DiskDetectZeroes string `json:"disk_detect_zeroes,omitempty"`
+	DiskCompression  bool   `json:"disk_compression,omitempty"`
+	// UseBackingFile leaves in output_directory a qcow2 of what differs
+	// from iso_url's disk image, which is its backing file (as the build
+	// cached it); the store keeps the whole image.
+	UseBackingFile bool       `json:"use_backing_file,omitempty"`
+	QEMUArgs       [][]string `json:"qemuargs,omitempty"`
 	// EFIBoot boots the build VM through UEFI: EFIFirmwareCode and a copy of
 	// EFIFirmwareVars (found on the host when empty; no variable store with
 	// EFIDropVars) in flash devices. The image then boots that way too.
@@ -131,9 +139,18 @@ type QEMUSource struct {
 	HTTPPortMax   int               `json:"http_port_max"`
 	// CDFiles and CDContent make a CD-ROM (ISO 9660 with Joliet and Rock
 	// Ridge names) labelled CDLabel, attached to the build VM.
-	CDFiles         []FileRef         `json:"cd_files,omitempty"`
-	CDContent       map[string]string `json:"cd_content,omitempty"`
-	CDLabel         string            `json:"cd_label,omitempty"`
+	CDFiles   []FileRef         `json:"cd_files,omitempty"`
+	CDContent map[string]string `json:"cd_content,omitempty"`
+	CDLabel   string            `json:"cd_label,omitempty"`
+	// FloppyFiles, FloppyDirs and FloppyContent make a 1.44 MB FAT12
+	// floppy labelled FloppyLabel (Packer's "packer" when empty),
+	// attached to the build VM: the files (a directory's files too) at its
+	// root, each directory under its own name with its tree, the content
+	// at its paths.
+	FloppyFiles     []FileRef         `json:"floppy_files,omitempty"`
+	FloppyDirs      []FileRef         `json:"floppy_dirs,omitempty"`
+	FloppyContent   map[string]string `json:"floppy_content,omitempty"`
+	FloppyLabel     string            `json:"floppy_label,omitempty"`
 	ShutdownCommand string            `json:"shutdown_command,omitempty"`
 	ShutdownTimeout Duration          `json:"shutdown_timeout"`
 	// Arch is the guest architecture implied by qemu_binary: amd64 or arm64.
@@ -284,6 +301,12 @@ func (p *Plan) Source(name string) *QEMUSource {
 // on disk or embedded in clawimg.
 func (p *Plan) ReadFile(path string) ([]byte, error) {
 	return p.files.ReadFile(path)
+}
+
+// WalkFiles calls fn with the slash-separated path, relative to dir, of
+// every file under a directory the recipe refers to (a FileRef with Dir).
+func (p *Plan) WalkFiles(dir string, fn func(rel string) error) error {
+	return p.files.WalkFiles(dir, fn)
 }
 
 // SensitiveValues are the strings of sensitive variables and of every value

@@ -24,6 +24,8 @@ var qemuFields = []string{
 	"disk_compression", "vnc_bind_address", "vnc_port_min", "vnc_port_max", "vnc_use_password",
 	"use_default_display", "display", "ssh_private_key_file",
 	"efi_boot", "efi_firmware_code", "efi_firmware_vars", "efi_drop_efivars", "firmware",
+	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label", "disk_additional_size",
+	"use_backing_file", "skip_compaction",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
@@ -31,13 +33,11 @@ var qemuFields = []string{
 var qemuUnsupported = []string{
 	"iso_target_path", "iso_target_extension", "iso_skip_cache",
 	"boot_keygroup_interval", "boot_steps",
-	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label",
 	"ssh_host", "ssh_agent_auth",
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
 	"ssh_clear_authorized_keys", "ssh_file_transfer_method", "ssh_proxy_host",
 	"host_port_min", "host_port_max", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
-	"disk_additional_size", "skip_compaction", "use_backing_file",
 	"use_pflash", "tpm_device_type", "vtpm", "net_bridge", "qmp_enable", "qmp_socket_path",
 	"qemu_img_args",
 }
@@ -119,12 +119,16 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.str("iso_checksum", &s.ISOChecksum)
 	d.boolean("disk_image", &s.DiskImage)
 	d.size("disk_size", &s.DiskSize)
+	d.sizes("disk_additional_size", &s.DiskAdditionalSize)
 	d.boolean("skip_resize_disk", &s.SkipResizeDisk)
 	d.str("disk_interface", &s.DiskInterface)
 	d.str("net_device", &s.NetDevice)
 	d.str("format", &s.Format)
 	d.str("output_directory", &s.OutputDirectory)
 	d.str("vm_name", &s.VMName)
+	if a, ok := d.attrs["disk_additional_size"]; ok && len(s.DiskAdditionalSize) > 0 && s.OutputDirectory == "" && s.VMName == "" {
+		d.warnf(a, "Disks not kept", "the additional disks are attached to the build VM and left only in output_directory, as VM_NAME-1...; set output_directory or vm_name to keep them (the store keeps the first disk).")
+	}
 	d.integer("cpus", &s.CPUs)
 	d.integer("memory", &s.Memory)
 	d.str("accelerator", &s.Accelerator)

@@ -47,6 +47,9 @@ func TestMachineArgs(t *testing.T) {
 		{"detect zeroes off", Config{DiskDetectZeroes: "off"}, []string{"discard=unmap,detect-zeroes=off -netdev"}},
 		{"installer first, then the CD, then the seed, booted once", Config{CDROMs: []string{"/i.iso", "/cd.iso"}, Seed: "/seed.iso", BootOnce: "d"},
 			[]string{"file=/i.iso,format=raw,media=cdrom", "file=/cd.iso,format=raw,media=cdrom", "file=/seed.iso,format=raw,media=cdrom", "-boot once=d"}},
+		{"more disks after the first, alike", Config{Disk: "/d.qcow2", MoreDisks: []string{"/d-1.qcow2", "/d-2.qcow2"}, DiskIf: "scsi", DiskCache: "unsafe"},
+			[]string{"file=/d.qcow2,format=qcow2,if=scsi,discard=unmap,detect-zeroes=unmap,cache=unsafe ", "file=/d-1.qcow2,format=qcow2,if=scsi,discard=unmap,detect-zeroes=unmap,cache=unsafe ", "file=/d-2.qcow2,"}},
+		{"floppy", Config{Floppy: "/f.img"}, []string{"-drive file=/f.img,format=raw,if=floppy,index=0 "}},
 	} {
 		args := strings.Join(tc.cfg.Args(), " ") + " "
 		at := 0

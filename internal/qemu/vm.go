@@ -26,6 +26,8 @@ type Config struct {
 	CPUs      int
 	MemoryMiB int
 	Disk      string // qcow2 file
+	// MoreDisks are qcow2 files attached after Disk, alike.
+	MoreDisks []string
 	DiskIf    string // virtio (default), ide, scsi ...
 	// DiskCache, DiskDiscard and DiskDetectZeroes are the disk's cache=,
 	// discard= and detect-zeroes= (defaults: QEMU's, unmap, unmap).
@@ -36,6 +38,8 @@ type Config struct {
 	// CDROMs are read-only CD-ROM images attached before the seed, in
 	// order: an installer ISO first, so that BootOnce "d" boots it.
 	CDROMs []string
+	// Floppy is a raw floppy image on the first floppy drive, optional.
+	Floppy string
 	// BootOnce is QEMU's -boot once= drive letter ("d": the first CD-ROM)
 	// for the first boot only; a reboot boots the disk.
 	BootOnce  string
@@ -128,6 +132,9 @@ func (c Config) Args() []string {
 		"-device", nic + ",netdev=net0",
 		"-device", "virtio-rng-pci",
 	}
+	for _, d := range c.MoreDisks {
+		args = append(args, "-drive", "file="+d+",format=qcow2,if="+diskIf+c.diskOptions())
+	}
 	args = append(args, c.firmwareArgs()...)
 	if c.UUID != "" {
 		args = append(args, "-uuid", c.UUID)
@@ -139,6 +146,9 @@ func (c Config) Args() []string {
 		if cd != "" {
 			args = append(args, "-drive", "file="+cd+",format=raw,media=cdrom,readonly=on")
 		}
+	}
+	if c.Floppy != "" {
+		args = append(args, "-drive", "file="+c.Floppy+",format=raw,if=floppy,index=0")
 	}
 	if c.BootOnce != "" {
 		args = append(args, "-boot", "once="+c.BootOnce)

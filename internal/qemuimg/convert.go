@@ -1,6 +1,7 @@
-// Package qemuimg runs qemu-img convert with its progress (-p) read and
-// reported, for the conversions that take long on big disks: export to
-// qcow2, import of a compressed qcow2, the multipass driver's copy.
+// Package qemuimg runs qemu-img: convert with its progress (-p) read and
+// reported, for the conversions that take long on big disks (export to
+// qcow2, import of a compressed qcow2, the multipass driver's copy), and
+// info for what format a file is in.
 package qemuimg
 
 import (

@@ -52,12 +52,21 @@ source "qemu" "fixture" {
   output_directory        = var.output_dir
   vm_name                 = var.vm_name
   disk_compression        = true
+  # output_directory's disk holds what differs from iso_url's.
+  use_backing_file = true
   # The build VM's machine, as Packer recipes tune it.
   sockets    = 1
   cores      = 2
   disk_cache = "unsafe"
   # UEFI through the host's OVMF, as Packer's efi_boot.
   efi_boot = var.efi
+  # Packer's additional disks (left as VM_NAME-1 in output_directory) and
+  # floppy (the cloud kernel has no floppy driver: QEMU attaching it is
+  # what this build shows; internal/fat's tests read one back).
+  disk_additional_size = ["64M"]
+  floppy_files         = ["files/motd"]
+  floppy_content       = { "answers/preseed.cfg" = "d-i passwd/root-login boolean false\n" }
+  floppy_label         = "clawtest"
 }
 
 build {
@@ -72,6 +81,8 @@ build {
       "echo \"the token is $TOKEN\"",
       "test \"$TOKEN\" = tok-SECRET-4242",
       "if ${var.efi}; then test -d /sys/firmware/efi || { echo 'efi_boot: the VM did not boot through UEFI' >&2; exit 1; }; fi",
+      "test \"$(lsblk -bdno SIZE /dev/vdb)\" = 67108864",
+      "echo clawimg-disk-1 | sudo dd of=/dev/vdb conv=fsync status=none",
     ]
   }
 
