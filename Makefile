@@ -38,6 +38,7 @@ build:
 fixture: deps
 	@./scripts/mkfixture.sh
 	@./scripts/mkfixture-efi.sh
+	@./scripts/ansible-debs.sh
 
 ## installer: Debian 12's installer on a bootable CD, for the ISO-install tests (cached)
 installer: deps

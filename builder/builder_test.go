@@ -31,6 +31,10 @@ import (
 // The fixture is made by `make fixture` (make test does it first).
 var fixture, _ = filepath.Abs("../build/fixture/base.qcow2")
 
+// ansibleDebs are Ansible's packages for the recipe's ansible-local
+// provisioner (make fixture), named absolutely for copies of the recipe.
+var ansibleDebs, _ = filepath.Abs("../build/fixture/ansible-debs")
+
 // efiFixture is the same system on a disk that boots through UEFI only
 // (scripts/mkfixture-efi.sh): the shared build boots it with efi_boot.
 var efiFixture, _ = filepath.Abs("../build/fixture/base-efi.qcow2")
@@ -67,7 +71,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) options(t testing.TB, recipe string, vars ...string) Options {
 	t.Helper()
 	var va []hcl.VarArg
-	for _, v := range append([]string{"base=" + fixture, "out_dir=" + e.home}, vars...) {
+	for _, v := range append([]string{"base=" + fixture, "ansible_debs=" + ansibleDebs, "out_dir=" + e.home}, vars...) {
 		va = append(va, hcl.VarArg{Value: v})
 	}
 	plan, err := hcl.Load(context.Background(), hcl.Options{Path: recipe, Vars: va})
@@ -268,6 +272,7 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 		"/opt/clawimg-test/setup.txt":       "setup ran as root for testimg\n",    // script + execute_command
 		"/etc/motd":                         "Welcome to a clawimg test image.\n", // file upload
 		"/etc/clawimg-ansible.txt":          "testimg via ansible in clawimg\n",
+		"/etc/clawimg-ansible-local.txt":    "testimg grouped extra on 127.0.0.1\n",               // ansible-local
 		"/etc/clawimg-sources.txt":          readTestFile(t, "testdata/recipe/files/sources.txt"), // file sources
 		"/etc/machine-id":                   "",                                                   // generalized
 		"/home/debian/.ssh/authorized_keys": "",                                                   // build key gone

@@ -66,6 +66,8 @@ func (stepProvision) run(ctx context.Context, st *state) error {
 				err = runLocal(pctx, st, *p.Local, nil)
 			case "ansible":
 				err = runAnsible(pctx, st, p.Ansible, out)
+			case "ansible-local":
+				err = runAnsibleLocal(pctx, st, p.AnsibleLocal, out)
 			}
 			cancel()
 			out.Flush()

@@ -21,7 +21,7 @@ var buildBlocks = []hcl2.BlockHeaderSchema{
 }
 
 var packerProvisioners = []string{
-	"ansible-local", "breakpoint", "chef-client", "chef-solo", "converge",
+	"breakpoint", "chef-client", "chef-solo", "converge",
 	"inspec", "powershell", "puppet-masterless", "puppet-server", "salt-masterless",
 	"windows-restart", "windows-shell",
 }
@@ -325,8 +325,10 @@ func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisi
 		fields = postProcessorFields["shell-local"]
 	case "ansible":
 		fields, unsupported = ansibleFields, ansibleUnsupported
+	case "ansible-local":
+		fields, unsupported = ansibleLocalFields, ansibleLocalUnsupported
 	default:
-		ev.unsupportedType(b, "provisioner", typ, []string{"ansible", "file", "shell", "shell-local"}, packerProvisioners)
+		ev.unsupportedType(b, "provisioner", typ, []string{"ansible", "ansible-local", "file", "shell", "shell-local"}, packerProvisioners)
 		return p, false
 	}
 	what := fmt.Sprintf("provisioner %q", typ)
@@ -346,6 +348,8 @@ func (ev *evaluator) decodeProvisioner(b *hcl2.Block, sources []string) (Provisi
 		p.File = ev.decodeFile(d, b)
 	case "ansible":
 		p.Ansible = ev.decodeAnsible(d, b)
+	case "ansible-local":
+		p.AnsibleLocal = ev.decodeAnsibleLocal(d, b)
 	case "shell-local":
 		p.Local = &Local{}
 		d.strList("inline", &p.Local.Inline)

@@ -186,7 +186,7 @@ type Build struct {
 // Provisioner runs in the build VM, in order. Exactly one of Shell and File
 // is set, as Type says.
 type Provisioner struct {
-	Type string `json:"type"` // "shell", "file", "shell-local" or "ansible"
+	Type string `json:"type"` // "shell", "file", "shell-local", "ansible" or "ansible-local"
 	// Name labels the provisioner in the build's output (Packer's name).
 	Name        string   `json:"name,omitempty"`
 	PauseBefore Duration `json:"pause_before,omitempty"`
@@ -198,6 +198,8 @@ type Provisioner struct {
 	File        *File    `json:"file,omitempty"`
 	Local       *Local   `json:"shell_local,omitempty"`
 	Ansible     *Ansible `json:"ansible,omitempty"`
+	// AnsibleLocal is a `provisioner "ansible-local"`.
+	AnsibleLocal *AnsibleLocal `json:"ansible_local,omitempty"`
 	// Sensitive names the fields whose value derives from a sensitive
 	// variable (recipe attribute names); Redacted masks them.
 	Sensitive []string `json:"sensitive_fields,omitempty"`

@@ -4,6 +4,12 @@ variable "base" {
   default = "../../../build/fixture/base.qcow2"
 }
 
+# Debian's ansible-core and what it needs beside the fixture (make fixture).
+variable "ansible_debs" {
+  type    = string
+  default = "../../../build/fixture/ansible-debs"
+}
+
 variable "greeting" {
   type    = string
   default = "hello from clawimg"
@@ -110,6 +116,27 @@ build {
 
   provisioner "shell" {
     inline = ["sudo mv /tmp/motd /etc/motd", "sudo chown root:root /etc/motd", "sudo mv /tmp/sources.txt /etc/clawimg-sources.txt"]
+  }
+
+  # Packer's ansible-local: Ansible in the VM (unpacked from Debian's
+  # packages, no network needed), the playbook run there on the VM itself.
+  provisioner "file" {
+    source      = var.ansible_debs
+    destination = "/tmp/"
+  }
+
+  provisioner "shell" {
+    inline = ["for d in /tmp/ansible-debs/*.deb; do sudo dpkg-deb -x \"$d\" /opt/ansible; done"]
+  }
+
+  provisioner "ansible-local" {
+    command                 = "PYTHONPATH=/opt/ansible/usr/lib/python3/dist-packages python3 /opt/ansible/usr/bin/ansible-playbook"
+    playbook_file           = "local/site.yml"
+    role_paths              = ["local/roles/mark"]
+    group_vars              = "local/group_vars"
+    inventory_groups        = ["clawimg_local"]
+    extra_arguments         = ["--extra-vars", "extra_word=extra"]
+    clean_staging_directory = true
   }
 
   # On the host, while the VM is provisioned (Packer's shell-local).
