@@ -71,7 +71,11 @@ func newEnv(t *testing.T) *env {
 func (e *env) options(t testing.TB, recipe string, vars ...string) Options {
 	t.Helper()
 	var va []hcl.VarArg
-	for _, v := range append([]string{"base=" + fixture, "ansible_debs=" + ansibleDebs, "out_dir=" + e.home}, vars...) {
+	defaults := []string{"base=" + fixture, "out_dir=" + e.home}
+	if filepath.Base(recipe) == "recipe" { // testdata/recipe or a copy of it
+		defaults = append(defaults, "ansible_debs="+ansibleDebs)
+	}
+	for _, v := range append(defaults, vars...) {
 		va = append(va, hcl.VarArg{Value: v})
 	}
 	plan, err := hcl.Load(context.Background(), hcl.Options{Path: recipe, Vars: va})
