@@ -66,16 +66,13 @@ func writeOutput(ctx context.Context, st *state, img *images.Image) error {
 		os.Remove(tmp)
 		return fmt.Errorf("output %s: %w", p, err)
 	}
-	if st.source.UseBackingFile {
-		if err := rebaseOnto(ctx, st, tmp, img.VirtualSize); err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("output %s: %w", p, err)
-		}
-	} else if st.source.DiskCompression {
-		if err := compressQcow2(ctx, st, tmp, img.VirtualSize); err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("output %s: %w", p, err)
-		}
+	args, err := rewriteArgs(ctx, st)
+	if err == nil && len(args) > 0 {
+		err = rewriteQcow2(ctx, st, tmp, img.VirtualSize, args)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("output %s: %w", p, err)
 	}
 	if err := os.Rename(tmp, p); err != nil {
 		os.Remove(tmp)
@@ -119,42 +116,41 @@ func writeMoreDisks(ctx context.Context, st *state, first string) error {
 	return nil
 }
 
-// rebaseOnto rewrites a qcow2 file, in place, as the difference from the
-// build's base image (use_backing_file), which becomes its backing file;
-// compressed too with disk_compression (a second conversion would undo
-// the backing file).
-func rebaseOnto(ctx context.Context, st *state, path string, size int64) error {
-	base, err := filepath.Abs(st.basePath)
-	if err != nil {
-		return err
+// rewriteArgs are qemu-img convert's options for the output qcow2 when
+// the recipe asks it changed: the difference from the build's base image,
+// which becomes its backing file (use_backing_file), and compressed
+// clusters (disk_compression), in one conversion (a second one would undo
+// the backing file). None: it stays as exported.
+func rewriteArgs(ctx context.Context, st *state) ([]string, error) {
+	var args []string
+	if st.source.UseBackingFile {
+		base, err := filepath.Abs(st.basePath)
+		if err != nil {
+			return nil, err
+		}
+		info, err := qemuimg.ReadInfo(ctx, st.opts.Log, base)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "-B", base, "-F", info.Format)
 	}
-	format, err := qemuimg.Format(ctx, st.opts.Log, base)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".rebased"
-	report := func(done, total int64) {
-		st.event(Event{Phase: "output", Bytes: &images.Progress{Phase: "difference", Done: done, Total: total}})
-	}
-	args := []string{"-f", "qcow2", "-O", "qcow2", "-B", base, "-F", format}
 	if st.source.DiskCompression {
 		args = append(args, "-c")
 	}
-	if err := qemuimg.Convert(ctx, st.opts.Log, size, report, append(args, path, tmp)...); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return args, nil
 }
 
-// compressQcow2 rewrites a qcow2 file with compressed clusters
-// (disk_compression), in place.
-func compressQcow2(ctx context.Context, st *state, path string, size int64) error {
-	tmp := path + ".compressed"
-	report := func(done, total int64) {
-		st.event(Event{Phase: "output", Bytes: &images.Progress{Phase: "compress", Done: done, Total: total}})
+// rewriteQcow2 converts a qcow2 file in place with the options args.
+func rewriteQcow2(ctx context.Context, st *state, path string, size int64, args []string) error {
+	tmp := path + ".rewritten"
+	phase := "compress"
+	if st.source.UseBackingFile {
+		phase = "difference"
 	}
-	if err := qemuimg.Convert(ctx, st.opts.Log, size, report, "-c", "-f", "qcow2", "-O", "qcow2", path, tmp); err != nil {
+	report := func(done, total int64) {
+		st.event(Event{Phase: "output", Bytes: &images.Progress{Phase: phase, Done: done, Total: total}})
+	}
+	if err := qemuimg.Convert(ctx, st.opts.Log, size, report, append(append([]string{"-f", "qcow2", "-O", "qcow2"}, args...), path, tmp)...); err != nil {
 		os.Remove(tmp)
 		return err
 	}

@@ -2,7 +2,6 @@ package builder
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
 	"github.com/clawimg/clawimg/internal/qemu"
+	"github.com/clawimg/clawimg/internal/qemuimg"
 	"github.com/clawimg/clawimg/internal/wait"
 )
 
@@ -56,42 +56,35 @@ func (stepDisk) run(ctx context.Context, st *state) error {
 	st.diskPath = filepath.Join(st.dir, "disk.qcow2")
 	for i, size := range st.source.DiskAdditionalSize {
 		p := filepath.Join(st.dir, fmt.Sprintf("disk-%d.qcow2", i+1))
-		out, err := command.New(ctx, st.opts.Log, "qemu-img", "create", "-q", "-f", "qcow2", p, strconv.FormatInt(size, 10)).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
+		if err := qemuImgCreate(ctx, st, p, strconv.FormatInt(size, 10)); err != nil {
+			return err
 		}
 		st.moreDisks = append(st.moreDisks, p)
 	}
 	if !st.source.DiskImage {
 		// An installer writes onto an empty disk of disk_size.
-		out, err := command.New(ctx, st.opts.Log, "qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=4096",
-			st.diskPath, strconv.FormatInt(st.source.DiskSize, 10)).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
-		}
-		return nil
+		return qemuImgCreate(ctx, st, "-o", "cluster_size=4096", st.diskPath, strconv.FormatInt(st.source.DiskSize, 10))
 	}
-	info, err := command.New(ctx, st.opts.Log, "qemu-img", "info", "--output=json", st.basePath).Output()
+	meta, err := qemuimg.ReadInfo(ctx, st.opts.Log, st.basePath)
 	if err != nil {
 		return fmt.Errorf("read base image %s: %w", st.basePath, err)
-	}
-	var meta struct {
-		Format      string `json:"format"`
-		VirtualSize int64  `json:"virtual-size"`
-	}
-	if err := json.Unmarshal(info, &meta); err != nil {
-		return err
 	}
 	base, _ := filepath.Abs(st.basePath)
 	// 4 KiB clusters, the guest filesystem's block size: QEMU discards
 	// only whole clusters, so with the default 64 KiB the generalize
 	// step's fstrim would leave what was deleted during the build (logs,
 	// scripts, keys) in every partly used cluster of the image.
-	args := []string{"create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", "-F", meta.Format, "-b", base, st.diskPath}
+	args := []string{"-o", "cluster_size=4096", "-F", meta.Format, "-b", base, st.diskPath}
 	if !st.source.SkipResizeDisk && st.source.DiskSize > meta.VirtualSize {
 		args = append(args, strconv.FormatInt(st.source.DiskSize, 10))
 	}
-	if out, err := command.New(ctx, st.opts.Log, "qemu-img", args...).CombinedOutput(); err != nil {
+	return qemuImgCreate(ctx, st, args...)
+}
+
+// qemuImgCreate makes a qcow2 file: qemu-img create -q -f qcow2 ARGS.
+func qemuImgCreate(ctx context.Context, st *state, args ...string) error {
+	out, err := command.New(ctx, st.opts.Log, "qemu-img", append([]string{"create", "-q", "-f", "qcow2"}, args...)...).CombinedOutput()
+	if err != nil {
 		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
 	}
 	return nil

@@ -48,41 +48,13 @@ var ansibleLocalUnsupported = []string{
 
 func (ev *evaluator) decodeAnsibleLocal(d *decoder, b *hcl2.Block) *AnsibleLocal {
 	a := &AnsibleLocal{Command: DefaultAnsibleLocalCommand}
-	files := func(name string, dir bool) []FileRef {
-		attr, ok := d.attrs[name]
-		if !ok {
-			return nil
-		}
-		var paths []string
-		if name == "playbook_files" || name == "role_paths" {
-			d.strList(name, &paths)
-		} else {
-			var p string
-			d.str(name, &p)
-			paths = []string{p}
-		}
-		var refs []FileRef
-		for _, p := range paths {
-			ref, ok := ev.fileRef(d, attr, p)
-			switch {
-			case !ok:
-			case ref.Dir != dir && dir:
-				d.errorf(attr, "Invalid value", "%s: %s is a file, not a directory.", name, p)
-			case ref.Dir != dir:
-				d.errorf(attr, "Invalid value", "%s: %s is a directory, not a file.", name, p)
-			default:
-				refs = append(refs, ref)
-			}
-		}
-		return refs
-	}
 	one := func(refs []FileRef) *FileRef {
 		if len(refs) == 0 {
 			return nil
 		}
 		return &refs[0]
 	}
-	single, many := files("playbook_file", false), files("playbook_files", false)
+	single, many := ev.fileRefs(d, "playbook_file", false, fileOnly), ev.fileRefs(d, "playbook_files", true, fileOnly)
 	switch {
 	case d.has("playbook_file") && d.has("playbook_files"):
 		d.errorf(d.attrs["playbook_files"], "Conflicting arguments", "playbook_file and playbook_files: set one of them.")
@@ -93,11 +65,11 @@ func (ev *evaluator) decodeAnsibleLocal(d *decoder, b *hcl2.Block) *AnsibleLocal
 		})
 	}
 	a.PlaybookFiles = append(single, many...)
-	a.PlaybookDir = one(files("playbook_dir", true))
-	a.InventoryFile = one(files("inventory_file", false))
-	a.GroupVars = one(files("group_vars", true))
-	a.HostVars = one(files("host_vars", true))
-	a.RolePaths = files("role_paths", true)
+	a.PlaybookDir = one(ev.fileRefs(d, "playbook_dir", false, dirOnly))
+	a.InventoryFile = one(ev.fileRefs(d, "inventory_file", false, fileOnly))
+	a.GroupVars = one(ev.fileRefs(d, "group_vars", false, dirOnly))
+	a.HostVars = one(ev.fileRefs(d, "host_vars", false, dirOnly))
+	a.RolePaths = ev.fileRefs(d, "role_paths", true, dirOnly)
 	d.str("command", &a.Command)
 	d.strList("extra_arguments", &a.ExtraArguments)
 	d.strList("inventory_groups", &a.InventoryGroups)

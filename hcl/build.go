@@ -564,6 +564,47 @@ func (ev *evaluator) scripts(d *decoder) []FileRef {
 	return refs
 }
 
+// refKind is what a path attribute must name.
+type refKind int
+
+const (
+	fileOrDir refKind = iota
+	fileOnly
+	dirOnly
+)
+
+// fileRefs resolves and hashes the host path of attribute name (with
+// list, its list of paths), each of the kind asked for: the files a
+// provisioner, the floppy or the CD takes. Nil when the attribute is unset.
+func (ev *evaluator) fileRefs(d *decoder, name string, list bool, kind refKind) []FileRef {
+	a, ok := d.attrs[name]
+	if !ok {
+		return nil
+	}
+	var paths []string
+	if list {
+		d.strList(name, &paths)
+	} else {
+		var p string
+		d.str(name, &p)
+		paths = []string{p}
+	}
+	var refs []FileRef
+	for _, p := range paths {
+		ref, ok := ev.fileRef(d, a, p)
+		switch {
+		case !ok:
+		case kind == dirOnly && !ref.Dir:
+			d.errorf(a, "Invalid value", "%s: %s is a file, not a directory.", name, p)
+		case kind == fileOnly && ref.Dir:
+			d.errorf(a, "Invalid value", "%s: %s is a directory, not a file.", name, p)
+		default:
+			refs = append(refs, ref)
+		}
+	}
+	return refs
+}
+
 // fileRef resolves and hashes a host file named by attribute a.
 func (ev *evaluator) fileRef(d *decoder, a *hcl2.Attribute, path string) (FileRef, bool) {
 	ref, err := ev.reader.hashRef(join(ev.root, path))

@@ -43,15 +43,7 @@ func (ev *evaluator) decodeInstall(d *decoder, s *QEMUSource) {
 			d.warnf(a, "Argument ignored", "clawimg's build HTTP server listens on 127.0.0.1 only (the VM reaches it as {{ .HTTPIP }}), not on %s.", addr)
 		}
 	}
-	if a, ok := d.attrs["cd_files"]; ok {
-		var paths []string
-		d.strList("cd_files", &paths)
-		for _, p := range paths {
-			if ref, ok := ev.fileRef(d, a, p); ok {
-				s.CDFiles = append(s.CDFiles, ref)
-			}
-		}
-	}
+	s.CDFiles = ev.fileRefs(d, "cd_files", true, fileOrDir)
 	d.strMap("cd_content", &s.CDContent)
 	ev.decodeFloppy(d, s)
 	d.str("cd_label", &s.CDLabel)
@@ -72,27 +64,8 @@ func attrOf(d *decoder, names ...string) *hcl2.Attribute {
 
 // decodeFloppy reads the floppy's files, directories, content and label.
 func (ev *evaluator) decodeFloppy(d *decoder, s *QEMUSource) {
-	for _, f := range []struct {
-		name string
-		refs *[]FileRef
-	}{{"floppy_files", &s.FloppyFiles}, {"floppy_dirs", &s.FloppyDirs}} {
-		a, ok := d.attrs[f.name]
-		if !ok {
-			continue
-		}
-		var paths []string
-		d.strList(f.name, &paths)
-		for _, p := range paths {
-			ref, ok := ev.fileRef(d, a, p)
-			switch {
-			case !ok:
-			case f.name == "floppy_dirs" && !ref.Dir:
-				d.errorf(a, "Invalid value", "floppy_dirs: %s is a file, not a directory (floppy_files takes files).", p)
-			default:
-				*f.refs = append(*f.refs, ref)
-			}
-		}
-	}
+	s.FloppyFiles = ev.fileRefs(d, "floppy_files", true, fileOrDir)
+	s.FloppyDirs = ev.fileRefs(d, "floppy_dirs", true, dirOnly)
 	d.strMap("floppy_content", &s.FloppyContent)
 	d.str("floppy_label", &s.FloppyLabel)
 	if a, ok := d.attrs["floppy_label"]; ok && len(s.FloppyLabel) > 11 {

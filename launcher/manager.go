@@ -306,12 +306,9 @@ func (m *Manager) launch(ctx context.Context, d Driver, rec *Record, o LaunchOpt
 	if err := m.save(rec); err != nil {
 		return nil, err
 	}
-	l := &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why,
-		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token, KeyInVM: vmKey != "", HasKey: o.APIKey != ""}
-	if spec.Start == StartWarm {
-		l.known = w.Known
-	}
-	return l, nil
+	// w.Known is set only by a restore that succeeded.
+	return &Launched{Record: *rec, SSH: d.SSH(rec), Started: time.Since(start), ColdReason: why,
+		Restored: w.Restored, Renewed: w.Renewed, Token: w.Token, known: w.Known, KeyInVM: vmKey != "", HasKey: o.APIKey != ""}, nil
 }
 
 // startWarm restores the instance from a fitting warm state when the

@@ -43,19 +43,19 @@ func TestConvert(t *testing.T) {
 	}
 }
 
-func TestFormat(t *testing.T) {
+func TestReadInfo(t *testing.T) {
 	dir := t.TempDir()
 	q, raw := filepath.Join(dir, "d.qcow2"), filepath.Join(dir, "d.raw")
 	if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", q, "1M").CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
 	os.WriteFile(raw, make([]byte, 4096), 0o644)
-	for path, want := range map[string]string{q: "qcow2", raw: "raw"} {
-		if got, err := Format(context.Background(), nil, path); err != nil || got != want {
-			t.Errorf("%s: %q %v, want %s", path, got, err, want)
+	for path, want := range map[string]Info{q: {"qcow2", 1 << 20}, raw: {"raw", 4096}} {
+		if got, err := ReadInfo(context.Background(), nil, path); err != nil || got != want {
+			t.Errorf("%s: %+v %v, want %+v", path, got, err, want)
 		}
 	}
-	if _, err := Format(context.Background(), nil, filepath.Join(dir, "nosuch")); err == nil {
+	if _, err := ReadInfo(context.Background(), nil, filepath.Join(dir, "nosuch")); err == nil {
 		t.Error("a missing file has a format")
 	}
 }

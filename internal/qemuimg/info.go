@@ -9,17 +9,21 @@ import (
 	"github.com/clawimg/clawimg/internal/command"
 )
 
-// Format is the format qemu-img sees in a disk image file (qcow2, raw...).
-func Format(ctx context.Context, log *slog.Logger, path string) (string, error) {
+// Info is what qemu-img info says of a disk image file.
+type Info struct {
+	Format      string `json:"format"` // qcow2, raw...
+	VirtualSize int64  `json:"virtual-size"`
+}
+
+// ReadInfo runs qemu-img info on a disk image file.
+func ReadInfo(ctx context.Context, log *slog.Logger, path string) (Info, error) {
 	out, err := command.New(ctx, log, "qemu-img", "info", "--output=json", path).Output()
 	if err != nil {
-		return "", fmt.Errorf("qemu-img info %s: %w", path, err)
+		return Info{}, fmt.Errorf("qemu-img info %s: %w", path, err)
 	}
-	var info struct {
-		Format string `json:"format"`
-	}
+	var info Info
 	if err := json.Unmarshal(out, &info); err != nil || info.Format == "" {
-		return "", fmt.Errorf("qemu-img info %s: no format in its answer", path)
+		return Info{}, fmt.Errorf("qemu-img info %s: no format in its answer", path)
 	}
-	return info.Format, nil
+	return info, nil
 }
