@@ -53,7 +53,7 @@ func TestParseBootCommand(t *testing.T) {
 
 func TestRenderBootCommand(t *testing.T) {
 	vars := bootVars{HTTPIP: "10.0.2.2", HTTPPort: 8123, Name: "packer-x", SSHPublicKey: "ssh-ed25519 AAA k"}
-	got, err := renderBootCommand([]string{"url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/", "{{ .Name }} {{ .SSHPublicKey | urlquery }}<enter>"}, vars)
+	got, err := renderBootCommand("url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"+"{{ .Name }} {{ .SSHPublicKey | urlquery }}<enter>", vars)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestRenderBootCommand(t *testing.T) {
 		t.Errorf("typed %q", typed)
 	}
 	for _, bad := range []string{"{{ .HTTPIp }}", "{{ .HTTPIP"} {
-		if _, err := renderBootCommand([]string{bad}, vars); err == nil || !strings.Contains(err.Error(), "boot_command") {
+		if _, err := renderBootCommand(bad, vars); err == nil || !strings.Contains(err.Error(), "boot_command") {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}

@@ -112,9 +112,10 @@ type state struct {
 	diskPath   string
 	moreDisks  []string // disk_additional_size's, in order
 	seedPath   string
-	cdPath     string // the CD-ROM of cd_files and cd_content, if any
-	floppyPath string // the floppy of floppy_files, _dirs and _content, if any
-	httpPort   int    // the build's HTTP server, if any
+	cdPath     string      // the CD-ROM of cd_files and cd_content, if any
+	floppyPath string      // the floppy of floppy_files, _dirs and _content, if any
+	tpm        *qemu.Swtpm // vtpm's, if any
+	httpPort   int         // the build's HTTP server, if any
 	accel      string
 	port       int
 	vm         *qemu.VM
@@ -179,7 +180,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("build %s: %w", st.build.Name, err)
 	}
 	steps := []step{
-		&stepWorkDir{}, &stepDisk{}, &stepSeed{}, &stepCD{}, &stepFloppy{}, &stepHTTP{}, &stepBoot{}, &stepBootCommand{}, &stepSSH{}, &stepCACerts{},
+		&stepWorkDir{}, &stepDisk{}, &stepSeed{}, &stepCD{}, &stepFloppy{}, &stepTPM{}, &stepHTTP{}, &stepBoot{}, &stepBootCommand{}, &stepSSH{}, &stepCACerts{},
 		&stepProvision{}, &stepGeneralize{}, &stepShutdown{}, &stepStore{}, &stepOutput{}, &stepPostProcess{},
 	}
 	if err := runSteps(ctx, st, steps); err != nil {

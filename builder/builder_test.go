@@ -226,6 +226,17 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	} else if _, err := os.Stat(backed.Backing); err != nil {
 		t.Errorf("use_backing_file: %v", err)
 	}
+	// qemu_img_args' convert: both disks left in output_directory were
+	// converted with it.
+	for _, f := range []string{"testimg", "testimg-1"} {
+		var c struct {
+			Cluster int `json:"cluster-size"`
+		}
+		b, _ := exec.Command("qemu-img", "info", "--output=json", filepath.Join(e.home, "output", f)).Output()
+		if json.Unmarshal(b, &c); c.Cluster != 131072 {
+			t.Errorf("qemu_img_args: %s has clusters of %d bytes, want 131072", f, c.Cluster)
+		}
+	}
 	// disk_compression: the copy's data clusters are compressed (qemu-img
 	// map gives a compressed extent no offset in the file).
 	m, err := exec.Command("qemu-img", "map", "--output=json", filepath.Join(e.home, "output", "testimg")).Output()
@@ -254,6 +265,9 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 		t.Errorf("disk_additional_size: testimg-1 has %d bytes, starting %q", len(b), b[:min(len(b), 16)])
 	}
 	events := strings.Join(shared.events, "\n")
+	if !strings.Contains(events, "tpm: TPM 2.0 (swtpm)") {
+		t.Errorf("vtpm: no TPM in the events:\n%s", events)
+	}
 	if !strings.Contains(events, "floppy: 2 files, labelled clawtest") {
 		t.Errorf("floppy_files: no floppy in the events:\n%s", events)
 	}
@@ -641,6 +655,16 @@ func TestBootCommandDrivesAnInstaller(t *testing.T) {
 	if preseed == 0 || mirror == 0 {
 		t.Fatalf("the installer fetched its preseed file after %s, asked the mirror after %s (0: never): %v\nevents:\n%s",
 			preseed, mirror, err, strings.Join(events, "\n"))
+	}
+	// boot_steps: typed in order, each said with its description (or,
+	// without one, its command).
+	typed := strings.Join(events, "\n")
+	for _, want := range []string{"boot command: step 1 of 3: Automated install",
+		"boot command: step 2 of 3: url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/preseed.cfg ",
+		"boot command: step 3 of 3: The mirror, and go"} {
+		if !strings.Contains(typed, want) {
+			t.Errorf("boot_steps: no %q in the events:\n%s", want, typed)
+		}
 	}
 	t.Logf("the installer fetched its preseed file %s after the build started, and asked the mirror it names %s after",
 		preseed.Round(time.Second), mirror.Round(time.Second))

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -169,7 +170,8 @@ func (stepBootCommand) run(ctx context.Context, st *state) error {
 	if err := wait.Sleep(ctx, time.Duration(src.BootWait)); err != nil {
 		return err
 	}
-	if len(src.BootCommand) == 0 {
+	steps := src.Steps()
+	if len(steps) == 0 {
 		return nil
 	}
 	name := src.VMName
@@ -177,9 +179,14 @@ func (stepBootCommand) run(ctx context.Context, st *state) error {
 		name = "packer-" + src.Name
 	}
 	vars := bootVars{HTTPIP: guestHostIP, HTTPPort: st.httpPort, Name: name, SSHPublicKey: st.key.AuthorizedKey}
-	strokes, err := renderBootCommand(src.BootCommand, vars)
-	if err != nil {
-		return err
+	// Every step is read before any key is typed: a mistake in the last
+	// one stops the build before the installer gets half a command.
+	strokes := make([][]keyStroke, len(steps))
+	for i, step := range steps {
+		var err error
+		if strokes[i], err = renderBootCommand(step.Command, vars); err != nil {
+			return err
+		}
 	}
 	mon, err := qemu.DialQMP(ctx, st.vm.QMPSocket())
 	if err != nil {
@@ -190,26 +197,27 @@ func (stepBootCommand) run(ctx context.Context, st *state) error {
 	if interval <= 0 {
 		interval = 100 * time.Millisecond // Packer's default for QEMU
 	}
-	st.event(Event{Phase: "boot command", Detail: fmt.Sprintf("typing %d keystrokes", len(strokes))})
-	return typeStrokes(ctx, mon, strokes, interval)
+	for i, step := range steps {
+		detail := fmt.Sprintf("typing %d keystrokes", len(strokes[i]))
+		if len(src.BootSteps) > 0 {
+			detail = fmt.Sprintf("step %d of %d: %s", i+1, len(steps), cmp.Or(step.Description, step.Command))
+		}
+		st.event(Event{Phase: "boot command", Detail: detail})
+		if err := typeStrokes(ctx, mon, strokes[i], interval); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// renderBootCommand fills in the templates of each boot command entry and
-// reads the keystrokes.
-func renderBootCommand(cmd []string, vars bootVars) ([]keyStroke, error) {
-	var all []keyStroke
-	for _, c := range cmd {
-		typed, err := fillTemplate(c, vars)
-		if err != nil {
-			return nil, fmt.Errorf("boot_command: %w", err)
-		}
-		strokes, err := parseBootCommand(typed)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, strokes...)
+// renderBootCommand fills in the templates of a boot command and reads
+// the keystrokes.
+func renderBootCommand(cmd string, vars bootVars) ([]keyStroke, error) {
+	typed, err := fillTemplate(cmd, vars)
+	if err != nil {
+		return nil, fmt.Errorf("boot_command: %w", err)
 	}
-	return all, nil
+	return parseBootCommand(typed)
 }
 
 // keyboard is where keystrokes go (a QMP monitor).

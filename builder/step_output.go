@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/images"
@@ -68,7 +69,7 @@ func writeOutput(ctx context.Context, st *state, img *images.Image) error {
 	}
 	args, err := rewriteArgs(ctx, st)
 	if err == nil && len(args) > 0 {
-		err = rewriteQcow2(ctx, st, tmp, img.VirtualSize, args)
+		err = rewriteDisk(ctx, st, tmp, img.VirtualSize, args)
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -95,7 +96,7 @@ func writeMoreDisks(ctx context.Context, st *state, first string) error {
 	for i, d := range st.moreDisks {
 		p := fmt.Sprintf("%s-%d", first, i+1)
 		tmp := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".clawimg-output")
-		args := []string{"-f", "qcow2", "-O", st.source.Format}
+		args := append(slices.Clone(imgArgs(st).Convert), "-f", "qcow2", "-O", st.source.Format)
 		if st.source.Format == "qcow2" && st.source.DiskCompression {
 			args = append(args, "-c")
 		}
@@ -116,13 +117,14 @@ func writeMoreDisks(ctx context.Context, st *state, first string) error {
 	return nil
 }
 
-// rewriteArgs are qemu-img convert's options for the output qcow2 when
-// the recipe asks it changed: the difference from the build's base image,
-// which becomes its backing file (use_backing_file), and compressed
-// clusters (disk_compression), in one conversion (a second one would undo
-// the backing file). None: it stays as exported.
+// rewriteArgs are qemu-img convert's options for the output disk when
+// the recipe asks it changed: qemu_img_args' convert, the difference from
+// the build's base image, which becomes its backing file
+// (use_backing_file), and compressed clusters (disk_compression), in one
+// conversion (a second one would undo the backing file). None: it stays
+// as exported.
 func rewriteArgs(ctx context.Context, st *state) ([]string, error) {
-	var args []string
+	args := slices.Clone(imgArgs(st).Convert)
 	if st.source.UseBackingFile {
 		base, err := filepath.Abs(st.basePath)
 		if err != nil {
@@ -140,17 +142,22 @@ func rewriteArgs(ctx context.Context, st *state) ([]string, error) {
 	return args, nil
 }
 
-// rewriteQcow2 converts a qcow2 file in place with the options args.
-func rewriteQcow2(ctx context.Context, st *state, path string, size int64, args []string) error {
+// rewriteDisk converts the output disk in place (in the recipe's format)
+// with the options args.
+func rewriteDisk(ctx context.Context, st *state, path string, size int64, args []string) error {
 	tmp := path + ".rewritten"
-	phase := "compress"
-	if st.source.UseBackingFile {
+	phase := "convert"
+	switch {
+	case st.source.UseBackingFile:
 		phase = "difference"
+	case st.source.DiskCompression:
+		phase = "compress"
 	}
 	report := func(done, total int64) {
 		st.event(Event{Phase: "output", Bytes: &images.Progress{Phase: phase, Done: done, Total: total}})
 	}
-	if err := qemuimg.Convert(ctx, st.opts.Log, size, report, append(append([]string{"-f", "qcow2", "-O", "qcow2"}, args...), path, tmp)...); err != nil {
+	f := st.source.Format
+	if err := qemuimg.Convert(ctx, st.opts.Log, size, report, append(append([]string{"-f", f, "-O", f}, args...), path, tmp)...); err != nil {
 		os.Remove(tmp)
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/internal/cidata"
 	"github.com/clawimg/clawimg/internal/command"
 	"github.com/clawimg/clawimg/internal/guest"
@@ -75,19 +76,39 @@ func (stepDisk) run(ctx context.Context, st *state) error {
 	// step's fstrim would leave what was deleted during the build (logs,
 	// scripts, keys) in every partly used cluster of the image.
 	args := []string{"-o", "cluster_size=4096", "-F", meta.Format, "-b", base, st.diskPath}
-	if !st.source.SkipResizeDisk && st.source.DiskSize > meta.VirtualSize {
-		args = append(args, strconv.FormatInt(st.source.DiskSize, 10))
+	grow := !st.source.SkipResizeDisk && st.source.DiskSize > meta.VirtualSize
+	size := strconv.FormatInt(st.source.DiskSize, 10)
+	if grow && len(imgArgs(st).Resize) == 0 {
+		args = append(args, size)
 	}
-	return qemuImgCreate(ctx, st, args...)
+	if err := qemuImgCreate(ctx, st, args...); err != nil || !grow || len(imgArgs(st).Resize) == 0 {
+		return err
+	}
+	// qemu_img_args' resize: grown by qemu-img resize, as Packer does.
+	resize := append(append([]string{"resize", "-q", "-f", "qcow2"}, imgArgs(st).Resize...), st.diskPath, size)
+	if out, err := command.New(ctx, st.opts.Log, "qemu-img", resize...).CombinedOutput(); err != nil {
+		return fmt.Errorf("qemu-img resize: %s", strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
-// qemuImgCreate makes a qcow2 file: qemu-img create -q -f qcow2 ARGS.
+// qemuImgCreate makes a qcow2 file: qemu-img create -q -f qcow2
+// [qemu_img_args' create] ARGS.
 func qemuImgCreate(ctx context.Context, st *state, args ...string) error {
-	out, err := command.New(ctx, st.opts.Log, "qemu-img", append([]string{"create", "-q", "-f", "qcow2"}, args...)...).CombinedOutput()
+	create := append(append([]string{"create", "-q", "-f", "qcow2"}, imgArgs(st).Create...), args...)
+	out, err := command.New(ctx, st.opts.Log, "qemu-img", create...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("qemu-img create: %s", strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// imgArgs are the recipe's qemu_img_args (none when it has none).
+func imgArgs(st *state) hcl.QEMUImgArgs {
+	if a := st.source.QEMUImgArgs; a != nil {
+		return *a
+	}
+	return hcl.QEMUImgArgs{}
 }
 
 // stepSeed makes the build's SSH key and its NoCloud seed: ssh_username
@@ -164,6 +185,9 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 		cfg.CDROMs, cfg.BootOnce = []string{st.basePath}, "d"
 	}
 	cfg.Floppy, cfg.MoreDisks = st.floppyPath, st.moreDisks
+	if st.tpm != nil {
+		cfg.TPM = &st.tpm.TPM
+	}
 	if st.cdPath != "" {
 		cfg.CDROMs = append(cfg.CDROMs, st.cdPath)
 	}

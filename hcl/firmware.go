@@ -39,3 +39,21 @@ func (ev *evaluator) decodeFirmware(d *decoder, s *QEMUSource) {
 		d.errorf(a, "Conflicting arguments", "firmware (a BIOS file for -bios) and efi_boot (UEFI in flash devices) are two ways to boot: set one of them.")
 	}
 }
+
+// decodeTPM reads the build VM's emulated TPM (vtpm, use_tpm1,
+// tpm_device_type): a TPM 2.0 (1.2 with use_tpm1) from swtpm, for
+// installers and provisioners that need one (Windows 11, measured boot,
+// systemd-cryptenroll). Like Packer's, it exists during the build only.
+func (ev *evaluator) decodeTPM(d *decoder, s *QEMUSource) {
+	d.boolean("vtpm", &s.VTPM)
+	d.boolean("use_tpm1", &s.UseTPM1)
+	d.str("tpm_device_type", &s.TPMDeviceType)
+	if s.TPMDeviceType != "" {
+		d.oneOf("tpm_device_type", s.TPMDeviceType, "tpm-tis", "tpm-crb", "tpm-tis-device")
+	}
+	for _, name := range []string{"use_tpm1", "tpm_device_type"} {
+		if a, ok := d.attrs[name]; ok && !s.VTPM && !emptyValue(a.Expr) {
+			d.warnf(a, "Argument ignored", "%s is used only with vtpm = true.", name)
+		}
+	}
+}

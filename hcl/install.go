@@ -11,8 +11,14 @@ import (
 func (ev *evaluator) decodeInstall(d *decoder, s *QEMUSource) {
 	s.HTTPPortMin, s.HTTPPortMax = 8000, 9000 // Packer's defaults
 	d.strList("boot_command", &s.BootCommand)
+	decodeBootSteps(d, s)
 	d.duration("boot_key_interval", &s.BootKeyInterval)
-	if len(s.BootCommand) > 0 && !d.has("boot_wait") {
+	if a, ok := d.attrs["boot_keygroup_interval"]; ok {
+		var unused Duration
+		d.duration("boot_keygroup_interval", &unused)
+		d.warnf(a, "Argument ignored", "boot_keygroup_interval paces key groups of other builders' keyboards; QEMU's is typed key by key, boot_key_interval apart (Packer's qemu builder ignores it too).")
+	}
+	if (len(s.BootCommand) > 0 || len(s.BootSteps) > 0) && !d.has("boot_wait") {
 		s.BootWait = Duration(10e9) // Packer's default, with a boot command
 	}
 	if a, ok := d.attrs["http_directory"]; ok {
@@ -70,5 +76,30 @@ func (ev *evaluator) decodeFloppy(d *decoder, s *QEMUSource) {
 	d.str("floppy_label", &s.FloppyLabel)
 	if a, ok := d.attrs["floppy_label"]; ok && len(s.FloppyLabel) > 11 {
 		d.errorf(a, "Invalid value", "floppy_label is at most 11 characters (a FAT volume label).")
+	}
+}
+
+// decodeBootSteps reads boot_steps: the boot command as steps, each a
+// command and, optionally, what it does (said as it is typed).
+func decodeBootSteps(d *decoder, s *QEMUSource) {
+	a, ok := d.attrs["boot_steps"]
+	if !ok {
+		return
+	}
+	var rows [][]string
+	d.strLists("boot_steps", &rows)
+	for i, r := range rows {
+		if len(r) < 1 || len(r) > 2 {
+			d.errorf(a, "Invalid value", "boot_steps[%d] has %d elements: each step is [COMMAND] or [COMMAND, DESCRIPTION].", i, len(r))
+			return
+		}
+		step := BootStep{Command: r[0]}
+		if len(r) == 2 {
+			step.Description = r[1]
+		}
+		s.BootSteps = append(s.BootSteps, step)
+	}
+	if len(s.BootSteps) > 0 && len(s.BootCommand) > 0 {
+		d.errorf(a, "Conflicting arguments", "boot_command and boot_steps are two ways to give the boot command: set one of them.")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"syscall"
@@ -395,9 +396,8 @@ func TestDiagnosticsInTextOrder(t *testing.T) {
   disk_image    = true
   ssh_username  = "debian"
   cd_label      = "x"
-  qemu_img_args {
-    convert = ["-o", "x"]
-  }
+  net_bridge    = "virbr0"
+
   cpus          = var.undefined_a
   ssh_tiemout   = "5m"
 }
@@ -420,6 +420,22 @@ func TestDiagnosticsInTextOrder(t *testing.T) {
 			}
 		} else if text != first {
 			t.Fatalf("run %d differs:\n%s\nfirst:\n%s", i, text, first)
+		}
+	}
+}
+
+func TestSteps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  QEMUSource
+		want []BootStep
+	}{
+		{"none", QEMUSource{}, nil},
+		{"boot_command, one step", QEMUSource{BootCommand: []string{"a ", "b<enter>"}}, []BootStep{{Command: "a b<enter>"}}},
+		{"boot_steps", QEMUSource{BootSteps: []BootStep{{"<esc>", "prompt"}, {"x<enter>", ""}}}, []BootStep{{"<esc>", "prompt"}, {"x<enter>", ""}}},
+	} {
+		if got := tc.src.Steps(); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
 }

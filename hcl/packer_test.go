@@ -35,6 +35,7 @@ var corpus = map[string]struct {
 	"bad-iso-no-http-server": {false, true, "packer 1.6.6 lets a boot command name {{ .HTTPIP }} with nothing served (the install then fails to fetch); clawimg says so at validate"},
 	"newer-http-content":     {true, false, "http_content is newer than packer 1.6.6 (the qemu plugin's)"},
 	"newer-efi":              {true, false, "efi_boot is newer than packer 1.6.6 (the qemu plugin's); clawimg boots it through the host's OVMF"},
+	"newer-windows-tpm":      {true, false, "efi_boot, vtpm, tpm_device_type and boot_steps are newer than packer 1.6.6 (the qemu plugin's); clawimg gives the VM swtpm's TPM"},
 }
 
 // TestPackerAgreesOnValidity runs clawimg and the real `packer validate` on

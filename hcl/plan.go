@@ -97,6 +97,8 @@ type QEMUSource struct {
 	// cached it); the store keeps the whole image.
 	UseBackingFile bool       `json:"use_backing_file,omitempty"`
 	QEMUArgs       [][]string `json:"qemuargs,omitempty"`
+	// QEMUImgArgs are more arguments for the build's qemu-img calls.
+	QEMUImgArgs *QEMUImgArgs `json:"qemu_img_args,omitempty"`
 	// EFIBoot boots the build VM through UEFI: EFIFirmwareCode and a copy of
 	// EFIFirmwareVars (found on the host when empty; no variable store with
 	// EFIDropVars) in flash devices. The image then boots that way too.
@@ -105,10 +107,15 @@ type QEMUSource struct {
 	EFIFirmwareVars string `json:"efi_firmware_vars,omitempty"`
 	EFIDropVars     bool   `json:"efi_drop_efivars,omitempty"`
 	// Firmware is a BIOS file for QEMU's -bios (Packer's firmware).
-	Firmware     string `json:"firmware,omitempty"`
-	Headless     bool   `json:"headless"`
-	Communicator string `json:"communicator"`
-	SSHUsername  string `json:"ssh_username"`
+	Firmware string `json:"firmware,omitempty"`
+	// VTPM gives the build VM an emulated TPM 2.0 (1.2 with UseTPM1),
+	// QEMU's device TPMDeviceType (tpm-tis when empty).
+	VTPM          bool   `json:"vtpm,omitempty"`
+	UseTPM1       bool   `json:"use_tpm1,omitempty"`
+	TPMDeviceType string `json:"tpm_device_type,omitempty"`
+	Headless      bool   `json:"headless"`
+	Communicator  string `json:"communicator"`
+	SSHUsername   string `json:"ssh_username"`
 	// SSHPassword is offered after clawimg's own key (for a guest without
 	// cloud-init); never in JSON, output or the cache key.
 	SSHPassword    string `json:"-"`
@@ -128,8 +135,11 @@ type QEMUSource struct {
 	// BootCommand is typed into the VM after BootWait, in Packer's key
 	// syntax ("<enter>", "<wait5>", "<leftCtrlOn>"...), its templates
 	// ({{ .HTTPIP }}, {{ .HTTPPort }}, {{ .Name }}) filled in then.
-	BootCommand     []string `json:"boot_command,omitempty"`
-	BootKeyInterval Duration `json:"boot_key_interval,omitempty"`
+	BootCommand []string `json:"boot_command,omitempty"`
+	// BootSteps is the boot command in steps, each said as it is typed
+	// (Packer's boot_steps); a recipe has this or BootCommand.
+	BootSteps       []BootStep `json:"boot_steps,omitempty"`
+	BootKeyInterval Duration   `json:"boot_key_interval,omitempty"`
 	// HTTPDirectory and HTTPContent are served to the VM during the build
 	// (content first), from the host's loopback; the guest reaches them
 	// at {{ .HTTPIP }}:{{ .HTTPPort }}, a port in HTTPPortMin..HTTPPortMax.
@@ -158,6 +168,31 @@ type QEMUSource struct {
 	// Sensitive names the fields whose value derives from a sensitive
 	// variable (recipe attribute names); Redacted masks them.
 	Sensitive []string `json:"sensitive_fields,omitempty"`
+}
+
+// BootStep is one step of boot_steps.
+type BootStep struct {
+	Command     string `json:"command"`
+	Description string `json:"description,omitempty"`
+}
+
+// Steps is the boot command as steps: BootSteps, or BootCommand as one
+// step.
+func (s *QEMUSource) Steps() []BootStep {
+	if len(s.BootSteps) > 0 || len(s.BootCommand) == 0 {
+		return s.BootSteps
+	}
+	return []BootStep{{Command: strings.Join(s.BootCommand, "")}}
+}
+
+// QEMUImgArgs are Packer's qemu_img_args: arguments added to qemu-img
+// create (the build's disks, after -f qcow2), resize (after -f FORMAT,
+// run when the disk grows) and convert (the output's conversions, after
+// "convert").
+type QEMUImgArgs struct {
+	Convert []string `json:"convert,omitempty"`
+	Create  []string `json:"create,omitempty"`
+	Resize  []string `json:"resize,omitempty"`
 }
 
 // Places says where the base image comes from: iso_url, or the places of

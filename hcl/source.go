@@ -25,21 +25,19 @@ var qemuFields = []string{
 	"use_default_display", "display", "ssh_private_key_file",
 	"efi_boot", "efi_firmware_code", "efi_firmware_vars", "efi_drop_efivars", "firmware",
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label", "disk_additional_size",
-	"use_backing_file", "skip_compaction",
+	"use_backing_file", "skip_compaction", "boot_steps", "boot_keygroup_interval", "vtpm", "use_tpm1", "tpm_device_type",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
 // implement; naming them beats a "did you mean" for someone porting a recipe.
 var qemuUnsupported = []string{
 	"iso_target_path", "iso_target_extension", "iso_skip_cache",
-	"boot_keygroup_interval", "boot_steps",
 	"ssh_host", "ssh_agent_auth",
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
 	"ssh_clear_authorized_keys", "ssh_file_transfer_method", "ssh_proxy_host",
 	"host_port_min", "host_port_max", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
-	"use_pflash", "tpm_device_type", "vtpm", "net_bridge", "qmp_enable", "qmp_socket_path",
-	"qemu_img_args",
+	"use_pflash", "net_bridge", "qmp_enable", "qmp_socket_path",
 }
 
 // httpTemplate is Packer's template for its HTTP server's address.
@@ -112,8 +110,9 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 		SSHTimeout:      Duration(5 * time.Minute),
 		ShutdownTimeout: Duration(5 * time.Minute),
 	}
-	d, _, diags := ev.content(b.Body, "source.qemu."+name, qemuFields, nil, qemuUnsupported)
+	d, c, diags := ev.content(b.Body, "source.qemu."+name, qemuFields, []hcl2.BlockHeaderSchema{{Type: "qemu_img_args"}}, qemuUnsupported)
 	ev.diags = append(ev.diags, diags...)
+	s.QEMUImgArgs = ev.decodeQEMUImgArgs(c.Blocks)
 	d.str("iso_url", &s.ISOURL)
 	d.strList("iso_urls", &s.ISOURLs)
 	d.str("iso_checksum", &s.ISOChecksum)
@@ -164,6 +163,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	ev.decodeInstall(d, &s)
 	decodeMachine(d, &s)
 	ev.decodeFirmware(d, &s)
+	ev.decodeTPM(d, &s)
 	d.str("shutdown_command", &s.ShutdownCommand)
 	d.duration("shutdown_timeout", &s.ShutdownTimeout)
 
@@ -186,9 +186,14 @@ func checkQEMU(d *decoder, b *hcl2.Block, s *QEMUSource) {
 			}
 		}
 	}
-	if a, ok := d.attrs["boot_command"]; ok && !serves {
-		if m := httpTemplate.FindString(strings.Join(s.BootCommand, "")); m != "" {
-			d.errorf(a, "Missing HTTP server", "boot_command uses %s, the address of the build's HTTP server, which runs only with http_directory or http_content.", m)
+	for _, name := range []string{"boot_command", "boot_steps"} {
+		if a, ok := d.attrs[name]; ok && !serves {
+			for _, step := range s.Steps() {
+				if m := httpTemplate.FindString(step.Command); m != "" {
+					d.errorf(a, "Missing HTTP server", "%s uses %s, the address of the build's HTTP server, which runs only with http_directory or http_content.", name, m)
+					break
+				}
+			}
 		}
 	}
 	d.oneOf("accelerator", s.Accelerator, "auto", "kvm", "hvf", "tcg")
@@ -299,4 +304,26 @@ func (ev *evaluator) unsupportedType(b *hcl2.Block, kind, typ string, supported,
 	ev.diags = append(ev.diags, &hcl2.Diagnostic{
 		Severity: hcl2.DiagError, Summary: summary, Detail: detail, Subject: b.LabelRanges[0].Ptr(),
 	})
+}
+
+// decodeQEMUImgArgs reads the qemu_img_args block: more arguments for the
+// build's qemu-img create, resize and convert, placed where Packer places
+// them.
+func (ev *evaluator) decodeQEMUImgArgs(blocks hcl2.Blocks) *QEMUImgArgs {
+	var out *QEMUImgArgs
+	for _, b := range blocks {
+		if out != nil {
+			ev.diags = append(ev.diags, &hcl2.Diagnostic{Severity: hcl2.DiagError, Summary: "Duplicate qemu_img_args block",
+				Detail: "qemu_img_args may be given once per source.", Subject: b.DefRange.Ptr()})
+			continue
+		}
+		d, _, diags := ev.content(b.Body, "qemu_img_args", []string{"convert", "create", "resize"}, nil, nil)
+		ev.diags = append(ev.diags, diags...)
+		out = &QEMUImgArgs{}
+		d.strList("convert", &out.Convert)
+		d.strList("create", &out.Create)
+		d.strList("resize", &out.Resize)
+		ev.diags = append(ev.diags, d.diags...)
+	}
+	return out
 }

@@ -50,6 +50,9 @@ func TestMachineArgs(t *testing.T) {
 		{"more disks after the first, alike", Config{Disk: "/d.qcow2", MoreDisks: []string{"/d-1.qcow2", "/d-2.qcow2"}, DiskIf: "scsi", DiskCache: "unsafe"},
 			[]string{"file=/d.qcow2,format=qcow2,if=scsi,discard=unmap,detect-zeroes=unmap,cache=unsafe ", "file=/d-1.qcow2,format=qcow2,if=scsi,discard=unmap,detect-zeroes=unmap,cache=unsafe ", "file=/d-2.qcow2,"}},
 		{"floppy", Config{Floppy: "/f.img"}, []string{"-drive file=/f.img,format=raw,if=floppy,index=0 "}},
+		{"TPM, tpm-tis by default", Config{TPM: &TPM{Socket: "/t/swtpm.sock"}},
+			[]string{"-chardev socket,id=chrtpm,path=/t/swtpm.sock -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 "}},
+		{"TPM, another device", Config{TPM: &TPM{Socket: "/s", Device: "tpm-crb"}}, []string{"-device tpm-crb,tpmdev=tpm0 "}},
 	} {
 		args := strings.Join(tc.cfg.Args(), " ") + " "
 		at := 0

@@ -40,6 +40,8 @@ type Config struct {
 	CDROMs []string
 	// Floppy is a raw floppy image on the first floppy drive, optional.
 	Floppy string
+	// TPM connects an emulated TPM (swtpm) to the VM, optional.
+	TPM *TPM
 	// BootOnce is QEMU's -boot once= drive letter ("d": the first CD-ROM)
 	// for the first boot only; a reboot boots the disk.
 	BootOnce  string
@@ -149,6 +151,14 @@ func (c Config) Args() []string {
 	}
 	if c.Floppy != "" {
 		args = append(args, "-drive", "file="+c.Floppy+",format=raw,if=floppy,index=0")
+	}
+	if c.TPM != nil {
+		dev := c.TPM.Device
+		if dev == "" {
+			dev = "tpm-tis"
+		}
+		args = append(args, "-chardev", "socket,id=chrtpm,path="+c.TPM.Socket,
+			"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", dev+",tpmdev=tpm0")
 	}
 	if c.BootOnce != "" {
 		args = append(args, "-boot", "once="+c.BootOnce)
@@ -362,4 +372,10 @@ func FreePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// TPM is an emulated TPM: swtpm's control socket, and QEMU's device for
+// it (tpm-tis when empty; tpm-crb, or tpm-tis-device on arm64).
+type TPM struct {
+	Socket, Device string
 }

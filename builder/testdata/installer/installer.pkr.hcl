@@ -1,5 +1,5 @@
 # The start of an ISO install: Debian's installer (make installer) booted
-# from its CD, told by a typed boot command where its preseed file is and
+# from its CD, told by a typed boot command (in steps) where its preseed file is and
 # which mirror to use (the build's HTTP server); the mirror directory comes
 # from the preseed file, so the installer asking the server for it shows
 # the file was read and applied.
@@ -22,10 +22,11 @@ source "qemu" "installer" {
   disk_size    = "4G"
   memory       = 1024
   boot_wait    = "3s"
-  boot_command = [
-    "install auto=true priority=critical ",
-    "url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/preseed.cfg ",
-    "mirror/http/hostname={{ .HTTPIP }}:{{ .HTTPPort }}<enter>",
+  # Packer's boot_steps: the boot command in steps, each said as typed.
+  boot_steps = [
+    ["install auto=true priority=critical ", "Automated install"],
+    ["url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/preseed.cfg "],
+    ["mirror/http/hostname={{ .HTTPIP }}:{{ .HTTPPort }}<enter>", "The mirror, and go"],
   ]
   http_content = {
     "/preseed.cfg" = <<-EOF

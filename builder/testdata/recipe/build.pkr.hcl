@@ -73,6 +73,12 @@ source "qemu" "fixture" {
   floppy_files         = ["files/motd"]
   floppy_content       = { "answers/preseed.cfg" = "d-i passwd/root-login boolean false\n" }
   floppy_label         = "clawtest"
+  # An emulated TPM 2.0 (swtpm), as Packer's vtpm.
+  vtpm = true
+  # More arguments for qemu-img: the output's conversions take these.
+  qemu_img_args {
+    convert = ["-o", "cluster_size=131072"]
+  }
 }
 
 build {
@@ -88,6 +94,7 @@ build {
       "test \"$TOKEN\" = tok-SECRET-4242",
       "if ${var.efi}; then test -d /sys/firmware/efi || { echo 'efi_boot: the VM did not boot through UEFI' >&2; exit 1; }; fi",
       "test \"$(lsblk -bdno SIZE /dev/vdb)\" = 67108864",
+      "test \"$(cat /sys/class/tpm/tpm0/tpm_version_major)\" = 2 || { echo 'vtpm: the VM has no TPM 2.0' >&2; exit 1; }",
       "echo clawimg-disk-1 | sudo dd of=/dev/vdb conv=fsync status=none",
     ]
   }
