@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -265,6 +266,18 @@ func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 		t.Errorf("disk_additional_size: testimg-1 has %d bytes, starting %q", len(b), b[:min(len(b), 16)])
 	}
 	events := strings.Join(shared.events, "\n")
+	// host_port_min/_max and qmp_enable: the shell-local provisioner
+	// asked the recipe's QMP monitor for the user network, whose SSH
+	// forward is from a port of the range; the monitor is gone after.
+	usernet, _ := os.ReadFile(filepath.Join(e.home, "usernet.txt"))
+	if m := regexp.MustCompile(`HOST_FORWARD\]\s+\d+\s+127\.0\.0\.1\s+(\d+)`).FindSubmatch(usernet); m == nil {
+		t.Errorf("qmp_enable: no SSH forward in QEMU's answer on the recipe's monitor:\n%s", usernet)
+	} else if p, _ := strconv.Atoi(string(m[1])); p < 2900 || p > 2999 {
+		t.Errorf("host_port_min/_max: SSH forwarded from port %d, want 2900..2999", p)
+	}
+	if _, err := os.Stat(filepath.Join(e.home, "qmp.sock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("qmp_socket_path: the monitor's socket is left after the build: %v", err)
+	}
 	if !strings.Contains(events, "tpm: TPM 2.0 (swtpm)") {
 		t.Errorf("vtpm: no TPM in the events:\n%s", events)
 	}

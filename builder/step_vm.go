@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -166,7 +167,7 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 	}
 	st.accel = accel
 	st.event(Event{Phase: "boot", Detail: "accelerator " + accel})
-	if st.port, err = qemu.FreePort(); err != nil {
+	if st.port, err = sshPort(st.source); err != nil {
 		return err
 	}
 	cfg := qemu.Config{
@@ -194,15 +195,54 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 	if err := firmware(st, &cfg); err != nil {
 		return err
 	}
+	if st.source.QMPEnable {
+		cfg.UserQMP = userQMP(st)
+		os.Remove(cfg.UserQMP) // one left by a killed build
+	}
 	st.vm, err = qemu.Start(ctx, cfg)
+	if err == nil && cfg.UserQMP != "" {
+		st.event(Event{Phase: "qmp", Detail: "monitor at " + cfg.UserQMP})
+	}
 	return err
 }
 
+// sshPort is the host port the build VM's SSH is forwarded from: the
+// first free one of host_port_min..host_port_max, else any free one.
+func sshPort(src *hcl.QEMUSource) (int, error) {
+	if src.HostPortMin == 0 {
+		return qemu.FreePort()
+	}
+	l, err := listenInRange(src.HostPortMin, src.HostPortMax)
+	if err != nil {
+		return 0, fmt.Errorf("host_port_min..host_port_max: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// userQMP is where qmp_enable's monitor listens: qmp_socket_path, else
+// VM_NAME.monitor in the build's work directory.
+func userQMP(st *state) string {
+	if st.source.QMPSocketPath != "" {
+		return st.source.QMPSocketPath
+	}
+	name := st.source.VMName
+	if name == "" {
+		name = "packer-" + st.source.Name
+	}
+	return filepath.Join(st.dir, name+".monitor")
+}
+
 func (stepBoot) cleanup(st *state) error {
-	if st.vm == nil || st.keep || st.vm.Exited() {
+	if st.vm == nil || st.keep {
 		return nil
 	}
-	st.vm.Kill()
+	if !st.vm.Exited() {
+		st.vm.Kill()
+	}
+	if st.source.QMPEnable {
+		os.Remove(userQMP(st))
+	}
 	return nil
 }
 

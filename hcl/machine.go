@@ -53,3 +53,45 @@ func decodeMachine(d *decoder, s *QEMUSource) {
 		}
 	}
 }
+
+// decodeAccess reads how the host reaches the build VM: the range its
+// SSH port is forwarded from (host_port_min/_max, or Packer's older
+// ssh_host_port_min/_max) and a QMP monitor for the user (qmp_enable,
+// qmp_socket_path).
+func decodeAccess(d *decoder, s *QEMUSource) {
+	for _, f := range []struct {
+		name, older string
+		dst         *int
+	}{{"host_port_min", "ssh_host_port_min", &s.HostPortMin}, {"host_port_max", "ssh_host_port_max", &s.HostPortMax}} {
+		d.integer(f.name, f.dst)
+		if a, ok := d.attrs[f.older]; ok {
+			if d.has(f.name) {
+				d.errorf(a, "Conflicting arguments", "%s is Packer's older name for %s: set one of them.", f.older, f.name)
+			}
+			d.integer(f.older, f.dst)
+		}
+	}
+	if s.HostPortMin != 0 || s.HostPortMax != 0 {
+		if s.HostPortMin == 0 {
+			s.HostPortMin = 2222 // Packer's defaults
+		}
+		if s.HostPortMax == 0 {
+			s.HostPortMax = 4444
+		}
+		if s.HostPortMin < 1 || s.HostPortMax > 65535 || s.HostPortMin > s.HostPortMax {
+			d.errorf(attrOf(d, "host_port_min", "host_port_max", "ssh_host_port_min", "ssh_host_port_max"), "Invalid value",
+				"host_port_min..host_port_max must be a range of ports (1-65535), not %d..%d.", s.HostPortMin, s.HostPortMax)
+		}
+	}
+	d.boolean("qmp_enable", &s.QMPEnable)
+	d.str("qmp_socket_path", &s.QMPSocketPath)
+	if a, ok := d.attrs["qmp_socket_path"]; ok && s.QMPSocketPath != "" && !s.QMPEnable {
+		d.warnf(a, "Argument ignored", "qmp_socket_path is used only with qmp_enable = true.")
+	}
+	// clawimg always takes the build's key out of the image (generalize).
+	var clear bool
+	d.boolean("ssh_clear_authorized_keys", &clear)
+	if a, ok := d.attrs["ssh_clear_authorized_keys"]; ok && !clear {
+		d.warnf(a, "Argument ignored", "clawimg always removes the build's key from the image's authorized_keys, as ssh_clear_authorized_keys = true does.")
+	}
+}

@@ -108,6 +108,14 @@ type QEMUSource struct {
 	EFIDropVars     bool   `json:"efi_drop_efivars,omitempty"`
 	// Firmware is a BIOS file for QEMU's -bios (Packer's firmware).
 	Firmware string `json:"firmware,omitempty"`
+	// HostPortMin..HostPortMax is where the build VM's SSH port is
+	// forwarded from on the host's loopback (0: any free port).
+	HostPortMin int `json:"host_port_min,omitempty"`
+	HostPortMax int `json:"host_port_max,omitempty"`
+	// QMPEnable opens a QMP monitor for the user at QMPSocketPath (in the
+	// build's work directory when empty) while the build VM runs.
+	QMPEnable     bool   `json:"qmp_enable,omitempty"`
+	QMPSocketPath string `json:"qmp_socket_path,omitempty"`
 	// VTPM gives the build VM an emulated TPM 2.0 (1.2 with UseTPM1),
 	// QEMU's device TPMDeviceType (tpm-tis when empty).
 	VTPM          bool   `json:"vtpm,omitempty"`

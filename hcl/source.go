@@ -25,7 +25,9 @@ var qemuFields = []string{
 	"use_default_display", "display", "ssh_private_key_file",
 	"efi_boot", "efi_firmware_code", "efi_firmware_vars", "efi_drop_efivars", "firmware",
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label", "disk_additional_size",
-	"use_backing_file", "skip_compaction", "boot_steps", "boot_keygroup_interval", "vtpm", "use_tpm1", "tpm_device_type",
+	"use_backing_file", "skip_compaction", "boot_steps", "boot_keygroup_interval",
+	"host_port_min", "host_port_max", "ssh_host_port_min", "ssh_host_port_max", "qmp_enable", "qmp_socket_path",
+	"ssh_clear_authorized_keys", "vtpm", "use_tpm1", "tpm_device_type",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
@@ -34,10 +36,9 @@ var qemuUnsupported = []string{
 	"iso_target_path", "iso_target_extension", "iso_skip_cache",
 	"ssh_host", "ssh_agent_auth",
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
-	"ssh_clear_authorized_keys", "ssh_file_transfer_method", "ssh_proxy_host",
-	"host_port_min", "host_port_max", "skip_nat_mapping",
+	"ssh_file_transfer_method", "ssh_proxy_host", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
-	"use_pflash", "net_bridge", "qmp_enable", "qmp_socket_path",
+	"use_pflash", "net_bridge",
 }
 
 // httpTemplate is Packer's template for its HTTP server's address.
@@ -162,6 +163,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.duration("boot_wait", &s.BootWait)
 	ev.decodeInstall(d, &s)
 	decodeMachine(d, &s)
+	decodeAccess(d, &s)
 	ev.decodeFirmware(d, &s)
 	ev.decodeTPM(d, &s)
 	d.str("shutdown_command", &s.ShutdownCommand)

@@ -52,6 +52,8 @@ func TestMachineArgs(t *testing.T) {
 		{"floppy", Config{Floppy: "/f.img"}, []string{"-drive file=/f.img,format=raw,if=floppy,index=0 "}},
 		{"TPM, tpm-tis by default", Config{TPM: &TPM{Socket: "/t/swtpm.sock"}},
 			[]string{"-chardev socket,id=chrtpm,path=/t/swtpm.sock -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 "}},
+		{"a QMP monitor for the user too", Config{Dir: "/d", UserQMP: "/o/vm,1.monitor"},
+			[]string{"-qmp unix:/d/qmp.sock,server=on,wait=off ", "-qmp unix:/o/vm,,1.monitor,server=on,wait=off "}},
 		{"TPM, another device", Config{TPM: &TPM{Socket: "/s", Device: "tpm-crb"}}, []string{"-device tpm-crb,tpmdev=tpm0 "}},
 	} {
 		args := strings.Join(tc.cfg.Args(), " ") + " "

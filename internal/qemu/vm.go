@@ -42,6 +42,9 @@ type Config struct {
 	Floppy string
 	// TPM connects an emulated TPM (swtpm) to the VM, optional.
 	TPM *TPM
+	// UserQMP is one more QMP monitor, at this socket, for the user
+	// (Packer's qmp_enable); clawimg keeps its own.
+	UserQMP string
 	// BootOnce is QEMU's -boot once= drive letter ("d": the first CD-ROM)
 	// for the first boot only; a reboot boots the disk.
 	BootOnce  string
@@ -133,6 +136,9 @@ func (c Config) Args() []string {
 		"-netdev", c.netdev(),
 		"-device", nic + ",netdev=net0",
 		"-device", "virtio-rng-pci",
+	}
+	if c.UserQMP != "" {
+		args = append(args, "-qmp", "unix:"+strings.ReplaceAll(c.UserQMP, ",", ",,")+",server=on,wait=off")
 	}
 	for _, d := range c.MoreDisks {
 		args = append(args, "-drive", "file="+d+",format=qcow2,if="+diskIf+c.diskOptions())

@@ -75,6 +75,12 @@ source "qemu" "fixture" {
   floppy_label         = "clawtest"
   # An emulated TPM 2.0 (swtpm), as Packer's vtpm.
   vtpm = true
+  # SSH forwarded from a port of this range; a QMP monitor for the recipe
+  # (the shell-local provisioner asks it which port that is).
+  host_port_min   = 2900
+  host_port_max   = 2999
+  qmp_enable      = true
+  qmp_socket_path = "${var.out_dir}/qmp.sock"
   # More arguments for qemu-img: the output's conversions take these.
   qemu_img_args {
     convert = ["-o", "cluster_size=131072"]
@@ -148,7 +154,10 @@ build {
 
   # On the host, while the VM is provisioned (Packer's shell-local).
   provisioner "shell-local" {
-    inline = ["echo \"$PACKER_BUILD_NAME provisioned\" > ${var.out_dir}/local-provisioner.txt"]
+    inline = [
+      "echo \"$PACKER_BUILD_NAME provisioned\" > ${var.out_dir}/local-provisioner.txt",
+      "python3 qmp_usernet.py ${var.out_dir}/qmp.sock > ${var.out_dir}/usernet.txt",
+    ]
   }
 
   post-processor "manifest" {

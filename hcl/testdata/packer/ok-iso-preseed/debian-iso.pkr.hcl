@@ -29,6 +29,9 @@ source "qemu" "debian12" {
   ssh_username     = "vagrant"
   ssh_password     = var.ssh_password
   ssh_timeout      = "60m"
+  host_port_min    = 2222
+  host_port_max    = 4444
+  qmp_enable       = true
   shutdown_command = "echo '${var.ssh_password}' | sudo -S shutdown -P now"
   vm_name          = "debian-12-amd64"
 }
