@@ -725,3 +725,41 @@ func TestISOURLsAreTriedInOrder(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestISOTargetPath: iso_target_path keeps a copy of the download, which
+// a later fetch takes without downloading while it matches the checksum.
+func TestISOTargetPath(t *testing.T) {
+	payload := []byte(strings.Repeat("installer bytes ", 50000))
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		http.ServeContent(w, r, "x.iso", time.Time{}, strings.NewReader(string(payload)))
+	}))
+	defer srv.Close()
+	target := filepath.Join(t.TempDir(), "isos", "x.iso")
+	newState := func() *state {
+		return &state{opts: Options{CacheDir: t.TempDir()}, plan: &hcl.Plan{Root: t.TempDir()},
+			source: &hcl.QEMUSource{ISOURL: srv.URL + "/x.iso", ISOChecksum: "sha256:" + sha256hex(payload), ISOTargetPath: target}}
+	}
+	st := newState()
+	if err := (stepFetch{}).run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(target); err != nil || !bytes.Equal(b, payload) || requests != 1 {
+		t.Fatalf("iso_target_path after a download: %d bytes, %d requests, %v", len(b), requests, err)
+	}
+	// Another build (another cache): the copy is used, nothing downloaded.
+	st = newState()
+	if err := (stepFetch{}).run(context.Background(), st); err != nil || st.basePath != target || requests != 1 {
+		t.Fatalf("second fetch: base %s, %d requests, %v", st.basePath, requests, err)
+	}
+	// A copy that no longer matches is downloaded again and replaced.
+	os.WriteFile(target, []byte("damaged"), 0o644)
+	st = newState()
+	if err := (stepFetch{}).run(context.Background(), st); err != nil || requests != 2 {
+		t.Fatalf("damaged copy: %d requests, %v", requests, err)
+	}
+	if b, _ := os.ReadFile(target); !bytes.Equal(b, payload) {
+		t.Fatalf("the damaged copy was not replaced: %q", b[:min(len(b), 16)])
+	}
+}

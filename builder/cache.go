@@ -11,12 +11,16 @@ import (
 )
 
 // keyedPlan is the plan without what does not change the image: where a
-// copy of it is written (output_directory, vm_name) and in which format.
+// copy of it is written (output_directory, vm_name) and in which format,
+// the build VM's ports and monitor, where a download is kept.
 func keyedPlan(p *hcl.Plan) *hcl.Plan {
 	c := *p
 	c.Sources = append([]hcl.QEMUSource(nil), p.Sources...)
 	for i := range c.Sources {
-		c.Sources[i].OutputDirectory, c.Sources[i].VMName, c.Sources[i].Format = "", "", ""
+		s := &c.Sources[i]
+		s.OutputDirectory, s.VMName, s.Format = "", "", ""
+		// How the host reaches the build VM and where a download is kept.
+		s.HostPortMin, s.HostPortMax, s.QMPEnable, s.QMPSocketPath, s.ISOTargetPath = 0, 0, false, "", ""
 	}
 	return &c
 }

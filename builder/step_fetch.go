@@ -70,7 +70,65 @@ func (s stepFetch) fetch(ctx context.Context, st *state, url string) error {
 		st.basePath, st.baseSHA256 = p, sum
 		return nil
 	}
-	return s.download(ctx, st, url, want)
+	target := st.source.ISOTargetPath
+	if target != "" {
+		// iso_target_path: a copy there from an earlier build is used
+		// when it matches the checksum.
+		if sum, err := hashCached(st.opts.CacheDir, target); err == nil && want.verify(target, sum) == nil {
+			st.basePath, st.baseSHA256 = target, sum
+			st.event(Event{Phase: "fetch", Detail: "using " + target})
+			return nil
+		}
+	}
+	if err := s.download(ctx, st, url, want); err != nil || target == "" {
+		return err
+	}
+	if err := copyFile(ctx, st.basePath, target); err != nil {
+		return fmt.Errorf("iso_target_path: %w", err)
+	}
+	st.event(Event{Phase: "fetch", Detail: "saved as " + target})
+	return nil
+}
+
+// copyFile copies src to dst, which appears only when complete.
+func copyFile(ctx context.Context, src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, ctxReader{ctx, in}); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// ctxReader stops a copy when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // expectedChecksum resolves iso_checksum: none, ALGO:HEX, a bare HEX, or

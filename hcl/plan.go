@@ -55,6 +55,9 @@ type QEMUSource struct {
 	// ISOChecksum is "ALGO:<hex>" (md5, sha1, sha256, sha512), a bare
 	// digest, "file:<url of a SHA256SUMS-style file>" or "none".
 	ISOChecksum string `json:"iso_checksum"`
+	// ISOTargetPath is where a downloaded iso_url is also kept, and taken
+	// from by later builds while it matches ISOChecksum.
+	ISOTargetPath string `json:"iso_target_path,omitempty"`
 	// DiskImage: ISOURL is a bootable disk that the build VM boots from.
 	// Otherwise (Packer's default) it is an installer ISO, attached as a
 	// CD-ROM and booted once, that installs onto an empty disk of DiskSize

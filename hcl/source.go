@@ -27,13 +27,13 @@ var qemuFields = []string{
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label", "disk_additional_size",
 	"use_backing_file", "skip_compaction", "boot_steps", "boot_keygroup_interval",
 	"host_port_min", "host_port_max", "ssh_host_port_min", "ssh_host_port_max", "qmp_enable", "qmp_socket_path",
-	"ssh_clear_authorized_keys", "vtpm", "use_tpm1", "tpm_device_type",
+	"ssh_clear_authorized_keys", "iso_target_path", "iso_target_extension", "vtpm", "use_tpm1", "tpm_device_type",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
 // implement; naming them beats a "did you mean" for someone porting a recipe.
 var qemuUnsupported = []string{
-	"iso_target_path", "iso_target_extension", "iso_skip_cache",
+	"iso_skip_cache",
 	"ssh_host", "ssh_agent_auth",
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
 	"ssh_file_transfer_method", "ssh_proxy_host", "skip_nat_mapping",
@@ -117,6 +117,12 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.str("iso_url", &s.ISOURL)
 	d.strList("iso_urls", &s.ISOURLs)
 	d.str("iso_checksum", &s.ISOChecksum)
+	d.str("iso_target_path", &s.ISOTargetPath)
+	if a, ok := d.attrs["iso_target_extension"]; ok {
+		var ext string
+		d.str("iso_target_extension", &ext)
+		d.warnf(a, "Argument ignored", "clawimg's download cache names files by their checksum; iso_target_path names the copy it keeps.")
+	}
 	d.boolean("disk_image", &s.DiskImage)
 	d.size("disk_size", &s.DiskSize)
 	d.sizes("disk_additional_size", &s.DiskAdditionalSize)
