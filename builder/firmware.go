@@ -22,7 +22,7 @@ func firmware(st *state, cfg *qemu.Config) error {
 		if err := needFile("firmware", s.Firmware); err != nil {
 			return err
 		}
-		cfg.BIOS = s.Firmware
+		cfg.BIOS, cfg.BIOSPflash = s.Firmware, s.UsePflash
 	}
 	if !s.EFIBoot {
 		return nil

@@ -35,6 +35,10 @@ func (ev *evaluator) decodeFirmware(d *decoder, s *QEMUSource) {
 	if a, ok := d.attrs["efi_drop_efivars"]; ok && s.EFIDropVars && !s.EFIBoot {
 		d.warnf(a, "Argument ignored", "efi_drop_efivars is used only with efi_boot = true.")
 	}
+	d.boolean("use_pflash", &s.UsePflash)
+	if a, ok := d.attrs["use_pflash"]; ok && s.UsePflash && s.Firmware == "" {
+		d.warnf(a, "Argument ignored", "use_pflash is used only with firmware (efi_boot's firmware is always in flash devices).")
+	}
 	if a, ok := d.attrs["firmware"]; ok && s.Firmware != "" && s.EFIBoot {
 		d.errorf(a, "Conflicting arguments", "firmware (a BIOS file for -bios) and efi_boot (UEFI in flash devices) are two ways to boot: set one of them.")
 	}

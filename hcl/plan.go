@@ -109,8 +109,10 @@ type QEMUSource struct {
 	EFIFirmwareCode string `json:"efi_firmware_code,omitempty"`
 	EFIFirmwareVars string `json:"efi_firmware_vars,omitempty"`
 	EFIDropVars     bool   `json:"efi_drop_efivars,omitempty"`
-	// Firmware is a BIOS file for QEMU's -bios (Packer's firmware).
-	Firmware string `json:"firmware,omitempty"`
+	// Firmware is a BIOS file for QEMU's -bios (Packer's firmware), or
+	// for a flash device with UsePflash.
+	Firmware  string `json:"firmware,omitempty"`
+	UsePflash bool   `json:"use_pflash,omitempty"`
 	// HostPortMin..HostPortMax is where the build VM's SSH port is
 	// forwarded from on the host's loopback (0: any free port).
 	HostPortMin int `json:"host_port_min,omitempty"`

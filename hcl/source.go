@@ -27,7 +27,7 @@ var qemuFields = []string{
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label", "disk_additional_size",
 	"use_backing_file", "skip_compaction", "boot_steps", "boot_keygroup_interval",
 	"host_port_min", "host_port_max", "ssh_host_port_min", "ssh_host_port_max", "qmp_enable", "qmp_socket_path",
-	"ssh_clear_authorized_keys", "iso_target_path", "iso_target_extension", "vtpm", "use_tpm1", "tpm_device_type",
+	"ssh_clear_authorized_keys", "iso_target_path", "iso_target_extension", "use_pflash", "vtpm", "use_tpm1", "tpm_device_type",
 }
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
@@ -38,7 +38,7 @@ var qemuUnsupported = []string{
 	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
 	"ssh_file_transfer_method", "ssh_proxy_host", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
-	"use_pflash", "net_bridge",
+	"net_bridge",
 }
 
 // httpTemplate is Packer's template for its HTTP server's address.

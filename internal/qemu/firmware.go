@@ -86,7 +86,10 @@ func CopyVars(template, dst string) error {
 // firmwareArgs are the flash devices of e, or -bios for a firmware file.
 func (c Config) firmwareArgs() []string {
 	var args []string
-	if c.BIOS != "" {
+	switch {
+	case c.BIOS != "" && c.BIOSPflash:
+		args = append(args, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+c.BIOS)
+	case c.BIOS != "":
 		args = append(args, "-bios", c.BIOS)
 	}
 	if c.EFI != nil {

@@ -17,6 +17,8 @@ func TestFirmwareArgs(t *testing.T) {
 	}{
 		{"bios", Config{}, nil},
 		{"bios file", Config{BIOS: "/fw/bios.bin"}, []string{"-bios", "/fw/bios.bin"}},
+		{"bios file in flash", Config{BIOS: "/fw/OVMF.fd", BIOSPflash: true}, []string{
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/OVMF.fd"}},
 		{"efi", Config{EFI: &EFI{Code: "/fw/code.fd", Vars: "/vm/efivars.fd"}}, []string{
 			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/code.fd",
 			"-drive", "if=pflash,format=raw,unit=1,file=/vm/efivars.fd"}},

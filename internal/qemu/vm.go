@@ -85,8 +85,10 @@ type Config struct {
 	// the machine's BIOS.
 	EFI *EFI
 	// BIOS is a firmware file for -bios (Packer's firmware), instead of
-	// QEMU's own.
-	BIOS string
+	// QEMU's own; with BIOSPflash, a read-only flash device instead
+	// (Packer's use_pflash).
+	BIOS       string
+	BIOSPflash bool
 }
 
 // Guestfwd makes QEMU start Argv, with the connection as its standard
