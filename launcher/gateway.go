@@ -34,9 +34,17 @@ if [ -S "/run/user/$u/bus" ]; then
   runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user show %[1]s \
     -p ActiveState -p SubState -p Result -p ExecMainStatus -p NRestarts 2>/dev/null
 else echo ActiveState=no-user-manager; fi
-echo "reason=$(journalctl -q --no-pager -o cat _SYSTEMD_USER_UNIT=%[1]s _UID=$u -n 300 2>/dev/null |
-  grep -iE 'fail|error|refus|unavailable|timed out|timeout|deadline|exit' | grep -v 'slow SQLite' | tail -n 1)"
-`, gatewayUnit, GatewayPort)
+journalctl -q --no-pager -o cat _SYSTEMD_USER_UNIT=%[1]s _UID=$u -n 300 2>/dev/null | { %[3]s; }
+`, gatewayUnit, GatewayPort, gatewayReason)
+
+// gatewayReason prints, from the gateway's journal on stdin, why it
+// stopped: OpenClaw's start-up deadline when it was missed (a refused
+// start lists every migration step it skipped after, last, and the
+// deadline only inside one long line), else the last line that says why.
+const gatewayReason = `j=$(cat)
+lease=$(printf '%s\n' "$j" | grep -o 'state lease heartbeat did not become ready ([^)]*)' | tail -n 1)
+if [ -n "$lease" ]; then echo "reason=$lease"
+else echo "reason=$(printf '%s\n' "$j" | grep -iE 'fail|error|refus|unavailable|timed out|timeout|deadline|exit' | grep -v 'slow SQLite' | tail -n 1)"; fi`
 
 // gatewayState is what gatewayProbe printed.
 type gatewayState struct {

@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -90,5 +91,40 @@ func TestGatewayLoopbackOnly(t *testing.T) {
 				t.Errorf("%v %q; want %v %q", ok, detail, tc.ok, tc.detail)
 			}
 		})
+	}
+}
+
+// TestGatewayReason runs the probe's reason over journals as OpenClaw
+// writes them.
+func TestGatewayReason(t *testing.T) {
+	refused := strings.Join([]string{
+		"[gateway] starting",
+		`Failing check media-persistence (step-refused): Agent database maintenance deferred: lease lost | state lease heartbeat did not become ready (phase=startup, trigger=timeout, status=starting, elapsedMs=5240, timeoutMs=5000, onlineObserved=true, startupPhase=entry-not-observed) | more`,
+		`Failing check migration-detection (blocked-by-prior-refusal): Migration step "migration-detection" was not run because prior step "media-persistence" refused execution.`,
+	}, "\n")
+	for _, tc := range []struct{ name, journal, want string }{
+		{"the start-up deadline, though other lines come after", refused,
+			"reason=state lease heartbeat did not become ready (phase=startup, trigger=timeout, status=starting, elapsedMs=5240, timeoutMs=5000, onlineObserved=true, startupPhase=entry-not-observed)"},
+		{"else the last line that says why", "ok\nGateway failed to start: port in use\n[sqlite] slow SQLite transaction, error budget\nbye",
+			"reason=Gateway failed to start: port in use"},
+		{"nothing", "all well\n", "reason="},
+	} {
+		cmd := exec.Command("sh", "-c", gatewayReason)
+		cmd.Stdin = strings.NewReader(tc.journal)
+		out, err := cmd.Output()
+		if got := strings.TrimSpace(string(out)); err != nil || got != tc.want {
+			t.Errorf("%s: %q (%v), want %q", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// TestGuestScriptsParse checks the shell of the scripts run in guests
+// (sh -n), which otherwise only a VM would find wrong.
+func TestGuestScriptsParse(t *testing.T) {
+	for name, script := range map[string]string{"gatewayProbe": gatewayProbe, "reidentifyScript": reidentifyScript,
+		"dropScript": dropScript, "zeroScript": zeroScript} {
+		if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", name, err, out)
+		}
 	}
 }

@@ -340,6 +340,9 @@ func (m *Manager) startWarm(ctx context.Context, d Driver, spec *Spec, w *warmSt
 	// So is one whose services started with another guest setup (their
 	// environment names the endpoints).
 	w.ID.RestartGateway = st.Config.Ready == ReadySSH || st.Config.Guest != w.ID.Guest
+	// A gateway that was running when the state was saved (Attempts: its
+	// starts) takes the token while the clock still lags.
+	w.ID.ClockLast = !w.ID.RestartGateway && st.Config.Attempts > 0
 	if err := m.restore(ctx, d, wr, spec, w); err != nil {
 		m.log.Warn("warm launch failed", "instance", spec.Name, "err", err)
 		os.Remove(spec.Path(DiskFile))

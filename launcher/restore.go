@@ -59,6 +59,9 @@ type identity struct {
 	// RestartGateway restarts the gateway after the renewal instead of
 	// waiting for the running one to take the new token.
 	RestartGateway bool
+	// ClockLast sets the guest's clock after the running gateway has
+	// taken the token, not before the renewal (see reidentify).
+	ClockLast bool
 }
 
 // findWarm returns the warm state a launch can restore, or why none fits
@@ -273,8 +276,10 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string,
 		return "", fmt.Errorf("renew the identity: %w", err)
 	}
 	defer a.Close()
-	if err := a.SetTime(ctx, time.Now()); err != nil {
-		return "", fmt.Errorf("renew the identity: %w", err)
+	if !id.ClockLast {
+		if err := a.SetTime(ctx, time.Now()); err != nil {
+			return "", fmt.Errorf("renew the identity: %w", err)
+		}
 	}
 	mid := make([]byte, 16)
 	entropy := make([]byte, 64)
@@ -293,6 +298,19 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string,
 	}
 	if res.Code != 0 {
 		return "", fmt.Errorf("renew the identity: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
+	}
+	// With a running gateway, the clock last: until now the guest's wall
+	// clock has gone on from the moment the state was saved, as if there
+	// had been no gap. A jump of hours sets off work that would compete
+	// with the token's hot reload for the guest's CPUs: OpenClaw's
+	// host-thaw recovery (a wall-clock gap over 75 s restarts its
+	// channels and refreshes its health and presence) and systemd's
+	// timers that fell due meanwhile. Without one, first: that work then
+	// overlaps the renewal, not the readiness checks after it.
+	if id.ClockLast {
+		if err := a.SetTime(ctx, time.Now()); err != nil {
+			return "", fmt.Errorf("renew the identity: %w", err)
+		}
 	}
 	return string(res.Stdout), nil
 }

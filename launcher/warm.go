@@ -176,7 +176,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	if rec.User == "" {
 		rec.User = "ubuntu"
 	}
-	vm, gwToken, err := m.bootWarm(ctx, wr, rec, base, machine, progress)
+	vm, warmID, err := m.bootWarm(ctx, wr, rec, base, machine, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,16 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	}
 	readyAfter := time.Since(booted)
 	progress("quiesce")
-	throwaway, err := quiesce(ctx, wr, rec, gwToken)
+	if _, err := runInWarm(ctx, wr, rec, "quiesce", dropScript, warmID.GatewayToken+"\n"); err != nil {
+		return nil, err
+	}
+	if o.Ready == ReadyGateway && attempts > 0 { // a gateway, ready: it will take a token by hot reload
+		progress("rehearse an instance's renewal")
+		if err := rehearse(ctx, wr, rec, warmID); err != nil {
+			return nil, err
+		}
+	}
+	throwaway, err := zeroFree(ctx, wr, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -256,41 +265,48 @@ func (m *Manager) warmDir(ctx context.Context, d Driver) (string, error) {
 	return os.MkdirTemp(parent, "warm-*")
 }
 
-// bootWarm starts the throwaway VM: a seed with a throwaway key and
-// gateway token and no API key, the warm machine.
-func (m *Manager) bootWarm(ctx context.Context, wr Warmer, rec *Record, base string, machine WarmMachine, progress func(string)) (WarmVM, string, error) {
+// bootWarm starts the throwaway VM, whose identity it returns: a seed
+// with a throwaway key and gateway token and no API key, the warm machine.
+func (m *Manager) bootWarm(ctx context.Context, wr Warmer, rec *Record, base string, machine WarmMachine, progress func(string)) (WarmVM, identity, error) {
 	kp, err := guest.NewKeyPair("clawimg-warm")
 	if err != nil {
-		return nil, "", err
+		return nil, identity{}, err
 	}
 	if err := atomicfile.WriteFile(rec.KeyPath(), kp.PrivatePEM, 0o600); err != nil {
-		return nil, "", err
+		return nil, identity{}, err
 	}
 	// The warm VM's guest is set up as an instance with the default egress
 	// is, so that its gateway starts with the environment those instances
 	// need; its broker has no key and its proxy lets nothing through.
 	if len(m.cfg.Helper) == 0 {
-		return nil, "", errors.New("launcher: no guestfwd helper configured (Config.Helper)")
+		return nil, identity{}, errors.New("launcher: no guestfwd helper configured (Config.Helper)")
 	}
 	rec.Egress = hostnet.EgressNone
 	if err := writeHostnet(rec.Dir, hostnet.Config{Instance: rec.Name, Egress: hostnet.EgressNone}, nil, ""); err != nil {
-		return nil, "", err
+		return nil, identity{}, err
 	}
-	gn := warmGuest()
-	token := newGatewayToken()
-	ud, err := makeUserData(userDataSpec{Hostname: rec.Name, User: rec.User, Keys: []string{kp.AuthorizedKey},
-		Env: gn.gatewayEnv(token, ""), Endpoints: gn.endpoints()})
+	id := warmIdentity(rec, []string{kp.AuthorizedKey})
+	ud, err := makeUserData(userDataSpec{Hostname: id.Hostname, User: id.User, Keys: id.Keys, Env: id.Env, Endpoints: id.Endpoints})
 	if err != nil {
-		return nil, "", err
+		return nil, identity{}, err
 	}
 	progress("boot " + rec.Image + " (" + machine.Accel + ")")
 	spec := &Spec{Record: *rec, Base: base, UserData: ud, Key: kp.PrivatePEM}
 	vm, err := wr.BootWarm(ctx, spec, machine)
 	if err != nil {
-		return nil, "", err
+		return nil, identity{}, err
 	}
 	*rec = spec.Record // with its SSH port
-	return vm, token, nil
+	return vm, id, nil
+}
+
+// warmIdentity is a throwaway identity for the warm VM rec: a fresh
+// gateway token, the guest setup of instances with the default egress.
+func warmIdentity(rec *Record, keys []string) identity {
+	gn := warmGuest()
+	token := newGatewayToken()
+	return identity{Hostname: rec.Name, User: rec.User, Keys: keys, GatewayToken: token,
+		Env: gn.gatewayEnv(token, ""), Endpoints: gn.endpoints(), Guest: gn.id()}
 }
 
 // warmGuest is the guest setup of warm VMs: an instance's with the default
@@ -334,42 +350,71 @@ func (m *Manager) warmReady(ctx context.Context, d Driver, rec *Record, o WarmOp
 	}
 }
 
-// quiesceScript readies a warm VM to be saved: cloud-init's copies of the
-// throwaway user-data (the token is on stdin, first line) are deleted, the
-// page cache is dropped, and the free memory is zeroed (the kernel zeroes
-// each page it hands to dd), so the saved memory is what the guest uses.
-const quiesceScript = `set -eu
+// dropScript is the first part of quiescing a warm VM: cloud-init's
+// copies of the throwaway user-data (the token is on stdin, first line)
+// are deleted and the page cache is dropped.
+const dropScript = `set -eu
 read -r token
 printf '%s\n' "$token" | { grep -rlF -f - /var/lib/cloud /run/cloud-init 2>/dev/null || true; } | xargs -r rm -f
 sync
 echo 3 > /proc/sys/vm/drop_caches
+`
+
+// rehearse renews the warm VM's identity once more, with another
+// throwaway one, exactly as every instance's is renewed after a restore.
+// What that renewal needs is then already in the saved VM, not loaded in
+// each instance from a cold disk under emulation: the gateway's code for
+// a hot reload of its token (imported and compiled on first use), and the
+// page cache of the programs the renewal runs.
+func rehearse(ctx context.Context, wr Warmer, rec *Record, boot identity) error {
+	id := warmIdentity(rec, boot.Keys)
+	if _, err := reidentify(ctx, wr, rec, id); err != nil {
+		return fmt.Errorf("rehearse the renewal: %w", err)
+	}
+	return nil
+}
+
+// zeroScript is the last part of quiescing: the free memory is zeroed
+// (the kernel zeroes each page it hands to dd, and dd takes only free
+// memory, so the page cache stays), so the saved memory is what the guest
+// uses; then it prints the identity the VM is saved with.
+const zeroScript = `set -eu
 free=$(awk '/^MemFree:/ {print int($2/1024)}' /proc/meminfo)
 if [ "$free" -gt 192 ]; then dd if=/dev/zero of=/dev/null bs=$((free - 128))M count=1 status=none 2>/dev/null || true; fi
-echo 3 > /proc/sys/vm/drop_caches
 echo "hostname=$(hostname)"
 echo "machine-id=$(cat /etc/machine-id)"
 echo "host-key=$(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)"
 `
 
-// quiesce runs quiesceScript through the guest agent and returns the warm
-// VM's identity.
-func quiesce(ctx context.Context, wr Warmer, rec *Record, token string) (Throwaway, error) {
+// zeroFree runs zeroScript and returns the identity the warm VM is saved
+// with.
+func zeroFree(ctx context.Context, wr Warmer, rec *Record) (Throwaway, error) {
+	out, err := runInWarm(ctx, wr, rec, "quiesce", zeroScript, "")
+	if err != nil {
+		return Throwaway{}, err
+	}
+	kv := keyValues(out)
+	return Throwaway{Hostname: kv.get("hostname"), MachineID: kv.get("machine-id"), HostKey: kv.get("host-key")}, nil
+}
+
+// runInWarm runs script as root in the warm VM through the guest agent,
+// input on its stdin, and returns its stdout.
+func runInWarm(ctx context.Context, wr Warmer, rec *Record, op, script, input string) (string, error) {
 	dctx, dcancel := context.WithTimeout(ctx, 45*time.Second)
 	defer dcancel()
 	a, err := wr.Agent(dctx, rec)
 	if err != nil {
-		return Throwaway{}, fmt.Errorf("quiesce: %w (warm launch needs qemu-guest-agent in the image)", err)
+		return "", fmt.Errorf("%s: %w (warm launch needs qemu-guest-agent in the image)", op, err)
 	}
+	defer a.Close()
 	actx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	defer a.Close()
-	res, err := a.Exec(actx, "/bin/sh", []string{"-c", quiesceScript}, []byte(token+"\n"))
+	res, err := a.Exec(actx, "/bin/sh", []string{"-c", script}, []byte(input))
 	if err != nil {
-		return Throwaway{}, fmt.Errorf("quiesce: %w", err)
+		return "", fmt.Errorf("%s: %w", op, err)
 	}
 	if res.Code != 0 {
-		return Throwaway{}, fmt.Errorf("quiesce: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
+		return "", fmt.Errorf("%s: exit status %d: %s", op, res.Code, strings.TrimSpace(string(res.Stderr)))
 	}
-	kv := keyValues(string(res.Stdout))
-	return Throwaway{Hostname: kv.get("hostname"), MachineID: kv.get("machine-id"), HostKey: kv.get("host-key")}, nil
+	return string(res.Stdout), nil
 }
