@@ -3,6 +3,8 @@ package builder
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -75,5 +77,29 @@ func TestStepDiskQEMUImgArgs(t *testing.T) {
 				t.Errorf("%s: disk %d lazy_refcounts %v, want %v", tc.name, i, got.Format.Data.Lazy, tc.wantLazy)
 			}
 		}
+	}
+}
+
+// TestRemoveSocket: only a socket goes; a file the recipe names by
+// mistake stays.
+func TestRemoveSocket(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "passwd")
+	os.WriteFile(file, []byte("keep me"), 0o644)
+	sock := filepath.Join(dir, "vm.monitor")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	removeSocket(file)
+	removeSocket(sock)
+	removeSocket(filepath.Join(dir, "missing"))
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("a regular file was removed: %v", err)
+	}
+	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+		t.Errorf("the socket is still there: %v", err)
 	}
 }

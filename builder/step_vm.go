@@ -197,7 +197,7 @@ func (stepBoot) run(ctx context.Context, st *state) error {
 	}
 	if st.source.QMPEnable {
 		cfg.UserQMP = userQMP(st)
-		os.Remove(cfg.UserQMP) // one left by a killed build
+		removeSocket(cfg.UserQMP) // one left by a killed build
 	}
 	st.vm, err = qemu.Start(ctx, cfg)
 	if err == nil && cfg.UserQMP != "" {
@@ -241,9 +241,18 @@ func (stepBoot) cleanup(st *state) error {
 		st.vm.Kill()
 	}
 	if st.source.QMPEnable {
-		os.Remove(userQMP(st))
+		removeSocket(userQMP(st))
 	}
 	return nil
+}
+
+// removeSocket removes path if it is a Unix socket: qmp_socket_path is the
+// recipe's to name, and whatever else is there is not clawimg's to delete
+// (QEMU then fails to listen there, and says so).
+func removeSocket(path string) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(path)
+	}
 }
 
 // stepSSH waits until the VM lets the build key in and cloud-init is done.
