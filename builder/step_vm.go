@@ -79,14 +79,15 @@ func (stepDisk) run(ctx context.Context, st *state) error {
 	args := []string{"-o", "cluster_size=4096", "-F", meta.Format, "-b", base, st.diskPath}
 	grow := !st.source.SkipResizeDisk && st.source.DiskSize > meta.VirtualSize
 	size := strconv.FormatInt(st.source.DiskSize, 10)
-	if grow && len(imgArgs(st).Resize) == 0 {
+	resizeArgs := imgArgs(st).Resize
+	if grow && len(resizeArgs) == 0 {
 		args = append(args, size)
 	}
-	if err := qemuImgCreate(ctx, st, args...); err != nil || !grow || len(imgArgs(st).Resize) == 0 {
+	if err := qemuImgCreate(ctx, st, args...); err != nil || !grow || len(resizeArgs) == 0 {
 		return err
 	}
 	// qemu_img_args' resize: grown by qemu-img resize, as Packer does.
-	resize := append(append([]string{"resize", "-q", "-f", "qcow2"}, imgArgs(st).Resize...), st.diskPath, size)
+	resize := append(append([]string{"resize", "-q", "-f", "qcow2"}, resizeArgs...), st.diskPath, size)
 	if out, err := command.New(ctx, st.opts.Log, "qemu-img", resize...).CombinedOutput(); err != nil {
 		return fmt.Errorf("qemu-img resize: %s", strings.TrimSpace(string(out)))
 	}

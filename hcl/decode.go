@@ -126,6 +126,24 @@ func (d *decoder) value(name string, ty cty.Type) (cty.Value, *hcl2.Attribute, b
 
 func (d *decoder) has(name string) bool { _, ok := d.attrs[name]; return ok }
 
+// olderName reports whether the recipe uses older, Packer's older name
+// for name, and says it is an error to set both.
+func (d *decoder) olderName(older, name string) bool {
+	a, ok := d.attrs[older]
+	if ok && d.has(name) {
+		d.errorf(a, "Conflicting arguments", "%s is Packer's older name for %s: set one of them.", older, name)
+	}
+	return ok
+}
+
+// portRange checks that min..max, decoded from the attributes names (the
+// first two are the range's own), is a range of TCP ports.
+func (d *decoder) portRange(min, max int, names ...string) {
+	if min < 1 || max > 65535 || min > max {
+		d.errorf(attrOf(d, names...), "Invalid value", "%s..%s must be a range of ports (1-65535), not %d..%d.", names[0], names[1], min, max)
+	}
+}
+
 // errorf reports an invalid attribute. The detail of one whose value derives
 // from a sensitive variable is replaced: details quote values.
 func (d *decoder) errorf(a *hcl2.Attribute, summary, format string, args ...any) {

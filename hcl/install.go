@@ -37,9 +37,7 @@ func (ev *evaluator) decodeInstall(d *decoder, s *QEMUSource) {
 	d.strMap("http_content", &s.HTTPContent)
 	d.integer("http_port_min", &s.HTTPPortMin)
 	d.integer("http_port_max", &s.HTTPPortMax)
-	if s.HTTPPortMin < 1 || s.HTTPPortMax > 65535 || s.HTTPPortMin > s.HTTPPortMax {
-		d.errorf(attrOf(d, "http_port_min", "http_port_max"), "Invalid value", "http_port_min..http_port_max must be a range of ports (1-65535), not %d..%d.", s.HTTPPortMin, s.HTTPPortMax)
-	}
+	d.portRange(s.HTTPPortMin, s.HTTPPortMax, "http_port_min", "http_port_max")
 	if a, ok := d.attrs["http_bind_address"]; ok {
 		var addr string
 		d.str("http_bind_address", &addr)

@@ -64,10 +64,7 @@ func decodeAccess(d *decoder, s *QEMUSource) {
 		dst         *int
 	}{{"host_port_min", "ssh_host_port_min", &s.HostPortMin}, {"host_port_max", "ssh_host_port_max", &s.HostPortMax}} {
 		d.integer(f.name, f.dst)
-		if a, ok := d.attrs[f.older]; ok {
-			if d.has(f.name) {
-				d.errorf(a, "Conflicting arguments", "%s is Packer's older name for %s: set one of them.", f.older, f.name)
-			}
+		if d.olderName(f.older, f.name) {
 			d.integer(f.older, f.dst)
 		}
 	}
@@ -78,10 +75,7 @@ func decodeAccess(d *decoder, s *QEMUSource) {
 		if s.HostPortMax == 0 {
 			s.HostPortMax = 4444
 		}
-		if s.HostPortMin < 1 || s.HostPortMax > 65535 || s.HostPortMin > s.HostPortMax {
-			d.errorf(attrOf(d, "host_port_min", "host_port_max", "ssh_host_port_min", "ssh_host_port_max"), "Invalid value",
-				"host_port_min..host_port_max must be a range of ports (1-65535), not %d..%d.", s.HostPortMin, s.HostPortMax)
-		}
+		d.portRange(s.HostPortMin, s.HostPortMax, "host_port_min", "host_port_max", "ssh_host_port_min", "ssh_host_port_max")
 	}
 	d.boolean("qmp_enable", &s.QMPEnable)
 	d.str("qmp_socket_path", &s.QMPSocketPath)

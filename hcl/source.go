@@ -148,11 +148,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	s.SSHPasswordSet = s.SSHPassword != ""
 	d.integer("ssh_port", &s.SSHPort)
 	d.duration("ssh_timeout", &s.SSHTimeout)
-	// Packer's older name for ssh_timeout.
-	if a, ok := d.attrs["ssh_wait_timeout"]; ok {
-		if d.has("ssh_timeout") {
-			d.errorf(a, "Conflicting arguments", "ssh_wait_timeout is Packer's older name for ssh_timeout: set one of them.")
-		}
+	if d.olderName("ssh_wait_timeout", "ssh_timeout") {
 		d.duration("ssh_wait_timeout", &s.SSHTimeout)
 	}
 	d.duration("pause_before_connecting", &s.PauseBeforeConnecting)

@@ -276,9 +276,15 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string,
 		return "", fmt.Errorf("renew the identity: %w", err)
 	}
 	defer a.Close()
-	if !id.ClockLast {
+	setClock := func() error {
 		if err := a.SetTime(ctx, time.Now()); err != nil {
-			return "", fmt.Errorf("renew the identity: %w", err)
+			return fmt.Errorf("renew the identity: %w", err)
+		}
+		return nil
+	}
+	if !id.ClockLast {
+		if err := setClock(); err != nil {
+			return "", err
 		}
 	}
 	mid := make([]byte, 16)
@@ -308,8 +314,8 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string,
 	// timers that fell due meanwhile. Without one, first: that work then
 	// overlaps the renewal, not the readiness checks after it.
 	if id.ClockLast {
-		if err := a.SetTime(ctx, time.Now()); err != nil {
-			return "", fmt.Errorf("renew the identity: %w", err)
+		if err := setClock(); err != nil {
+			return "", err
 		}
 	}
 	return string(res.Stdout), nil
