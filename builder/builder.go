@@ -42,6 +42,9 @@ type Options struct {
 	Accel string
 	// CACerts are PEM files the build VM trusts while it is provisioned.
 	CACerts []string
+	// SSHAgentSocket is the host's SSH agent (SSH_AUTH_SOCK), for recipes
+	// with ssh_agent_auth or ssh_bastion_agent_auth.
+	SSHAgentSocket string
 	// CacheDir keeps downloaded base images, by checksum.
 	CacheDir string
 	// WorkDir holds the build's VM (overlay disk, seed, key, console log).
@@ -120,7 +123,9 @@ type state struct {
 	port       int
 	vm         *qemu.VM
 	client     *guest.Client
-	caPath     string // where the injected CA certificates are in the guest
+	agent      *guest.Agent // the host's SSH agent, with ssh_agent_auth
+	fetchDir   string       // iso_skip_cache's download, removed when the build ends
+	caPath     string       // where the injected CA certificates are in the guest
 	cacheKey   string
 	image      *images.Image
 	keep       bool // leave the VM running on failure
@@ -153,6 +158,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		st.event(Event{Phase: "skip", Detail: s + ": clawimg builds qemu sources only"})
 	}
 	st.event(Event{Phase: "fetch", Detail: st.source.Places()})
+	defer st.removeDownload()
 	if err := (&stepFetch{}).run(ctx, st); err != nil {
 		return nil, fmt.Errorf("build %s: fetch: %w", st.build.Name, err)
 	}
@@ -252,10 +258,15 @@ func newState(opts Options) (*state, error) {
 		opts.Output = io.Discard
 	}
 	secrets := p.SensitiveValues()
-	if src.SSHPassword != "" {
-		secrets = append(secrets, src.SSHPassword) // masked in the build's output
-	}
+	secrets = append(secrets, passwords(src)...) // masked in the build's output
 	return &state{opts: opts, plan: p, build: b, source: src, tag: ref, secrets: secrets, skipped: sel.skipped}, nil
+}
+
+// removeDownload removes iso_skip_cache's download.
+func (st *state) removeDownload() {
+	if st.fetchDir != "" {
+		os.RemoveAll(st.fetchDir)
+	}
 }
 
 func sshCommand(st *state) string {

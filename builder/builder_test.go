@@ -27,6 +27,7 @@ import (
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/images"
 	"github.com/clawimg/clawimg/internal/guest"
+	"github.com/clawimg/clawimg/internal/sshdtest"
 )
 
 // The fixture is made by `make fixture` (make test does it first).
@@ -116,6 +117,11 @@ var shared struct {
 	err  error
 	// events are the build's own reports, as lines "phase: detail".
 	events []string
+	// bastionLog is what the sshd the build's SSH went through logged.
+	bastionLog string
+	// vars are the build's variables (a build with them again is up to
+	// date: the variables are part of the cache key).
+	vars []string
 }
 
 // sharedVars are the shared build's variables beyond the env's own.
@@ -137,7 +143,18 @@ func sharedBuild(t *testing.T) (*env, *Result, string) {
 			return
 		}
 		shared.env = &env{home: home, store: s}
-		opts := shared.env.options(t, "testdata/recipe", sharedVars(home)...)
+		// Packer's ssh_bastion_*: the build's SSH goes through a real sshd
+		// (only this build: the others' cache keys leave the route out).
+		if _, err := exec.LookPath("sshd"); err != nil {
+			shared.err = fmt.Errorf("no sshd for the build's bastion: run make deps (%w)", err)
+			return
+		}
+		bastion := sshdtest.Start(t, nil)
+		vars := append(sharedVars(home), "bastion=127.0.0.1", "bastion_port="+strconv.Itoa(bastion.Port),
+			"bastion_user="+bastion.User, "bastion_key="+bastion.KeyFile)
+		shared.vars = vars
+		defer func() { shared.bastionLog = bastion.Log() }()
+		opts := shared.env.options(t, "testdata/recipe", vars...)
 		shared.out = &output{}
 		opts.Output = shared.out
 		var mu sync.Mutex
@@ -211,6 +228,12 @@ func guestFile(t *testing.T, e *env, ref, path string) string {
 
 func TestBuildProvisionsAndGeneralizes(t *testing.T) {
 	e, res, out := sharedBuild(t)
+	// ssh_bastion_*: the bastion opened the build's connections to the VM's
+	// forwarded port (host_port_min..max). ssh_pty: the first provisioner
+	// checks it has a terminal.
+	if !regexp.MustCompile(`direct_tcpip: .* target 127\.0\.0\.1 port 29\d\d\b`).MatchString(shared.bastionLog) {
+		t.Errorf("ssh_bastion_host: the bastion opened no channel to the build VM:\n%s", shared.bastionLog)
+	}
 	// Packer's pause_before_connecting and a provisioner's name.
 	// Packer's output_directory and vm_name: a qcow2 copy there too, of the
 	// image's size.
@@ -405,7 +428,7 @@ func TestUnchangedBuildIsUpToDate(t *testing.T) {
 	start := time.Now()
 	// The same variables: the output directory exists, and an up-to-date
 	// build writes nothing there.
-	res, err := Build(context.Background(), e.options(t, "testdata/recipe", sharedVars(e.home)...))
+	res, err := Build(context.Background(), e.options(t, "testdata/recipe", shared.vars...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -723,6 +746,37 @@ func TestISOURLsAreTriedInOrder(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no place of the base image gave it") ||
 		!strings.Contains(err.Error(), "missing/x.iso") || !strings.Contains(err.Error(), "checksum mismatch") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestISOSkipCache: with iso_skip_cache the download is the build's own:
+// nothing in the download cache, downloaded again by the next build, gone
+// when the build ends.
+func TestISOSkipCache(t *testing.T) {
+	payload := []byte(strings.Repeat("installer bytes ", 50000))
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		http.ServeContent(w, r, "x.iso", time.Time{}, strings.NewReader(string(payload)))
+	}))
+	defer srv.Close()
+	cache, work := t.TempDir(), t.TempDir()
+	for want := 1; want <= 2; want++ {
+		st := &state{opts: Options{CacheDir: cache, WorkDir: work}, plan: &hcl.Plan{Root: t.TempDir()},
+			source: &hcl.QEMUSource{ISOURL: srv.URL + "/x.iso", ISOChecksum: "sha256:" + sha256hex(payload), ISOSkipCache: true}}
+		if err := (stepFetch{}).run(context.Background(), st); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(st.basePath); err != nil || !bytes.Equal(b, payload) || requests != want || !strings.HasPrefix(st.basePath, work) {
+			t.Fatalf("fetch %d: base %s (%d bytes), %d requests, %v", want, st.basePath, len(b), requests, err)
+		}
+		if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+			t.Fatalf("fetch %d: the download cache holds %v", want, entries)
+		}
+		st.removeDownload()
+		if _, err := os.Stat(st.basePath); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("fetch %d: the download outlived the build: %v", want, err)
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ func keyedPlan(p *hcl.Plan) *hcl.Plan {
 		s.OutputDirectory, s.VMName, s.Format = "", "", ""
 		// How the host reaches the build VM and where a download is kept.
 		s.HostPortMin, s.HostPortMax, s.QMPEnable, s.QMPSocketPath, s.ISOTargetPath = 0, 0, false, "", ""
+		s.SSHBastion, s.SSHProxy, s.ISOSkipCache = nil, nil, false
 	}
 	return &c
 }

@@ -182,6 +182,18 @@ func readURL(ctx context.Context, u, root string) ([]byte, error) {
 // verifies it before it is used.
 func (stepFetch) download(ctx context.Context, st *state, url string, want checksum) error {
 	dir := st.opts.CacheDir
+	if st.source.ISOSkipCache {
+		// iso_skip_cache: a download of this build's own, which Build
+		// removes when it ends.
+		if st.fetchDir == "" {
+			d, err := os.MkdirTemp(st.opts.WorkDir, "download-")
+			if err != nil {
+				return err
+			}
+			st.fetchDir = d
+		}
+		dir = st.fetchDir
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "sha256"), 0o755); err != nil {
 		return err
 	}

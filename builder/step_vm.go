@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/clawimg/clawimg/hcl"
 	"github.com/clawimg/clawimg/internal/cidata"
@@ -282,6 +281,9 @@ func (stepSSH) cleanup(st *state) error {
 	if st.client != nil {
 		st.client.Close()
 	}
+	if st.agent != nil {
+		st.agent.Close()
+	}
 	return nil
 }
 
@@ -295,15 +297,11 @@ func connect(ctx context.Context, st *state, timeout time.Duration) error {
 		}
 		return nil
 	}
-	keys := []ssh.Signer{st.key.Signer}
-	if st.source.SSHPrivateKeyFile != "" {
-		k, err := guest.LoadKey(st.source.SSHPrivateKeyFile)
-		if err != nil {
-			return fmt.Errorf("ssh_private_key_file: %w", err)
-		}
-		keys = append(keys, k)
+	login, err := sshLogin(st)
+	if err != nil {
+		return err
 	}
-	c, err := guest.WaitAuth(ctx, st.port, st.source.SSHUsername, keys, st.source.SSHPassword, st.source.SSHHandshakeAttempts, alive)
+	c, err := guest.WaitAuth(ctx, login, alive)
 	if err != nil {
 		if ctx.Err() != nil && !st.vm.Exited() {
 			return &ConsoleError{Err: err, Tail: qemu.ConsoleTail(st.vm.ConsoleLog(), 15)}
@@ -312,6 +310,13 @@ func connect(ctx context.Context, st *state, timeout time.Duration) error {
 	}
 	if st.client != nil {
 		st.client.Close()
+	}
+	c.PTY = st.source.SSHPty
+	if st.source.SSHAgentAuth && !st.source.SSHDisableAgentForwarding {
+		if err := c.ForwardAgent(st.agent); err != nil {
+			c.Close()
+			return err
+		}
 	}
 	st.client = c
 	return nil

@@ -136,6 +136,50 @@ func (d *decoder) olderName(older, name string) bool {
 	return ok
 }
 
+// onlyWith warns of each of names the recipe sets (to something other
+// than an empty value or false) although need, said as with, is not met:
+// the build ignores them then, as Packer does.
+func (d *decoder) onlyWith(need bool, with string, names ...string) {
+	if need {
+		return
+	}
+	for _, name := range names {
+		a, ok := d.attrs[name]
+		if !ok {
+			continue
+		}
+		v, diags := d.ev.eval(a.Expr)
+		if v, _ = unmark(v); !diags.HasErrors() && unset(v) {
+			continue
+		}
+		d.warnf(a, "Argument ignored", "%s is used only with %s.", name, with)
+	}
+}
+
+// unset is a value that leaves an argument as if it were not there: null,
+// unknown, false, "" or empty.
+func unset(v cty.Value) bool {
+	if v.IsNull() || !v.IsWhollyKnown() {
+		return true
+	}
+	switch ty := v.Type(); {
+	case ty == cty.Bool:
+		return v.False()
+	case ty == cty.String:
+		return v.AsString() == ""
+	case ty.IsListType(), ty.IsTupleType(), ty.IsSetType(), ty.IsMapType(), ty.IsObjectType():
+		return v.LengthInt() == 0
+	}
+	return false
+}
+
+// port checks that the attribute name's value n is a TCP port.
+func (d *decoder) port(name string, n int) {
+	if a, ok := d.attrs[name]; ok && (n < 1 || n > 65535) {
+		d.errorf(a, "Invalid value", "%s must be a port (1-65535), not %d.", name, n)
+	}
+}
+
 // portRange checks that min..max, decoded from the attributes names (the
 // first two are the range's own), is a range of TCP ports.
 func (d *decoder) portRange(min, max int, names ...string) {

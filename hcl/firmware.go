@@ -55,9 +55,5 @@ func (ev *evaluator) decodeTPM(d *decoder, s *QEMUSource) {
 	if s.TPMDeviceType != "" {
 		d.oneOf("tpm_device_type", s.TPMDeviceType, "tpm-tis", "tpm-crb", "tpm-tis-device")
 	}
-	for _, name := range []string{"use_tpm1", "tpm_device_type"} {
-		if a, ok := d.attrs[name]; ok && !s.VTPM && !emptyValue(a.Expr) {
-			d.warnf(a, "Argument ignored", "%s is used only with vtpm = true.", name)
-		}
-	}
+	d.onlyWith(s.VTPM, "vtpm = true", "use_tpm1", "tpm_device_type")
 }

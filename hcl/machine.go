@@ -79,9 +79,7 @@ func decodeAccess(d *decoder, s *QEMUSource) {
 	}
 	d.boolean("qmp_enable", &s.QMPEnable)
 	d.str("qmp_socket_path", &s.QMPSocketPath)
-	if a, ok := d.attrs["qmp_socket_path"]; ok && s.QMPSocketPath != "" && !s.QMPEnable {
-		d.warnf(a, "Argument ignored", "qmp_socket_path is used only with qmp_enable = true.")
-	}
+	d.onlyWith(s.QMPEnable, "qmp_enable = true", "qmp_socket_path")
 	// clawimg always takes the build's key out of the image (generalize).
 	var clear bool
 	d.boolean("ssh_clear_authorized_keys", &clear)

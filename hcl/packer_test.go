@@ -27,6 +27,7 @@ var corpus = map[string]struct {
 	"ok-dynamic":             {true, true, ""},
 	"ok-post-processors":     {true, true, ""},
 	"ok-floppy-kickstart":    {true, true, ""},
+	"ok-bastion-agent":       {true, true, ""},
 	"bad-missing-script":     {false, false, ""},
 	"bad-syntax":             {false, false, ""},
 	"bad-typo":               {false, false, ""},

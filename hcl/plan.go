@@ -58,6 +58,9 @@ type QEMUSource struct {
 	// ISOTargetPath is where a downloaded iso_url is also kept, and taken
 	// from by later builds while it matches ISOChecksum.
 	ISOTargetPath string `json:"iso_target_path,omitempty"`
+	// ISOSkipCache downloads iso_url for this build only: not into the
+	// download cache, removed when the build ends.
+	ISOSkipCache bool `json:"iso_skip_cache,omitempty"`
 	// DiskImage: ISOURL is a bootable disk that the build VM boots from.
 	// Otherwise (Packer's default) it is an installer ISO, attached as a
 	// CD-ROM and booted once, that installs onto an empty disk of DiskSize
@@ -135,9 +138,19 @@ type QEMUSource struct {
 	SSHPasswordSet bool   `json:"ssh_password_set,omitempty"`
 	// SSHPrivateKeyFile is offered after clawimg's own key (a key the
 	// installer or the image already knows, data "sshkey"'s say).
-	SSHPrivateKeyFile string   `json:"ssh_private_key_file,omitempty"`
-	SSHPort           int      `json:"ssh_port"`
-	SSHTimeout        Duration `json:"ssh_timeout"`
+	SSHPrivateKeyFile string `json:"ssh_private_key_file,omitempty"`
+	// SSHBastion or SSHProxy is the way the build's SSH reaches the
+	// forwarded port (Packer's ssh_bastion_* and ssh_proxy_*).
+	SSHBastion *SSHBastion `json:"ssh_bastion,omitempty"`
+	SSHProxy   *SSHProxy   `json:"ssh_proxy,omitempty"`
+	// SSHAgentAuth offers the host's SSH agent's keys too, and forwards
+	// the agent into the build VM unless SSHDisableAgentForwarding.
+	SSHAgentAuth              bool `json:"ssh_agent_auth,omitempty"`
+	SSHDisableAgentForwarding bool `json:"ssh_disable_agent_forwarding,omitempty"`
+	// SSHPty runs the provisioners' commands on a pseudo-terminal.
+	SSHPty     bool     `json:"ssh_pty,omitempty"`
+	SSHPort    int      `json:"ssh_port"`
+	SSHTimeout Duration `json:"ssh_timeout"`
 	// SSHHandshakeAttempts ends the wait for SSH after that many failed
 	// handshakes with a server that answered (0: only ssh_timeout does).
 	SSHHandshakeAttempts int `json:"ssh_handshake_attempts,omitempty"`
@@ -386,4 +399,43 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	v, err := time.ParseDuration(s)
 	*d = Duration(v)
 	return err
+}
+
+// SSHBastion is an SSH server the build's SSH goes through (ssh -J).
+type SSHBastion struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Username string `json:"username"`
+	// Password is never in JSON, output or the cache key.
+	Password       string `json:"-"`
+	PrivateKeyFile string `json:"private_key_file,omitempty"`
+	AgentAuth      bool   `json:"agent_auth,omitempty"`
+	// Interactive answers the bastion's keyboard-interactive prompts
+	// with Password.
+	Interactive bool `json:"interactive,omitempty"`
+}
+
+// Secret is the bastion's password ("" for none, or no bastion).
+func (b *SSHBastion) Secret() string {
+	if b == nil {
+		return ""
+	}
+	return b.Password
+}
+
+// SSHProxy is a SOCKS5 proxy the build's SSH goes through.
+type SSHProxy struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Username string `json:"username,omitempty"`
+	// Password is never in JSON, output or the cache key.
+	Password string `json:"-"`
+}
+
+// Secret is the proxy's password ("" for none, or no proxy).
+func (p *SSHProxy) Secret() string {
+	if p == nil {
+		return ""
+	}
+	return p.Password
 }

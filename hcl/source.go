@@ -2,7 +2,6 @@ package hcl
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,7 +11,7 @@ import (
 )
 
 // qemuFields are the Packer qemu builder fields clawimg implements.
-var qemuFields = []string{
+var qemuFields = slices.Concat([]string{
 	"iso_url", "iso_checksum", "disk_image", "disk_size", "skip_resize_disk",
 	"disk_interface", "net_device", "format", "cpus", "memory", "accelerator",
 	"qemu_binary", "machine_type", "qemuargs", "headless", "communicator",
@@ -27,16 +26,13 @@ var qemuFields = []string{
 	"floppy_files", "floppy_dirs", "floppy_content", "floppy_label", "disk_additional_size",
 	"use_backing_file", "skip_compaction", "boot_steps", "boot_keygroup_interval",
 	"host_port_min", "host_port_max", "ssh_host_port_min", "ssh_host_port_max", "qmp_enable", "qmp_socket_path",
-	"ssh_clear_authorized_keys", "iso_target_path", "iso_target_extension", "use_pflash", "vtpm", "use_tpm1", "tpm_device_type",
-}
+	"ssh_clear_authorized_keys", "iso_target_path", "iso_target_extension", "iso_skip_cache", "use_pflash", "vtpm", "use_tpm1", "tpm_device_type",
+}, sshFields)
 
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
 // implement; naming them beats a "did you mean" for someone porting a recipe.
 var qemuUnsupported = []string{
-	"iso_skip_cache",
-	"ssh_host", "ssh_agent_auth",
-	"ssh_bastion_host", "ssh_keypair_name", "ssh_pty",
-	"ssh_file_transfer_method", "ssh_proxy_host", "skip_nat_mapping",
+	"ssh_host", "ssh_bastion_certificate_file", "ssh_certificate_file", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
 	"net_bridge",
 }
@@ -118,6 +114,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	d.strList("iso_urls", &s.ISOURLs)
 	d.str("iso_checksum", &s.ISOChecksum)
 	d.str("iso_target_path", &s.ISOTargetPath)
+	d.boolean("iso_skip_cache", &s.ISOSkipCache)
 	if a, ok := d.attrs["iso_target_extension"]; ok {
 		var ext string
 		d.str("iso_target_extension", &ext)
@@ -153,15 +150,7 @@ func (ev *evaluator) decodeQEMU(b *hcl2.Block) QEMUSource {
 	}
 	d.duration("pause_before_connecting", &s.PauseBeforeConnecting)
 	d.integer("ssh_handshake_attempts", &s.SSHHandshakeAttempts)
-	if a, ok := d.attrs["ssh_private_key_file"]; ok {
-		d.str("ssh_private_key_file", &s.SSHPrivateKeyFile)
-		if s.SSHPrivateKeyFile != "" {
-			s.SSHPrivateKeyFile = join(ev.root, s.SSHPrivateKeyFile)
-			if _, err := os.Stat(s.SSHPrivateKeyFile); err != nil {
-				d.errorf(a, "Unreadable file", "%s: %s.", s.SSHPrivateKeyFile, errText(err))
-			}
-		}
-	}
+	ev.decodeSSH(d, &s)
 	d.duration("boot_wait", &s.BootWait)
 	ev.decodeInstall(d, &s)
 	decodeMachine(d, &s)

@@ -63,7 +63,7 @@ files and base: prints "NAME:TAG is up to date" at once (--force rebuilds).`,
 			events, done := e.buildEvents(quiet)
 			res, err := builder.Build(c.Context(), builder.Options{
 				Plan: plan, Tag: tag, Force: force, OnError: onError, Accel: accel, Only: only, Except: except,
-				CACerts: caCerts, CacheDir: e.cacheDir(), WorkDir: filepath.Join(e.home(), "builds"),
+				CACerts: caCerts, SSHAgentSocket: e.getenv("SSH_AUTH_SOCK"), CacheDir: e.cacheDir(), WorkDir: filepath.Join(e.home(), "builds"),
 				Store: st, Version: cacheV, Log: e.log, Events: events, Output: e.stderr,
 			})
 			done()

@@ -15,10 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 )
 
 // KeyPair is an ed25519 key for one build or instance.
@@ -68,11 +70,17 @@ func LoadKey(path string) (ssh.Signer, error) {
 type Client struct {
 	*ssh.Client
 	addr, user string
+	// PTY gives Run's commands a pseudo-terminal (Packer's ssh_pty).
+	PTY bool
+	// forwardAgent asks for the host's SSH agent in every session;
+	// agentForwarded is set once a session got it.
+	forwardAgent   bool
+	agentForwarded atomic.Bool
 }
 
 // DialAddr connects once to addr (host:port).
 func DialAddr(ctx context.Context, addr, user string, signer ssh.Signer) (*Client, error) {
-	return dial(ctx, addr, user, Auth("", signer))
+	return dial(ctx, Route{}, addr, user, Auth("", signer))
 }
 
 // Auth is the keys, then the password when there is one (Packer's
@@ -85,7 +93,7 @@ func Auth(password string, keys ...ssh.Signer) []ssh.AuthMethod {
 	return auth
 }
 
-func dial(ctx context.Context, addr, user string, auth []ssh.AuthMethod) (*Client, error) {
+func dial(ctx context.Context, route Route, addr, user string, auth []ssh.AuthMethod) (*Client, error) {
 	cfg := &ssh.ClientConfig{
 		User: user,
 		Auth: auth,
@@ -95,44 +103,63 @@ func dial(ctx context.Context, addr, user string, auth []ssh.AuthMethod) (*Clien
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
 		Timeout:         10 * time.Second,
 	}
-	d := net.Dialer{Timeout: 5 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := route.dialTCP(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	// The handshake is bounded by ctx and 20 s; a channel through a
+	// bastion has no deadlines of its own, so closing is the bound.
+	hung := time.AfterFunc(20*time.Second, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	hung.Stop()
+	stop()
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	_ = conn.SetDeadline(time.Time{})
 	return &Client{Client: ssh.NewClient(c, chans, reqs), addr: addr, user: user}, nil
 }
 
 // Wait dials until sshd lets the key in, ctx ends, or alive reports the VM
 // gone. It returns the last dial error with the timeout.
 func Wait(ctx context.Context, port int, user string, signer ssh.Signer, alive func() error) (*Client, error) {
-	return WaitAuth(ctx, port, user, []ssh.Signer{signer}, "", 0, alive)
+	return WaitAuth(ctx, Login{Port: port, User: user, Auth: Auth("", signer)}, alive)
 }
 
-// WaitAuth is Wait that offers several keys, then a password, and gives up
-// after handshakes failed handshakes (0: never) with a server that
-// answered, as Packer's ssh_handshake_attempts: an installer's own sshd,
-// say, that will never take the build's credentials.
-func WaitAuth(ctx context.Context, port int, user string, keys []ssh.Signer, password string, handshakes int, alive func() error) (*Client, error) {
+// Login is what WaitAuth connects with: the guest's forwarded port, the
+// route to it, the user and the ways to authenticate, tried in order.
+type Login struct {
+	Route Route
+	Port  int
+	User  string
+	Auth  []ssh.AuthMethod
+	// Handshakes ends the wait after that many failed handshakes (0:
+	// never) with a server that answered, as Packer's
+	// ssh_handshake_attempts: an installer's own sshd, say, that will
+	// never take the build's credentials.
+	Handshakes int
+}
+
+// WaitAuth is Wait with a Login: its route, several ways to log in, and a
+// bound on failed handshakes.
+func WaitAuth(ctx context.Context, l Login, alive func() error) (*Client, error) {
 	var last error
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	addr := l.Route.addr(l.Port)
+	where := l.User + "@" + addr + l.Route.via()
 	failed := 0
 	for {
-		c, err := dial(ctx, addr, user, Auth(password, keys...))
+		c, err := dial(ctx, l.Route, addr, l.User, l.Auth)
 		if err == nil {
 			return c, nil
 		}
 		last = err
-		if _, refused := errors.AsType[*net.OpError](err); !refused && handshakes > 0 {
-			if failed++; failed >= handshakes {
-				return nil, fmt.Errorf("ssh to %s@127.0.0.1:%d: %d handshakes failed (last: %w)", user, port, failed, err)
+		if errors.Is(err, errBastionLogin) {
+			return nil, fmt.Errorf("ssh to %s: %w", where, err)
+		}
+		if _, refused := errors.AsType[*net.OpError](err); !refused && l.Handshakes > 0 {
+			if failed++; failed >= l.Handshakes {
+				return nil, fmt.Errorf("ssh to %s: %d handshakes failed (last: %w)", where, failed, err)
 			}
 		}
 		if alive != nil {
@@ -142,7 +169,7 @@ func WaitAuth(ctx context.Context, port int, user string, keys []ssh.Signer, pas
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("ssh to %s@127.0.0.1:%d: %w (last attempt: %v)", user, port, ctx.Err(), last)
+			return nil, fmt.Errorf("ssh to %s: %w (last attempt: %v)", where, ctx.Err(), last)
 		case <-time.After(2 * time.Second):
 		}
 	}
@@ -160,6 +187,21 @@ func (c *Client) Run(ctx context.Context, command string, stdin io.Reader, stdou
 		return -1, err
 	}
 	defer s.Close()
+	if c.forwardAgent {
+		// OpenSSH's sshd makes one agent socket per connection and
+		// denies the request in later sessions, whose commands still
+		// find the socket: only a first denial is an error.
+		if err := agent.RequestAgentForwarding(s); err == nil {
+			c.agentForwarded.Store(true)
+		} else if !c.agentForwarded.Load() {
+			return -1, fmt.Errorf("ask for agent forwarding: %w", err)
+		}
+	}
+	if c.PTY {
+		if err := s.RequestPty("xterm", 40, 120, ssh.TerminalModes{ssh.ECHO: 0}); err != nil {
+			return -1, fmt.Errorf("ask for a pty: %w", err)
+		}
+	}
 	s.Stdin, s.Stdout, s.Stderr = stdin, stdout, stderr
 	if stdout != nil && stdout == stderr {
 		// The session copies both streams at once; one writer (a

@@ -117,7 +117,7 @@ func TestPasswordAfterTheKey(t *testing.T) {
 	kp, _ := NewKeyPair("clawimg")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	c, err := WaitAuth(ctx, port, "vagrant", []ssh.Signer{kp.Signer}, "s3cret", 0, nil)
+	c, err := WaitAuth(ctx, Login{Port: port, User: "vagrant", Auth: Auth("s3cret", kp.Signer)}, nil)
 	if err != nil {
 		t.Fatalf("with the password: %v", err)
 	}
@@ -125,7 +125,7 @@ func TestPasswordAfterTheKey(t *testing.T) {
 	// A server that answers but never lets the build in: given up after
 	// the handshakes allowed, long before the time-out.
 	start := time.Now()
-	_, err = WaitAuth(context.Background(), port, "vagrant", []ssh.Signer{kp.Signer}, "wrong", 2, nil)
+	_, err = WaitAuth(context.Background(), Login{Port: port, User: "vagrant", Auth: Auth("wrong", kp.Signer), Handshakes: 2}, nil)
 	if err == nil || !strings.Contains(err.Error(), "2 handshakes failed") || time.Since(start) > 10*time.Second {
 		t.Fatalf("wrong password, 2 handshakes: %v after %s", err, time.Since(start))
 	}
@@ -150,7 +150,7 @@ func TestSecondKey(t *testing.T) {
 	port := serveSSH(t, cfg, func(nc ssh.NewChannel) { nc.Reject(ssh.Prohibited, "no") })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	c, err := WaitAuth(ctx, port, "debian", []ssh.Signer{own.Signer, recipe.Signer}, "", 0, nil)
+	c, err := WaitAuth(ctx, Login{Port: port, User: "debian", Auth: Auth("", own.Signer, recipe.Signer)}, nil)
 	if err != nil {
 		t.Fatalf("with the recipe's key second: %v", err)
 	}

@@ -43,6 +43,28 @@ variable "token" {
   default   = "tok-SECRET-4242"
 }
 
+# A bastion the build's SSH goes through ("" for none): an sshd the builder
+# tests run on the host's loopback, and the key it lets in.
+variable "bastion" {
+  type    = string
+  default = ""
+}
+
+variable "bastion_port" {
+  type    = number
+  default = null
+}
+
+variable "bastion_user" {
+  type    = string
+  default = null
+}
+
+variable "bastion_key" {
+  type    = string
+  default = null
+}
+
 source "qemu" "fixture" {
   iso_url          = var.base
   iso_checksum     = "none"
@@ -85,6 +107,12 @@ source "qemu" "fixture" {
   qemu_img_args {
     convert = ["-o", "cluster_size=131072"]
   }
+  # Packer's SSH communicator: through a bastion, commands on a terminal.
+  ssh_bastion_host             = var.bastion
+  ssh_bastion_port             = var.bastion_port
+  ssh_bastion_username         = var.bastion_user
+  ssh_bastion_private_key_file = var.bastion_key
+  ssh_pty                      = true
 }
 
 build {
@@ -102,6 +130,7 @@ build {
       "test \"$(lsblk -bdno SIZE /dev/vdb)\" = 67108864",
       "test \"$(cat /sys/class/tpm/tpm0/tpm_version_major)\" = 2 || { echo 'vtpm: the VM has no TPM 2.0' >&2; exit 1; }",
       "echo clawimg-disk-1 | sudo dd of=/dev/vdb conv=fsync status=none",
+      "tty >/dev/null || { echo 'ssh_pty: the command has no terminal' >&2; exit 1; }",
     ]
   }
 

@@ -1,0 +1,133 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/net/proxy"
+)
+
+// Route is how SSH reaches a guest's forwarded port: from this host (the
+// zero Route), through an SSH bastion, or through a SOCKS5 proxy, as
+// Packer's ssh_bastion_* and ssh_proxy_* say. The forwarded port is on
+// Host (127.0.0.1 when empty), as seen from where the connection starts.
+type Route struct {
+	Host    string
+	Bastion *Bastion
+	Proxy   *Proxy
+}
+
+// Bastion is an SSH server that opens the connection to the guest (a
+// direct-tcpip channel, as `ssh -J` does).
+type Bastion struct {
+	Addr string // host:port
+	User string
+	Auth []ssh.AuthMethod
+}
+
+// Proxy is a SOCKS5 proxy that opens the connection to the guest.
+type Proxy struct {
+	Addr           string // host:port
+	User, Password string // none when User is empty
+}
+
+// host is where the forwarded port is.
+func (r Route) host() string {
+	if r.Host == "" {
+		return "127.0.0.1"
+	}
+	return r.Host
+}
+
+// addr is the guest's forwarded port as the route reaches it.
+func (r Route) addr(port int) string { return net.JoinHostPort(r.host(), strconv.Itoa(port)) }
+
+// via says how the route goes, for messages.
+func (r Route) via() string {
+	switch {
+	case r.Bastion != nil:
+		return " through bastion " + r.Bastion.User + "@" + r.Bastion.Addr
+	case r.Proxy != nil:
+		return " through SOCKS5 proxy " + r.Proxy.Addr
+	}
+	return ""
+}
+
+// dialTCP opens a connection to addr along the route.
+func (r Route) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	switch {
+	case r.Bastion != nil:
+		return r.Bastion.dial(ctx, addr)
+	case r.Proxy != nil:
+		var auth *proxy.Auth
+		if r.Proxy.User != "" {
+			auth = &proxy.Auth{User: r.Proxy.User, Password: r.Proxy.Password}
+		}
+		d, err := proxy.SOCKS5("tcp", r.Proxy.Addr, auth, &net.Dialer{Timeout: 5 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("socks5 proxy %s: %w", r.Proxy.Addr, err)
+		}
+		c, err := d.(proxy.ContextDialer).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("socks5 proxy %s: %w", r.Proxy.Addr, err)
+		}
+		return c, nil
+	}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// dial logs in to the bastion and opens a channel from it to addr; the
+// bastion's connection closes with the returned one.
+func (b *Bastion) dial(ctx context.Context, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", b.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("bastion %s: %w", b.Addr, err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	c, chans, reqs, err := ssh.NewClientConn(conn, b.Addr, &ssh.ClientConfig{
+		User: b.User,
+		Auth: b.Auth,
+		// A bastion named in a recipe, like the guest, is trusted on
+		// first use: the build keeps no known_hosts.
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Timeout:         10 * time.Second,
+	})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("bastion %s@%s: %w: %w", b.User, b.Addr, errBastionLogin, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	client := ssh.NewClient(c, chans, reqs)
+	tunnel, err := client.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("bastion %s@%s: open %s: %w", b.User, b.Addr, addr, err)
+	}
+	return &bastionConn{Conn: tunnel, bastion: client}, nil
+}
+
+// errBastionLogin is a bastion that answered and would not let the build
+// in: waiting longer does not change that.
+var errBastionLogin = errors.New("login refused")
+
+// bastionConn is a channel through a bastion that takes the bastion's
+// connection with it when closed.
+type bastionConn struct {
+	net.Conn
+	bastion *ssh.Client
+	once    sync.Once
+}
+
+func (c *bastionConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.bastion.Close() })
+	return err
+}
