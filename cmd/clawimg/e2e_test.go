@@ -190,9 +190,11 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2; cat /etc/machi
 		}
 		seen[name] = instance{random: f[0], token: f[2]}
 		// No other token anywhere it could have been written (the warm VM's
-		// own went through cloud-init into .env).
+		// own went through cloud-init into .env). OpenClaw's installed
+		// package (node_modules, most of /home's bytes: minutes of grep
+		// under TCG) is written by npm at build time only.
 		out, _ = e.must("exec", name, "--", "sh", "-c",
-			`sudo grep -rhoE 'OPENCLAW_GATEWAY_TOKEN=[A-Z0-9]+' /home /var/lib/cloud /etc 2>/dev/null | sort -u; true`)
+			`sudo grep -rhoE --exclude-dir=node_modules 'OPENCLAW_GATEWAY_TOKEN=[A-Z0-9]+' /home /var/lib/cloud /etc 2>/dev/null | sort -u; true`)
 		if got := strings.Fields(out); len(got) != 1 || got[0] != "OPENCLAW_GATEWAY_TOKEN="+f[2] {
 			t.Errorf("%s: gateway tokens in its files: %d, want only its own", name, len(got))
 		}
