@@ -20,9 +20,9 @@ func sshLogin(st *state) (guest.Login, error) {
 	src := st.source
 	keys := []ssh.Signer{st.key.Signer}
 	if src.SSHPrivateKeyFile != "" {
-		k, err := guest.LoadKey(src.SSHPrivateKeyFile)
+		k, err := loadKey(src.SSHPrivateKeyFile, src.SSHCertificateFile, "ssh_private_key_file", "ssh_certificate_file")
 		if err != nil {
-			return guest.Login{}, fmt.Errorf("ssh_private_key_file: %w", err)
+			return guest.Login{}, err
 		}
 		keys = append(keys, k)
 	}
@@ -58,9 +58,9 @@ func sshLogin(st *state) (guest.Login, error) {
 func bastion(st *state, b *hcl.SSHBastion) (*guest.Bastion, error) {
 	var keys []ssh.Signer
 	if b.PrivateKeyFile != "" {
-		k, err := guest.LoadKey(b.PrivateKeyFile)
+		k, err := loadKey(b.PrivateKeyFile, b.CertificateFile, "ssh_bastion_private_key_file", "ssh_bastion_certificate_file")
 		if err != nil {
-			return nil, fmt.Errorf("ssh_bastion_private_key_file: %w", err)
+			return nil, err
 		}
 		keys = append(keys, k)
 	}
@@ -84,6 +84,23 @@ func bastion(st *state, b *hcl.SSHBastion) (*guest.Bastion, error) {
 		}
 	}
 	return &guest.Bastion{Addr: hostPort(b.Host, b.Port), User: b.Username, Auth: auth}, nil
+}
+
+// loadKey reads a recipe's private key, with its certificate when there is
+// one; keyField and certField name them in errors.
+func loadKey(keyFile, certFile, keyField, certField string) (ssh.Signer, error) {
+	if certFile == "" {
+		k, err := guest.LoadKey(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", keyField, err)
+		}
+		return k, nil
+	}
+	k, err := guest.LoadCertKey(keyFile, certFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s, %s: %w", keyField, certField, err)
+	}
+	return k, nil
 }
 
 // openAgent connects to the host's SSH agent once per build.

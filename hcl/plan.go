@@ -139,6 +139,9 @@ type QEMUSource struct {
 	// SSHPrivateKeyFile is offered after clawimg's own key (a key the
 	// installer or the image already knows, data "sshkey"'s say).
 	SSHPrivateKeyFile string `json:"ssh_private_key_file,omitempty"`
+	// SSHCertificateFile is a CA's certificate for SSHPrivateKeyFile,
+	// offered with it (for guests that trust the CA).
+	SSHCertificateFile string `json:"ssh_certificate_file,omitempty"`
 	// SSHBastion or SSHProxy is the way the build's SSH reaches the
 	// forwarded port (Packer's ssh_bastion_* and ssh_proxy_*).
 	SSHBastion *SSHBastion `json:"ssh_bastion,omitempty"`
@@ -407,9 +410,10 @@ type SSHBastion struct {
 	Port     int    `json:"port"`
 	Username string `json:"username"`
 	// Password is never in JSON, output or the cache key.
-	Password       string `json:"-"`
-	PrivateKeyFile string `json:"private_key_file,omitempty"`
-	AgentAuth      bool   `json:"agent_auth,omitempty"`
+	Password        string `json:"-"`
+	PrivateKeyFile  string `json:"private_key_file,omitempty"`
+	CertificateFile string `json:"certificate_file,omitempty"`
+	AgentAuth       bool   `json:"agent_auth,omitempty"`
 	// Interactive answers the bastion's keyboard-interactive prompts
 	// with Password.
 	Interactive bool `json:"interactive,omitempty"`

@@ -32,7 +32,7 @@ var qemuFields = slices.Concat([]string{
 // qemuUnsupported are Packer qemu builder fields clawimg knows but does not
 // implement; naming them beats a "did you mean" for someone porting a recipe.
 var qemuUnsupported = []string{
-	"ssh_host", "ssh_bastion_certificate_file", "ssh_certificate_file", "skip_nat_mapping",
+	"ssh_host", "skip_nat_mapping",
 	"winrm_username", "winrm_password", "winrm_timeout",
 	"net_bridge",
 }

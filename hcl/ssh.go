@@ -8,16 +8,20 @@ import (
 // the way to the build VM, the host's agent, the terminal.
 var sshFields = []string{
 	"ssh_bastion_host", "ssh_bastion_port", "ssh_bastion_username", "ssh_bastion_password",
-	"ssh_bastion_private_key_file", "ssh_bastion_agent_auth", "ssh_bastion_interactive",
+	"ssh_bastion_private_key_file", "ssh_bastion_certificate_file", "ssh_bastion_agent_auth", "ssh_bastion_interactive",
 	"ssh_proxy_host", "ssh_proxy_port", "ssh_proxy_username", "ssh_proxy_password",
 	"ssh_agent_auth", "ssh_disable_agent_forwarding", "ssh_pty", "ssh_keypair_name",
-	"ssh_file_transfer_method",
+	"ssh_file_transfer_method", "ssh_certificate_file",
 }
 
 // decodeSSH reads the SSH communicator's fields; the login's own
 // (ssh_username, ssh_password, ssh_port) are read before.
 func (ev *evaluator) decodeSSH(d *decoder, s *QEMUSource) {
 	ev.keyFile(d, "ssh_private_key_file", &s.SSHPrivateKeyFile)
+	ev.keyFile(d, "ssh_certificate_file", &s.SSHCertificateFile)
+	if a, ok := d.attrs["ssh_certificate_file"]; ok && s.SSHCertificateFile != "" && s.SSHPrivateKeyFile == "" {
+		d.errorf(a, "Missing key", "ssh_certificate_file needs ssh_private_key_file: the certificate is for that key.")
+	}
 	d.boolean("ssh_agent_auth", &s.SSHAgentAuth)
 	d.boolean("ssh_disable_agent_forwarding", &s.SSHDisableAgentForwarding)
 	d.boolean("ssh_pty", &s.SSHPty)
@@ -44,8 +48,8 @@ func (ev *evaluator) decodeSSH(d *decoder, s *QEMUSource) {
 	if bastionHost != "" {
 		s.SSHBastion = ev.decodeBastion(d, s, bastionHost)
 	}
-	d.onlyWith(bastionHost != "", "ssh_bastion_host", "ssh_bastion_port", "ssh_bastion_username",
-		"ssh_bastion_password", "ssh_bastion_private_key_file", "ssh_bastion_agent_auth", "ssh_bastion_interactive")
+	d.onlyWith(bastionHost != "", "ssh_bastion_host", "ssh_bastion_port", "ssh_bastion_username", "ssh_bastion_password",
+		"ssh_bastion_private_key_file", "ssh_bastion_certificate_file", "ssh_bastion_agent_auth", "ssh_bastion_interactive")
 	if proxyHost != "" {
 		p := &SSHProxy{Host: proxyHost, Port: 1080}
 		d.integer("ssh_proxy_port", &p.Port)
@@ -61,14 +65,18 @@ func (ev *evaluator) decodeSSH(d *decoder, s *QEMUSource) {
 }
 
 // decodeBastion reads ssh_bastion_*, with Packer's defaults: port 22, the
-// build's key file; the user is the build's when not given.
+// build's key and certificate files; the user is the build's when not given.
 func (ev *evaluator) decodeBastion(d *decoder, s *QEMUSource, host string) *SSHBastion {
-	b := &SSHBastion{Host: host, Port: 22, Username: s.SSHUsername, PrivateKeyFile: s.SSHPrivateKeyFile}
+	b := &SSHBastion{Host: host, Port: 22, Username: s.SSHUsername, PrivateKeyFile: s.SSHPrivateKeyFile, CertificateFile: s.SSHCertificateFile}
 	d.integer("ssh_bastion_port", &b.Port)
 	d.port("ssh_bastion_port", b.Port)
 	d.str("ssh_bastion_username", &b.Username)
 	d.str("ssh_bastion_password", &b.Password)
 	ev.keyFile(d, "ssh_bastion_private_key_file", &b.PrivateKeyFile)
+	ev.keyFile(d, "ssh_bastion_certificate_file", &b.CertificateFile)
+	if a, ok := d.attrs["ssh_bastion_certificate_file"]; ok && b.CertificateFile != "" && b.PrivateKeyFile == "" {
+		d.errorf(a, "Missing key", "ssh_bastion_certificate_file needs ssh_bastion_private_key_file (or ssh_private_key_file): the certificate is for that key.")
+	}
 	d.boolean("ssh_bastion_agent_auth", &b.AgentAuth)
 	d.boolean("ssh_bastion_interactive", &b.Interactive)
 	if a := d.attrs["ssh_bastion_host"]; !b.AgentAuth && b.Password == "" && b.PrivateKeyFile == "" {

@@ -66,6 +66,33 @@ func LoadKey(path string) (ssh.Signer, error) {
 	return ssh.ParsePrivateKey(b)
 }
 
+// LoadCertKey reads a private key and the certificate a CA signed for it
+// (ssh-keygen -s): the server lets it in by trusting the CA, whatever its
+// authorized_keys (Packer's ssh_certificate_file).
+func LoadCertKey(keyPath, certPath string) (ssh.Signer, error) {
+	key, err := LoadKey(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, err
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", certPath, err)
+	}
+	cert, ok := pub.(*ssh.Certificate)
+	if !ok {
+		return nil, fmt.Errorf("%s: a public key (%s), not a certificate", certPath, pub.Type())
+	}
+	signer, err := ssh.NewCertSigner(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", certPath, err)
+	}
+	return signer, nil
+}
+
 // Client is an SSH connection to a guest.
 type Client struct {
 	*ssh.Client

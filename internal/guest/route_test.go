@@ -187,3 +187,48 @@ func TestAgentAuthAndForwarding(t *testing.T) {
 		t.Errorf("an agent that is not there: %v", err)
 	}
 }
+
+// TestCertificate: a guest that trusts a CA, and lists no key, lets in a
+// key with the certificate the CA signed for it (Packer's
+// ssh_certificate_file), and not the key alone.
+func TestCertificate(t *testing.T) {
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("no ssh-keygen: run make deps")
+	}
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca")
+	keygen := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ssh-keygen", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen %v: %v\n%s", args, err, out)
+		}
+	}
+	keygen("-q", "-t", "ed25519", "-N", "", "-f", ca)
+	user, _ := NewKeyPair("certified")
+	keyFile := filepath.Join(dir, "id")
+	if err := os.WriteFile(keyFile, user.PrivatePEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile+".pub", []byte(user.AuthorizedKey+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	guest := sshdtest.Start(t, []string{}, "TrustedUserCAKeys "+ca+".pub")
+	keygen("-q", "-s", ca, "-I", "clawimg-test", "-n", guest.User, keyFile+".pub")
+
+	signer, err := LoadCertKey(keyFile, keyFile+"-cert.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, Login{Port: guest.Port, User: guest.User, Auth: Auth("", signer)}, "echo certified"); err != nil || out != "certified\n" {
+		t.Fatalf("with the certificate: %q %v", out, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := WaitAuth(ctx, Login{Port: guest.Port, User: guest.User, Auth: Auth("", user.Signer), Handshakes: 1}, nil); err == nil {
+		t.Fatal("the key without its certificate got in")
+	}
+	// A public key where the certificate should be.
+	if _, err := LoadCertKey(keyFile, keyFile+".pub"); err == nil || !strings.Contains(err.Error(), "not a certificate") {
+		t.Errorf("a public key as the certificate: %v", err)
+	}
+}
