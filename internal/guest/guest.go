@@ -181,7 +181,7 @@ func WaitAuth(ctx context.Context, l Login, alive func() error) (*Client, error)
 			return c, nil
 		}
 		last = err
-		if errors.Is(err, errBastionLogin) {
+		if errors.Is(err, errBastionRefused) {
 			return nil, fmt.Errorf("ssh to %s: %w", where, err)
 		}
 		if _, refused := errors.AsType[*net.OpError](err); !refused && l.Handshakes > 0 {

@@ -102,21 +102,24 @@ func (b *Bastion) dial(ctx context.Context, addr string) (net.Conn, error) {
 	})
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("bastion %s@%s: %w: %w", b.User, b.Addr, errBastionLogin, err)
+		return nil, fmt.Errorf("bastion %s@%s: login %w: %w", b.User, b.Addr, errBastionRefused, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	client := ssh.NewClient(c, chans, reqs)
 	tunnel, err := client.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		client.Close()
+		if oc, ok := errors.AsType[*ssh.OpenChannelError](err); ok && oc.Reason == ssh.Prohibited {
+			return nil, fmt.Errorf("bastion %s@%s: open %s %w: %w", b.User, b.Addr, addr, errBastionRefused, err)
+		}
 		return nil, fmt.Errorf("bastion %s@%s: open %s: %w", b.User, b.Addr, addr, err)
 	}
 	return &bastionConn{Conn: tunnel, bastion: client}, nil
 }
 
-// errBastionLogin is a bastion that answered and would not let the build
-// in: waiting longer does not change that.
-var errBastionLogin = errors.New("login refused")
+// errBastionRefused is a bastion that answered and would not let the
+// build in, or not forward its connection: waiting does not change that.
+var errBastionRefused = errors.New("refused")
 
 // bastionConn is a channel through a bastion that takes the bastion's
 // connection with it when closed.
