@@ -749,17 +749,23 @@ func TestISOURLsAreTriedInOrder(t *testing.T) {
 	}
 }
 
+// isoServer serves an installer's bytes at /x.iso, counting requests.
+func isoServer(t *testing.T) (*httptest.Server, []byte, *int) {
+	payload := []byte(strings.Repeat("installer bytes ", 50000))
+	requests := new(int)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*requests++
+		http.ServeContent(w, r, "x.iso", time.Time{}, strings.NewReader(string(payload)))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, payload, requests
+}
+
 // TestISOSkipCache: with iso_skip_cache the download is the build's own:
 // nothing in the download cache, downloaded again by the next build, gone
 // when the build ends.
 func TestISOSkipCache(t *testing.T) {
-	payload := []byte(strings.Repeat("installer bytes ", 50000))
-	requests := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests++
-		http.ServeContent(w, r, "x.iso", time.Time{}, strings.NewReader(string(payload)))
-	}))
-	defer srv.Close()
+	srv, payload, requests := isoServer(t)
 	cache, work := t.TempDir(), t.TempDir()
 	for want := 1; want <= 2; want++ {
 		st := &state{opts: Options{CacheDir: cache, WorkDir: work}, plan: &hcl.Plan{Root: t.TempDir()},
@@ -767,8 +773,8 @@ func TestISOSkipCache(t *testing.T) {
 		if err := (stepFetch{}).run(context.Background(), st); err != nil {
 			t.Fatal(err)
 		}
-		if b, err := os.ReadFile(st.basePath); err != nil || !bytes.Equal(b, payload) || requests != want || !strings.HasPrefix(st.basePath, work) {
-			t.Fatalf("fetch %d: base %s (%d bytes), %d requests, %v", want, st.basePath, len(b), requests, err)
+		if b, err := os.ReadFile(st.basePath); err != nil || !bytes.Equal(b, payload) || *requests != want || !strings.HasPrefix(st.basePath, work) {
+			t.Fatalf("fetch %d: base %s (%d bytes), %d requests, %v", want, st.basePath, len(b), *requests, err)
 		}
 		if entries, _ := os.ReadDir(cache); len(entries) != 0 {
 			t.Fatalf("fetch %d: the download cache holds %v", want, entries)
@@ -783,13 +789,7 @@ func TestISOSkipCache(t *testing.T) {
 // TestISOTargetPath: iso_target_path keeps a copy of the download, which
 // a later fetch takes without downloading while it matches the checksum.
 func TestISOTargetPath(t *testing.T) {
-	payload := []byte(strings.Repeat("installer bytes ", 50000))
-	requests := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests++
-		http.ServeContent(w, r, "x.iso", time.Time{}, strings.NewReader(string(payload)))
-	}))
-	defer srv.Close()
+	srv, payload, requests := isoServer(t)
 	target := filepath.Join(t.TempDir(), "isos", "x.iso")
 	newState := func() *state {
 		return &state{opts: Options{CacheDir: t.TempDir()}, plan: &hcl.Plan{Root: t.TempDir()},
@@ -799,19 +799,19 @@ func TestISOTargetPath(t *testing.T) {
 	if err := (stepFetch{}).run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(target); err != nil || !bytes.Equal(b, payload) || requests != 1 {
-		t.Fatalf("iso_target_path after a download: %d bytes, %d requests, %v", len(b), requests, err)
+	if b, err := os.ReadFile(target); err != nil || !bytes.Equal(b, payload) || *requests != 1 {
+		t.Fatalf("iso_target_path after a download: %d bytes, %d requests, %v", len(b), *requests, err)
 	}
 	// Another build (another cache): the copy is used, nothing downloaded.
 	st = newState()
-	if err := (stepFetch{}).run(context.Background(), st); err != nil || st.basePath != target || requests != 1 {
-		t.Fatalf("second fetch: base %s, %d requests, %v", st.basePath, requests, err)
+	if err := (stepFetch{}).run(context.Background(), st); err != nil || st.basePath != target || *requests != 1 {
+		t.Fatalf("second fetch: base %s, %d requests, %v", st.basePath, *requests, err)
 	}
 	// A copy that no longer matches is downloaded again and replaced.
 	os.WriteFile(target, []byte("damaged"), 0o644)
 	st = newState()
-	if err := (stepFetch{}).run(context.Background(), st); err != nil || requests != 2 {
-		t.Fatalf("damaged copy: %d requests, %v", requests, err)
+	if err := (stepFetch{}).run(context.Background(), st); err != nil || *requests != 2 {
+		t.Fatalf("damaged copy: %d requests, %v", *requests, err)
 	}
 	if b, _ := os.ReadFile(target); !bytes.Equal(b, payload) {
 		t.Fatalf("the damaged copy was not replaced: %q", b[:min(len(b), 16)])

@@ -18,10 +18,7 @@ var sshFields = []string{
 // (ssh_username, ssh_password, ssh_port) are read before.
 func (ev *evaluator) decodeSSH(d *decoder, s *QEMUSource) {
 	ev.keyFile(d, "ssh_private_key_file", &s.SSHPrivateKeyFile)
-	ev.keyFile(d, "ssh_certificate_file", &s.SSHCertificateFile)
-	if a, ok := d.attrs["ssh_certificate_file"]; ok && s.SSHCertificateFile != "" && s.SSHPrivateKeyFile == "" {
-		d.errorf(a, "Missing key", "ssh_certificate_file needs ssh_private_key_file: the certificate is for that key.")
-	}
+	ev.certFile(d, "ssh_certificate_file", &s.SSHCertificateFile, s.SSHPrivateKeyFile, "ssh_private_key_file")
 	d.boolean("ssh_agent_auth", &s.SSHAgentAuth)
 	d.boolean("ssh_disable_agent_forwarding", &s.SSHDisableAgentForwarding)
 	d.boolean("ssh_pty", &s.SSHPty)
@@ -73,10 +70,7 @@ func (ev *evaluator) decodeBastion(d *decoder, s *QEMUSource, host string) *SSHB
 	d.str("ssh_bastion_username", &b.Username)
 	d.str("ssh_bastion_password", &b.Password)
 	ev.keyFile(d, "ssh_bastion_private_key_file", &b.PrivateKeyFile)
-	ev.keyFile(d, "ssh_bastion_certificate_file", &b.CertificateFile)
-	if a, ok := d.attrs["ssh_bastion_certificate_file"]; ok && b.CertificateFile != "" && b.PrivateKeyFile == "" {
-		d.errorf(a, "Missing key", "ssh_bastion_certificate_file needs ssh_bastion_private_key_file (or ssh_private_key_file): the certificate is for that key.")
-	}
+	ev.certFile(d, "ssh_bastion_certificate_file", &b.CertificateFile, b.PrivateKeyFile, "ssh_bastion_private_key_file (or ssh_private_key_file)")
 	d.boolean("ssh_bastion_agent_auth", &b.AgentAuth)
 	d.boolean("ssh_bastion_interactive", &b.Interactive)
 	if a := d.attrs["ssh_bastion_host"]; !b.AgentAuth && b.Password == "" && b.PrivateKeyFile == "" {
@@ -86,6 +80,15 @@ func (ev *evaluator) decodeBastion(d *decoder, s *QEMUSource, host string) *SSHB
 		d.errorf(a, "Missing bastion password", "ssh_bastion_interactive answers the bastion's prompts with ssh_bastion_password, which is not set.")
 	}
 	return b
+}
+
+// certFile reads a certificate's path as keyFile does; the certificate is
+// for key, which keyNames names, and which must be there.
+func (ev *evaluator) certFile(d *decoder, name string, dst *string, key, keyNames string) {
+	ev.keyFile(d, name, dst)
+	if a, ok := d.attrs[name]; ok && *dst != "" && key == "" {
+		d.errorf(a, "Missing key", "%s needs %s: the certificate is for that key.", name, keyNames)
+	}
 }
 
 // keyFile reads a private key's path, relative to the recipe, and checks
