@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,7 +171,7 @@ type Login struct {
 // bound on failed handshakes.
 func WaitAuth(ctx context.Context, l Login, alive func() error) (*Client, error) {
 	var last error
-	addr := l.Route.addr(l.Port)
+	addr := forwarded(l.Port)
 	where := l.User + "@" + addr + l.Route.via()
 	failed := 0
 	for {
@@ -327,7 +326,7 @@ func (l *limitedBuffer) String() string { return string(l.b) }
 // busy, took more than half a second: it is given 3 s.
 func Banner(ctx context.Context, port int) bool {
 	d := net.Dialer{Timeout: time.Second}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	conn, err := d.DialContext(ctx, "tcp", forwarded(port))
 	if err != nil {
 		return false
 	}

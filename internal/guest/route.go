@@ -13,12 +13,10 @@ import (
 	"golang.org/x/net/proxy"
 )
 
-// Route is how SSH reaches a guest's forwarded port: from this host (the
-// zero Route), through an SSH bastion, or through a SOCKS5 proxy, as
-// Packer's ssh_bastion_* and ssh_proxy_* say. The forwarded port is on
-// Host (127.0.0.1 when empty), as seen from where the connection starts.
+// Route is how SSH reaches a guest's port, forwarded on this host's
+// loopback: from this host (the zero Route), through an SSH bastion, or
+// through a SOCKS5 proxy, as Packer's ssh_bastion_* and ssh_proxy_* say.
 type Route struct {
-	Host    string
 	Bastion *Bastion
 	Proxy   *Proxy
 }
@@ -37,16 +35,8 @@ type Proxy struct {
 	User, Password string // none when User is empty
 }
 
-// host is where the forwarded port is.
-func (r Route) host() string {
-	if r.Host == "" {
-		return "127.0.0.1"
-	}
-	return r.Host
-}
-
-// addr is the guest's forwarded port as the route reaches it.
-func (r Route) addr(port int) string { return net.JoinHostPort(r.host(), strconv.Itoa(port)) }
+// forwarded is the address of a guest's port forwarded on the loopback.
+func forwarded(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
 // via says how the route goes, for messages.
 func (r Route) via() string {
