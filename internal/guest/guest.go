@@ -120,18 +120,25 @@ func Auth(password string, keys ...ssh.Signer) []ssh.AuthMethod {
 }
 
 func dial(ctx context.Context, route Route, addr, user string, auth []ssh.AuthMethod) (*Client, error) {
+	conn, err := route.dialTCP(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return handshake(ctx, conn, addr, user, auth)
+}
+
+// handshake logs in over conn (to addr, for messages); conn is closed if
+// that fails.
+func handshake(ctx context.Context, conn net.Conn, addr, user string, auth []ssh.AuthMethod) (*Client, error) {
 	cfg := &ssh.ClientConfig{
 		User: user,
 		Auth: auth,
 		// A fresh VM's host key is new by definition; the connection goes to
 		// a loopback port forwarded by QEMU or to the VM's address on the
-		// hypervisor's host-only network.
+		// hypervisor's host-only network. A bastion named in a recipe is
+		// trusted on first use too: the build keeps no known_hosts.
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
 		Timeout:         10 * time.Second,
-	}
-	conn, err := route.dialTCP(ctx, addr)
-	if err != nil {
-		return nil, err
 	}
 	// The handshake is bounded by ctx and 20 s; a channel through a
 	// bastion has no deadlines of its own, so closing is the bound.

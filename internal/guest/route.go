@@ -81,21 +81,10 @@ func (b *Bastion) dial(ctx context.Context, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bastion %s: %w", b.Addr, err)
 	}
-	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
-	c, chans, reqs, err := ssh.NewClientConn(conn, b.Addr, &ssh.ClientConfig{
-		User: b.User,
-		Auth: b.Auth,
-		// A bastion named in a recipe, like the guest, is trusted on
-		// first use: the build keeps no known_hosts.
-		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
-		Timeout:         10 * time.Second,
-	})
+	client, err := handshake(ctx, conn, b.Addr, b.User, b.Auth)
 	if err != nil {
-		conn.Close()
 		return nil, fmt.Errorf("bastion %s@%s: login %w: %w", b.User, b.Addr, errBastionRefused, err)
 	}
-	_ = conn.SetDeadline(time.Time{})
-	client := ssh.NewClient(c, chans, reqs)
 	tunnel, err := client.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		client.Close()
@@ -104,7 +93,7 @@ func (b *Bastion) dial(ctx context.Context, addr string) (net.Conn, error) {
 		}
 		return nil, fmt.Errorf("bastion %s@%s: open %s: %w", b.User, b.Addr, addr, err)
 	}
-	return &bastionConn{Conn: tunnel, bastion: client}, nil
+	return &bastionConn{Conn: tunnel, bastion: client.Client}, nil
 }
 
 // errBastionRefused is a bastion that answered and would not let the
