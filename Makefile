@@ -13,7 +13,7 @@ FUZZTIME_ARCHIVE ?= 2000x
 # System packages every part of clawimg and its tests need.
 DEB_PACKAGES := qemu-system-x86 qemu-utils debootstrap extlinux syslinux-common \
 	fdisk e2fsprogs zstd docker-registry packer xorriso openssh-client openssh-server ca-certificates \
-	isolinux debian-installer-12-netboot-amd64 ansible-core ovmf grub-efi-amd64-bin dosfstools mtools swtpm
+	isolinux debian-installer-12-netboot-amd64 ansible-core ovmf grub-efi-amd64-bin dosfstools mtools swtpm nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test vet cross fmt-check unit e2e e2e-packer fuzz bench demo fixture installer dist clean

@@ -77,21 +77,19 @@ func TestOpenClawImage(t *testing.T) {
 	e.figure("image stored %s, virtual %s", mib(imgs[0].Size), submatch(t, buildLog, `stored, (\S+ \S+) virtual`))
 
 	// Warm the image once: the gateway starts once, here. Under emulation
-	// its start can miss OpenClaw's fixed 5 s start-up deadline (its
-	// state-lease worker alone takes 4-5 s to load on a 2-core TCG host:
-	// none of 17 starts made it in one CI run, none of 13 in another test).
-	// One start is tried (each costs 3-4 minutes); when it misses that
-	// deadline, and only then, the state is saved once the VM
-	// is booted (--ready ssh) and everything but the running gateway is
+	// its start can miss OpenClaw's fixed 5 s start-up deadline: its
+	// state-lease worker took 4-6 s to load on a 2-core TCG host until the
+	// built-in recipe cached the worker's module resolution (2.6-3.3 s
+	// since). Two starts are tried (each costs 3-4 minutes under TCG); when
+	// both miss that deadline, and only then, the state is saved once the
+	// VM is booted (--ready ssh) and everything but the running gateway is
 	// checked, saying so. Any other failure fails the test.
-	// Under TCG the start is not tried unless CLAWIMG_E2E_GATEWAY=1: it
-	// failed in every CI run and e2e run on 2-core TCG hosts so far (0 of
-	// 30+), and its 4-5 minutes are what keeps make test within CI's hour.
+	// CLAWIMG_E2E_GATEWAY=0 skips the start (the state is saved at ssh).
 	start = time.Now()
-	tryGateway := accel != "tcg" || os.Getenv("CLAWIMG_E2E_GATEWAY") == "1"
+	tryGateway := os.Getenv("CLAWIMG_E2E_GATEWAY") != "0"
 	code, warmOut, warmErr := -1, "", ""
 	if tryGateway {
-		code, warmOut, warmErr = e.run3(nil, "warm", "openclaw:e2e", "--starts", "1", "--timeout", "10m")
+		code, warmOut, warmErr = e.run3(nil, "warm", "openclaw:e2e", "--starts", "2", "--timeout", "10m")
 	}
 	gatewayUp := tryGateway && code == 0
 	if !gatewayUp {
@@ -105,7 +103,7 @@ func TestOpenClawImage(t *testing.T) {
 				submatchOr(warmErr, `(state lease heartbeat did not become ready \([^)]*\)|exit[^\n]*78[^\n]*)`, tail(warmErr, 3)))
 			t.Log("NOTE: the gateway cannot start on this host; the warm state is saved at ssh and the running gateway's checks are left out")
 		} else {
-			t.Log("NOTE: under TCG the gateway's start is not tried (CLAWIMG_E2E_GATEWAY=1 tries it); the warm state is saved at ssh and the running gateway's checks are left out")
+			t.Log("NOTE: CLAWIMG_E2E_GATEWAY=0: the gateway's start is not tried; the warm state is saved at ssh and the running gateway's checks are left out")
 		}
 		start = time.Now()
 		warmOut, warmErr = e.must("warm", "openclaw:e2e", "--ready", "ssh")

@@ -66,63 +66,178 @@ ConditionPathExists=%h/.openclaw/.env
 UNIT
 chown "$user:$user" "$dropin/10-clawimg.conf"
 
-# Node's compile cache for the gateway and its worker threads. OpenClaw
-# starts its workers with an empty environment, so NODE_COMPILE_CACHE never
-# reaches them and each compiles its modules from source at every start;
-# under emulation (QEMU's TCG) the state-lease worker then needs 4-5 s to
-# load, against OpenClaw's fixed 5 s start-up deadline, and the gateway
-# does not start. A preload (plain Node, no change to OpenClaw's files)
-# hands the main thread's cache directory to workers whose environment
-# leaves it out; the cache is primed here, so the image ships it.
+# Node's compile cache and a resolution cache for the gateway's worker
+# threads. Under emulation (QEMU's TCG) OpenClaw's state-lease worker needs
+# 4-6 s to load on an idle 2-core host, against OpenClaw's fixed 5 s
+# start-up deadline, and the gateway does not start. Two preloads (plain
+# Node, no change to OpenClaw's files) take most of that away:
+# - OpenClaw starts its workers with an empty environment, so
+#   NODE_COMPILE_CACHE never reaches them and each compiled its modules
+#   from source at every start: the preload hands the main thread's cache
+#   directory to workers whose environment leaves it out;
+# - a worker resolves its whole import graph at every start (the
+#   state-lease worker: ~1,200 specifiers, each a walk over package.json
+#   files, stats and realpaths; about 2 of those seconds under TCG): the
+#   answers are recorded here, in the build, and a resolve hook
+#   (module.registerHooks) that each worker loads first gives them back.
+#   A change of the installed OpenClaw (its package.json) turns it off.
+# Both caches are primed here, so the image ships them.
 cache=/var/cache/openclaw-node
 preload=/usr/local/lib/clawimg/worker-compile-cache.mjs
+resolve=/usr/local/lib/clawimg/resolve-cache.mjs
+pkg="$home/.npm-global/lib/node_modules/openclaw/package.json"
 install -d -o "$user" -g "$user" -m 0700 "$cache"
 install -d -m 0755 "$(dirname "$preload")"
-cat >"$preload" <<'JS'
+cat >"$preload" <<JS
 // clawimg: OpenClaw starts its worker threads with env {}, so Node's compile
 // cache (NODE_COMPILE_CACHE) does not reach them. Loaded with --import, this
-// passes the main thread's cache directory to workers whose env leaves it out.
+// passes the main thread's cache directory to workers whose env leaves it
+// out, and has each worker that is given its own execArgv load the
+// resolution cache ($resolve) first.
 import workerThreads from "node:worker_threads";
 import nodeModule from "node:module";
 
 const Base = workerThreads.Worker;
+const resolveCache = "$resolve";
+// The build's priming run records resolutions in its workers too.
+const passed = ["CLAWIMG_RESOLVE_RECORD", "CLAWIMG_RESOLVE_STATS"];
 
 function withCompileCache(options) {
   const dir = nodeModule.getCompileCacheDir?.() ?? process.env.NODE_COMPILE_CACHE;
   const env = options?.env;
-  if (!dir || env === null || typeof env !== "object" || env === workerThreads.SHARE_ENV) return options;
-  if ("NODE_COMPILE_CACHE" in env || "NODE_DISABLE_COMPILE_CACHE" in env) return options;
-  return { ...options, env: { ...env, NODE_COMPILE_CACHE: dir } };
+  if (env === null || typeof env !== "object" || env === workerThreads.SHARE_ENV) return options;
+  const add = {};
+  if (dir && !("NODE_COMPILE_CACHE" in env || "NODE_DISABLE_COMPILE_CACHE" in env)) add.NODE_COMPILE_CACHE = dir;
+  for (const k of passed) if (process.env[k] && !(k in env)) add[k] = process.env[k];
+  return Object.keys(add).length ? { ...options, env: { ...env, ...add } } : options;
+}
+
+// Only an explicit execArgv is extended: without one a worker inherits the
+// main thread's options as they are.
+function withResolveCache(options) {
+  const argv = options?.execArgv;
+  if (options?.eval || !Array.isArray(argv) || argv.includes("--import=" + resolveCache)) return options;
+  return { ...options, execArgv: ["--import=" + resolveCache, ...argv] };
 }
 
 workerThreads.Worker = class Worker extends Base {
   constructor(filename, options) {
-    super(filename, withCompileCache(options));
+    super(filename, withResolveCache(withCompileCache(options)));
   }
 };
 nodeModule.syncBuiltinESMExports();
 JS
-chmod 0644 "$preload"
+cat >"$resolve" <<JS
+// clawimg: Node's module resolution for OpenClaw's worker threads, answered
+// from what the image's build recorded ($cache/resolve.json), so a worker
+// does not walk package.json files for its ~1,200 imports at every start.
+// Off when the installed OpenClaw changed (its package.json), when Node has
+// no module.registerHooks, or without the file; a specifier not recorded is
+// resolved by Node as always.
+import nodeModule from "node:module";
+import fs from "node:fs";
+
+const file = "$cache/resolve.json";
+const record = process.env.CLAWIMG_RESOLVE_RECORD;
+const statsTo = process.env.CLAWIMG_RESOLVE_STATS;
+
+// stamp identifies the installed OpenClaw the answers are valid for.
+export function stamp() {
+  const st = fs.statSync("$pkg", { throwIfNoEntry: false });
+  return st ? st.size + ":" + st.mtimeMs + ":" + st.ino : "";
+}
+
+const keyOf = (specifier, context) =>
+  (context.parentURL ?? "") + "\0" + specifier + "\0" + (context.conditions ?? []).join(",");
+
+let table = null;
+if (!record) {
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, "utf8"));
+    if (saved.stamp === stamp()) table = saved.entries;
+  } catch {}
+}
+let hits = 0, misses = 0;
+if (typeof nodeModule.registerHooks === "function" && (table || record)) {
+  nodeModule.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      if (table) {
+        const hit = table[keyOf(specifier, context)];
+        if (hit) {
+          hits++;
+          return { url: hit[0], format: hit[1] ?? undefined, shortCircuit: true };
+        }
+        misses++;
+        return nextResolve(specifier, context);
+      }
+      const r = nextResolve(specifier, context);
+      fs.appendFileSync(record, JSON.stringify([keyOf(specifier, context), r.url, r.format ?? null]) + "\n");
+      return r;
+    },
+  });
+}
+if (statsTo) process.on("exit", () => fs.appendFileSync(statsTo, hits + " " + misses + "\n"));
+JS
+chmod 0644 "$preload" "$resolve"
 cat >"$dropin/20-compile-cache.conf" <<UNIT
-# clawimg: Node's compile cache, for the gateway's worker threads too.
+# clawimg: Node's compile cache, for the gateway's worker threads too, and
+# their resolution cache.
 [Service]
 Environment=NODE_COMPILE_CACHE=$cache
 Environment=NODE_OPTIONS=--import=$preload
 UNIT
 chown "$user:$user" "$dropin/20-compile-cache.conf"
-# Prime it: load the state-lease worker once the way the gateway does (an
+# Prime both: load the state-lease worker once the way the gateway does (an
 # empty env), through the preload. It exits at once for want of its
-# workerData; what counts is that its modules were compiled into the cache.
+# workerData; what counts is that its modules were compiled into the cache
+# and their resolutions recorded (every import is resolved before the
+# worker's code runs).
 worker="$home/.npm-global/lib/node_modules/openclaw/dist/state/openclaw-state-lease-heartbeat.worker.js"
-if [ -f "$worker" ]; then
-  as_user env NODE_COMPILE_CACHE=$cache NODE_OPTIONS=--import=$preload node --input-type=module -e '
+load_worker() {
+  as_user env NODE_COMPILE_CACHE=$cache NODE_OPTIONS=--import=$preload "$@" node --input-type=module -e '
 import { Worker } from "node:worker_threads";
 const w = new Worker(process.argv[1], { env: {}, execArgv: [], stdout: true, stderr: true });
 w.stdout.resume(); w.stderr.resume(); w.on("error", () => {});
 ' "$worker"
-  n=$(find "$cache" -type f | wc -l)
+}
+if [ -f "$worker" ]; then
+  record="$cache/resolve.record"
+  rm -f "$record"
+  load_worker CLAWIMG_RESOLVE_RECORD="$record"
+  n=$(find "$cache" -type f -name '[0-9a-f]*' | wc -l)
   echo "compile cache primed: $n modules"
   [ "$n" -gt 20 ] || { echo "the compile cache of the gateway's workers stayed empty ($n files in $cache)" >&2; exit 1; }
+  if as_user node -e 'process.exit(typeof require("node:module").registerHooks === "function" ? 0 : 1)'; then
+    # One answer per question (the last), stamped with the installed
+    # OpenClaw; written whole, then renamed.
+    as_user node --input-type=module -e '
+import fs from "node:fs";
+import { stamp } from "'"$resolve"'";
+const [record, out] = process.argv.slice(1);
+const entries = {};
+for (const line of fs.readFileSync(record, "utf8").split("\n")) {
+  if (!line) continue;
+  const [key, url, format] = JSON.parse(line);
+  entries[key] = format ? [url, format] : [url];
+}
+fs.writeFileSync(out + ".tmp", JSON.stringify({ stamp: stamp(), entries }));
+fs.renameSync(out + ".tmp", out);
+console.log("resolution cache primed: " + Object.keys(entries).length + " resolutions");
+' "$record" "$cache/resolve.json"
+    rm -f "$record"
+    # Load it once more from the cache: (almost) every import must be
+    # answered from it, or it is not doing its job.
+    stats="$cache/resolve.stats"
+    rm -f "$stats"
+    load_worker CLAWIMG_RESOLVE_STATS="$stats"
+    read -r hits misses <"$stats" || { echo "the resolution cache was not loaded in the worker" >&2; exit 1; }
+    rm -f "$stats"
+    echo "resolution cache: $hits of $((hits + misses)) imports of the state-lease worker answered from it"
+    [ "$hits" -gt 100 ] && [ "$misses" -le $((hits / 20)) ] || { echo "the resolution cache answered $hits of $((hits + misses)) imports" >&2; exit 1; }
+  else
+    rm -f "$record"
+    echo "note: this Node has no module.registerHooks (22.15 or later): no resolution cache"
+  fi
 else
   echo "note: $worker not found (another OpenClaw layout); the compile cache fills at the gateway's first start"
 fi
