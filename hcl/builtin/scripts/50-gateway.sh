@@ -76,7 +76,7 @@ chown "$user:$user" "$dropin/10-clawimg.conf"
 #   from source at every start: the preload hands the main thread's cache
 #   directory to workers whose environment leaves it out;
 # - a worker resolves its whole import graph at every start (the
-#   state-lease worker: ~1,200 specifiers, each a walk over package.json
+#   state-lease worker: ~1,500 specifiers, each a walk over package.json
 #   files, stats and realpaths; about 2 of those seconds under TCG): the
 #   answers are recorded here, in the build, and a resolve hook
 #   (module.registerHooks) that each worker loads first gives them back.
@@ -85,7 +85,8 @@ chown "$user:$user" "$dropin/10-clawimg.conf"
 cache=/var/cache/openclaw-node
 preload=/usr/local/lib/clawimg/worker-compile-cache.mjs
 resolve=/usr/local/lib/clawimg/resolve-cache.mjs
-pkg="$home/.npm-global/lib/node_modules/openclaw/package.json"
+openclaw_dir="$home/.npm-global/lib/node_modules/openclaw"
+pkg="$openclaw_dir/package.json"
 install -d -o "$user" -g "$user" -m 0700 "$cache"
 install -d -m 0755 "$(dirname "$preload")"
 cat >"$preload" <<JS
@@ -130,7 +131,7 @@ JS
 cat >"$resolve" <<JS
 // clawimg: Node's module resolution for OpenClaw's worker threads, answered
 // from what the image's build recorded ($cache/resolve.json), so a worker
-// does not walk package.json files for its ~1,200 imports at every start.
+// does not walk package.json files for its ~1,500 imports at every start.
 // Off when the installed OpenClaw changed (its package.json), when Node has
 // no module.registerHooks, or without the file; a specifier not recorded is
 // resolved by Node as always.
@@ -192,7 +193,7 @@ chown "$user:$user" "$dropin/20-compile-cache.conf"
 # workerData; what counts is that its modules were compiled into the cache
 # and their resolutions recorded (every import is resolved before the
 # worker's code runs).
-worker="$home/.npm-global/lib/node_modules/openclaw/dist/state/openclaw-state-lease-heartbeat.worker.js"
+worker="$openclaw_dir/dist/state/openclaw-state-lease-heartbeat.worker.js"
 load_worker() {
   as_user env NODE_COMPILE_CACHE=$cache NODE_OPTIONS=--import=$preload "$@" node --input-type=module -e '
 import { Worker } from "node:worker_threads";
