@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -42,17 +44,20 @@ func (m *Manager) Verify(ctx context.Context, name string) (*Verification, error
 	if err != nil {
 		return nil, err
 	}
-	run := func(script string) (int, string) {
-		var out bytes.Buffer
-		code, err := d.Exec(ctx, r, []string{"sudo", "-n", "sh", "-c", script}, nil, &out, &out)
-		if err != nil {
-			return -1, err.Error()
+	others := make(chan identities, 1)
+	go func() { others <- m.identities(ctx, name) }()
+	key := ""
+	if r.Egress != "" {
+		if b, err := os.ReadFile(r.apiKeyPath()); err == nil {
+			key = strings.TrimSpace(string(b))
 		}
-		return code, strings.TrimSpace(out.String())
 	}
-	if code, out := run("true"); code != 0 {
-		return nil, fmt.Errorf("verify %s: cannot run commands in the instance: %s", name, out)
+	res, err := runProbes(ctx, d, r, verifyProbes(r), strings.NewReader(key+"\n"), strconv.Itoa(r.SSHPort))
+	if err != nil {
+		<-others
+		return nil, fmt.Errorf("verify %s: cannot run commands in the instance: %w", name, err)
 	}
+	run := func(name string) (int, string) { return res[name].Code, res[name].Out }
 	v := &Verification{Instance: name, OK: true}
 	add := func(id string, ok bool, detail string) {
 		v.Checks = append(v.Checks, Probe{ID: id, OK: ok, Detail: oneLine(detail)})
@@ -60,7 +65,7 @@ func (m *Manager) Verify(ctx context.Context, name string) (*Verification, error
 	}
 
 	// Firewall.
-	_, ufw := run("command -v ufw >/dev/null || { echo 'ufw is not installed'; exit 1; }; ufw status verbose")
+	_, ufw := run("ufw")
 	add("firewall.active", strings.Contains(ufw, "Status: active"), firstMatch(ufw, `Status: \S+|ufw is not installed`))
 	add("firewall.default-deny-incoming", regexp.MustCompile(`Default: deny \(incoming\)`).MatchString(ufw),
 		firstMatch(ufw, `Default: .*|ufw is not installed`))
@@ -69,54 +74,88 @@ func (m *Manager) Verify(ctx context.Context, name string) (*Verification, error
 		fmt.Sprintf("allowed in: %s%s", orNone(allowed), prefixed("; other rules: ", other)))
 
 	// fail2ban.
-	code, f2b := run("command -v fail2ban-client >/dev/null || { echo 'fail2ban is not installed'; exit 1; }; fail2ban-client status sshd")
+	code, f2b := run("fail2ban")
 	add("fail2ban.sshd-jail", code == 0 && strings.Contains(f2b, "Status for the jail: sshd"), firstMatch(f2b, `Status for the jail: sshd|Currently banned:\s*\d+|.*not installed|.*does not exist.*|.*`))
 
 	// sshd's effective configuration.
-	_, sshd := run("sshd -T 2>&1 | grep -Ei '^(passwordauthentication|kbdinteractiveauthentication|permitrootlogin) '")
+	_, sshd := run("sshd")
 	pw := regexp.MustCompile(`(?m)^passwordauthentication no$`).MatchString(sshd)
 	kbd := !regexp.MustCompile(`(?m)^kbdinteractiveauthentication yes$`).MatchString(sshd)
 	add("sshd.password-auth-off", pw && kbd, strings.ReplaceAll(firstMatch(sshd, `(?s).*`), "\n", ", "))
 	add("sshd.root-login-off", regexp.MustCompile(`(?m)^permitrootlogin no$`).MatchString(sshd), firstMatch(sshd, `permitrootlogin \S+`))
 
 	// OpenClaw.
-	gw, err := probeGateway(ctx, d, r)
-	if err != nil {
-		gw = gatewayState{Reason: err.Error()}
+	gw := parseGatewayState(res["gateway"].Out)
+	if c := res["gateway"].Code; c != 0 {
+		gw = gatewayState{Reason: fmt.Sprintf("gateway probe: exit status %d: %s", c, lastLine(res["gateway"].Out))}
 	}
-	_, user := run(openclawUserProbe)
+	_, user := run("openclaw-user")
 	nonRoot, who := openclawNonRoot(user, gw)
 	add("openclaw.non-root", nonRoot, who)
-	_, listen := run(fmt.Sprintf("ss -Hltn 'sport = :%d'", GatewayPort))
-	_, conf := run(gatewayConfigProbe)
+	_, listen := run("listen")
+	_, conf := run("gateway-config")
 	loop, where := gatewayLoopbackOnly(listenAddrs(listen), conf)
 	add("openclaw.gateway-loopback-only", loop, where)
 	add("openclaw.gateway-healthy", gw.Ready, gw.String())
 
 	// Secrets.
-	_, key := run(`h=$(getent passwd openclaw | cut -d: -f6); [ -n "$h" ] || { echo 'no openclaw user'; exit 1; }; [ -e "$h/.openclaw/.env" ] || { echo absent; exit 0; }; stat -c '%a %U %G' "$h/.openclaw/.env" 2>&1`)
-	add("secrets.api-key-file-private", key == "600 openclaw openclaw" || key == "absent", "~openclaw/.openclaw/.env: "+key)
-	_, build := run(`cat /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys 2>/dev/null | grep -c 'clawimg-build-' || true`)
+	_, envFile := run("env-file")
+	add("secrets.api-key-file-private", envFile == "600 openclaw openclaw" || envFile == "absent", "~openclaw/.openclaw/.env: "+envFile)
+	_, build := run("build-keys")
 	add("secrets.no-build-key", strings.TrimSpace(build) == "0", fmt.Sprintf("%s build key(s) in authorized_keys", strings.TrimSpace(build)))
 
 	// Identity, against the image (generalized: none) and the other instances.
-	_, mid := run("cat /etc/machine-id")
-	_, hk := run("for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf \"$f\" | awk '{print $2}'; done | sort | head -n 1")
-	others := m.identities(ctx, name)
-	add("identity.machine-id-unique", len(mid) == 32 && !others.machineIDs[mid],
-		fmt.Sprintf("%s; %d other instance(s) compared", mid, len(others.machineIDs)))
-	add("identity.host-keys-unique", strings.HasPrefix(hk, "SHA256:") && !others.hostKeys[hk],
-		fmt.Sprintf("%s; %d other instance(s) compared", hk, len(others.hostKeys)))
+	_, mid := run("machine-id")
+	_, hk := run("host-key")
+	ids := <-others
+	add("identity.machine-id-unique", len(mid) == 32 && !ids.machineIDs[mid],
+		fmt.Sprintf("%s; %d other instance(s) compared", mid, len(ids.machineIDs)))
+	add("identity.host-keys-unique", strings.HasPrefix(hk, "SHA256:") && !ids.hostKeys[hk],
+		fmt.Sprintf("%s; %d other instance(s) compared", hk, len(ids.hostKeys)))
 
 	// Host mounts and updates.
-	_, mounts := run(`findmnt -rn -o FSTYPE,TARGET | awk '$1 ~ /^(9p|virtiofs|fuse.sshfs|nfs|nfs4|cifs|smb3|vboxsf|fuse.multipass-sshfs)$/'`)
+	_, mounts := run("mounts")
 	add("host.no-mounts", mounts == "", "shared mounts: "+orNone(strings.Fields(mounts)))
-	_, apt := run(`dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null | grep -q 'install ok installed' || { echo 'unattended-upgrades is not installed'; exit 0; }; apt-config dump APT::Periodic::Unattended-Upgrade`)
+	_, apt := run("unattended")
 	add("updates.unattended", strings.Contains(apt, `APT::Periodic::Unattended-Upgrade "1"`), firstMatch(apt, `APT::Periodic::Unattended-Upgrade "\d+"|.*not installed|.*`))
 
 	// The key on the host, and the ways out.
-	verifyHostnet(ctx, d, r, func(p Probe) { add(p.ID, p.OK, p.Detail) })
+	ok, detail := apiKeyOutsideVM(r, res["api-key"].Out, key != "")
+	add("secrets.api-key-outside-vm", ok, detail)
+	deny, dns, proxy := egressChecks(r, res["egress"].Out)
+	for _, p := range []Probe{deny, dns, proxy} {
+		add(p.ID, p.OK, p.Detail)
+	}
 	return v, nil
+}
+
+// hostKeyProbe prints the fingerprint of the guest's first SSH host key.
+const hostKeyProbe = `for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$f" | awk '{print $2}'; done | sort | head -n 1`
+
+// verifyProbes are the guest's side of Verify, run at once by runProbes:
+// $1 is the instance's SSH port on the host (egressProbe), stdin the
+// host's copy of the API key (keyProbe).
+func verifyProbes(r *Record) []probe {
+	ps := []probe{
+		{Name: "ufw", Script: "command -v ufw >/dev/null || { echo 'ufw is not installed'; exit 1; }; ufw status verbose"},
+		{Name: "fail2ban", Script: "command -v fail2ban-client >/dev/null || { echo 'fail2ban is not installed'; exit 1; }; fail2ban-client status sshd"},
+		{Name: "sshd", Script: "sshd -T 2>&1 | grep -Ei '^(passwordauthentication|kbdinteractiveauthentication|permitrootlogin) '"},
+		{Name: "gateway", Script: gatewayProbe},
+		{Name: "openclaw-user", Script: openclawUserProbe},
+		{Name: "listen", Script: fmt.Sprintf("ss -Hltn 'sport = :%d'", GatewayPort)},
+		{Name: "gateway-config", Script: gatewayConfigProbe},
+		{Name: "env-file", Script: `h=$(getent passwd openclaw | cut -d: -f6); [ -n "$h" ] || { echo 'no openclaw user'; exit 1; }; [ -e "$h/.openclaw/.env" ] || { echo absent; exit 0; }; stat -c '%a %U %G' "$h/.openclaw/.env" 2>&1`},
+		{Name: "build-keys", Script: `cat /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys 2>/dev/null | grep -c 'clawimg-build-' || true`},
+		{Name: "machine-id", Script: "cat /etc/machine-id"},
+		{Name: "host-key", Script: hostKeyProbe},
+		{Name: "mounts", Script: `findmnt -rn -o FSTYPE,TARGET | awk '$1 ~ /^(9p|virtiofs|fuse.sshfs|nfs|nfs4|cifs|smb3|vboxsf|fuse.multipass-sshfs)$/'`},
+		{Name: "unattended", Script: `dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null | grep -q 'install ok installed' || { echo 'unattended-upgrades is not installed'; exit 0; }; apt-config dump APT::Periodic::Unattended-Upgrade`},
+		{Name: "api-key", Script: keyProbe, Stdin: true},
+	}
+	if r.Egress != "" {
+		ps = append(ps, probe{Name: "egress", Script: egressProbe})
+	}
+	return ps
 }
 
 type identities struct{ machineIDs, hostKeys map[string]bool }
@@ -133,13 +172,13 @@ func (m *Manager) identities(ctx context.Context, except string) identities {
 		if l.Name == except || l.State != StateRunning {
 			continue
 		}
-		var mid, hk bytes.Buffer
-		if code, err := m.Exec(ctx, l.Name, []string{"cat", "/etc/machine-id"}, nil, &mid, &bytes.Buffer{}); err == nil && code == 0 {
-			ids.machineIDs[strings.TrimSpace(mid.String())] = true
-		}
-		script := "for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf \"$f\" | awk '{print $2}'; done | sort | head -n 1"
-		if code, err := m.Exec(ctx, l.Name, []string{"sudo", "-n", "sh", "-c", script}, nil, &hk, &bytes.Buffer{}); err == nil && code == 0 {
-			ids.hostKeys[strings.TrimSpace(hk.String())] = true
+		var out bytes.Buffer
+		script := "cat /etc/machine-id; " + hostKeyProbe
+		if code, err := m.Exec(ctx, l.Name, []string{"sudo", "-n", "sh", "-c", script}, nil, &out, &bytes.Buffer{}); err == nil && code == 0 {
+			if f := strings.Fields(out.String()); len(f) == 2 {
+				ids.machineIDs[f[0]] = true
+				ids.hostKeys[f[1]] = true
+			}
 		}
 	}
 	return ids

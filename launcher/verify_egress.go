@@ -1,10 +1,7 @@
 package launcher
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/clawimg/clawimg/launcher/hostnet"
@@ -151,30 +148,4 @@ func egressChecks(r *Record, out string) (deny, dns, proxy Probe) {
 		proxy.Detail = "CONNECT clawimg-probe.invalid:443 through " + kv.get("proxy") + ": " + c
 	}
 	return
-}
-
-// verifyHostnet runs the key and egress probes.
-func verifyHostnet(ctx context.Context, d Driver, r *Record, add func(Probe)) {
-	key := ""
-	if r.Egress != "" {
-		if b, err := os.ReadFile(r.apiKeyPath()); err == nil {
-			key = strings.TrimSpace(string(b))
-		}
-	}
-	var out bytes.Buffer
-	if _, err := d.Exec(ctx, r, []string{"sudo", "-n", "sh", "-c", keyProbe}, strings.NewReader(key+"\n"), &out, &out); err != nil {
-		out.WriteString(err.Error())
-	}
-	ok, detail := apiKeyOutsideVM(r, out.String(), key != "")
-	add(Probe{ID: "secrets.api-key-outside-vm", OK: ok, Detail: detail})
-	out.Reset()
-	if r.Egress != "" {
-		if _, err := d.Exec(ctx, r, []string{"sudo", "-n", "sh", "-c", egressProbe, "sh", fmt.Sprint(r.SSHPort)}, nil, &out, &out); err != nil {
-			out.WriteString(err.Error())
-		}
-	}
-	deny, dns, proxy := egressChecks(r, out.String())
-	add(deny)
-	add(dns)
-	add(proxy)
 }
