@@ -122,7 +122,8 @@ func TestGatewayReason(t *testing.T) {
 // (sh -n), which otherwise only a VM would find wrong.
 func TestGuestScriptsParse(t *testing.T) {
 	for name, script := range map[string]string{"gatewayProbe": gatewayProbe, "reidentifyScript": reidentifyScript,
-		"dropScript": dropScript, "zeroScript": zeroScript} {
+		"dropScript": dropScript, "zeroScript": zeroScript, "settleScript": settleScript,
+		"verify's probes": probeBatch("==b", verifyProbes(&Record{Egress: "proxy"}))} {
 		if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
 			t.Errorf("%s: %v\n%s", name, err, out)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +115,14 @@ type Warmed struct {
 	ReadyAfter time.Duration // boot until ready
 	Attempts   int           // gateway starts it took (0: no gateway, or not waited for)
 	Ready      string        // what the VM had reached: ReadyGateway or ReadySSH
-	Took       time.Duration
+	// Settled is how long the gateway took to settle before the VM was
+	// saved (0: not waited for); Busy, that it was saved still busy.
+	Settled time.Duration
+	Busy    bool
+	// Rehearsed is how long the warm VM's gateway took to take the
+	// rehearsal's token (see rehearse).
+	Rehearsed time.Duration
+	Took      time.Duration
 	// Throwaway is the warm VM's own identity, which no instance restored
 	// from the state keeps (none of it is secret).
 	Throwaway Throwaway
@@ -188,14 +196,18 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	}
 	readyAfter := time.Since(booted)
 	progress("quiesce")
+	var settled, rehearsed time.Duration
+	var busy bool
 	if _, err := runInWarm(ctx, wr, rec, "quiesce", dropScript, warmID.GatewayToken+"\n"); err != nil {
 		return nil, err
 	}
 	if o.Ready == ReadyGateway && attempts > 0 { // a gateway, ready: it will take a token by hot reload
 		progress("rehearse an instance's renewal")
-		if err := rehearse(ctx, wr, rec, warmID); err != nil {
+		if rehearsed, err = rehearse(ctx, wr, rec, warmID); err != nil {
 			return nil, err
 		}
+		progress("wait for the gateway to settle")
+		settled, busy = m.settle(ctx, wr, rec)
 	}
 	throwaway, err := zeroFree(ctx, wr, rec)
 	if err != nil {
@@ -217,7 +229,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 		return nil, err
 	}
 	return &Warmed{Image: details.Ref(), Digest: details.Digest, State: st, Machine: machine,
-		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Took: time.Since(start), Throwaway: throwaway}, nil
+		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Settled: settled, Busy: busy, Rehearsed: rehearsed, Took: time.Since(start), Throwaway: throwaway}, nil
 }
 
 // warmer is the named driver (default DefaultWarmDriver) as a Warmer.
@@ -366,12 +378,54 @@ echo 3 > /proc/sys/vm/drop_caches
 // each instance from a cold disk under emulation: the gateway's code for
 // a hot reload of its token (imported and compiled on first use), and the
 // page cache of the programs the renewal runs.
-func rehearse(ctx context.Context, wr Warmer, rec *Record, boot identity) error {
+func rehearse(ctx context.Context, wr Warmer, rec *Record, boot identity) (time.Duration, error) {
 	id := warmIdentity(rec, boot.Keys)
-	if _, err := reidentify(ctx, wr, rec, id); err != nil {
-		return fmt.Errorf("rehearse the renewal: %w", err)
+	out, err := reidentify(ctx, wr, rec, id)
+	if err != nil {
+		return 0, fmt.Errorf("rehearse the renewal: %w", err)
 	}
-	return nil
+	token, _ := readRenewal(out)
+	return token, nil
+}
+
+// settleScript waits, up to $1 seconds, until the gateway's service has
+// used under a tenth of a CPU for 10 seconds in a row (its cgroup's CPU
+// time), and prints how long that took. Right after it answers ready,
+// and after the rehearsal's token reload, OpenClaw goes on working for a
+// while (plugins, maintenance, health); a VM saved then would carry that
+// work into every instance restored from it, where it competes with the
+// token's hot reload for the guest's CPUs.
+var settleScript = `u=$(id -u openclaw 2>/dev/null) || { echo settle=no-gateway; exit 0; }
+pid=$(runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user show ` + gatewayUnit + ` -p MainPID --value 2>/dev/null)
+cg=/sys/fs/cgroup$(cut -d: -f3 /proc/"$pid"/cgroup 2>/dev/null | head -n 1)
+[ -n "$pid" ] && [ "$pid" != 0 ] && [ -f "$cg/cpu.stat" ] || { echo settle=no-gateway; exit 0; }
+usage() { awk '$1 == "usage_usec" {print $2}' "$cg/cpu.stat"; }
+t0=$(date +%s%N); prev=$(usage); quiet=0
+while [ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt "$1" ]; do
+  sleep 1
+  now=$(usage); d=$((now - prev)); prev=$now
+  if [ "$d" -lt 100000 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+  if [ $quiet -ge 10 ]; then echo "settled_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"; exit 0; fi
+done
+echo settle=busy`
+
+// settleFor bounds the wait for a settled gateway (runInWarm's exec
+// allows 2 minutes).
+const settleFor = 100 * time.Second
+
+// settle waits for the warm VM's gateway to settle (settleScript) and
+// returns how long it waited, and whether the gateway was still busy. A
+// busy gateway is saved anyway: it works, only its instances take their
+// token more slowly.
+func (m *Manager) settle(ctx context.Context, wr Warmer, rec *Record) (time.Duration, bool) {
+	start := time.Now()
+	out, err := runInWarm(ctx, wr, rec, "settle", settleScript, "", strconv.Itoa(int(settleFor/time.Second)))
+	if err != nil {
+		m.log.Warn("warm: could not watch the gateway settle", "err", err)
+		return 0, false
+	}
+	kv := keyValues(out)
+	return time.Since(start), kv.get("settled_ms") == "" && kv.get("settle") == "busy"
 }
 
 // zeroScript is the last part of quiescing: the free memory is zeroed
@@ -399,7 +453,7 @@ func zeroFree(ctx context.Context, wr Warmer, rec *Record) (Throwaway, error) {
 
 // runInWarm runs script as root in the warm VM through the guest agent,
 // input on its stdin, and returns its stdout.
-func runInWarm(ctx context.Context, wr Warmer, rec *Record, op, script, input string) (string, error) {
+func runInWarm(ctx context.Context, wr Warmer, rec *Record, op, script, input string, args ...string) (string, error) {
 	dctx, dcancel := context.WithTimeout(ctx, 45*time.Second)
 	defer dcancel()
 	a, err := wr.Agent(dctx, rec)
@@ -409,7 +463,7 @@ func runInWarm(ctx context.Context, wr Warmer, rec *Record, op, script, input st
 	defer a.Close()
 	actx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	res, err := a.Exec(actx, "/bin/sh", []string{"-c", script}, []byte(input))
+	res, err := a.Exec(actx, "/bin/sh", append([]string{"-c", script, "sh"}, args...), []byte(input))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", op, err)
 	}

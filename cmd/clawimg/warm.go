@@ -75,6 +75,15 @@ func printWarmed(e *env, res *launcher.Warmed, quiet bool) {
 	if res.Attempts > 0 {
 		starts = fmt.Sprintf(", gateway ready at start %d", res.Attempts)
 	}
+	if res.Rehearsed > 0 {
+		starts += fmt.Sprintf(", took a token in %s", res.Rehearsed.Round(100*time.Millisecond))
+	}
+	switch {
+	case res.Busy:
+		starts += fmt.Sprintf(", still busy when saved (waited %s for it to settle)", res.Settled.Round(time.Second))
+	case res.Settled > 0:
+		starts += fmt.Sprintf(", settled %s later", res.Settled.Round(time.Second))
+	}
 	fmt.Fprintf(e.stdout, "Warmed %s: state %s (%s stored, %d MiB memory, %d cpus, %s) in %s; ready (%s) %s after boot%s\n",
 		res.Image, images.ShortDigest(res.State.Digest), images.HumanBytes(res.State.Size), res.Machine.MemoryMiB,
 		res.Machine.CPUs, res.Machine.Accel, res.Took.Round(time.Second), res.Ready, res.ReadyAfter.Round(time.Second), starts)
