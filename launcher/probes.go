@@ -11,8 +11,8 @@ import (
 	"strings"
 )
 
-// probe is one script of a batch run in the guest as root.
-type probe struct {
+// probeScript is one script of a batch run in the guest as root.
+type probeScript struct {
 	Name, Script string
 	// Stdin: the script reads the batch's stdin (only one may).
 	Stdin bool
@@ -30,7 +30,7 @@ type probeResult struct {
 // emulation every session and every sudo costs seconds, and the probes
 // mostly wait (Python starting, sshd -T, network time-outs), so a verify
 // that ran them one by one took minutes. args are the scripts' $1...
-func runProbes(ctx context.Context, d Driver, r *Record, probes []probe, stdin io.Reader, args ...string) (map[string]probeResult, error) {
+func runProbes(ctx context.Context, d Driver, r *Record, probes []probeScript, stdin io.Reader, args ...string) (map[string]probeResult, error) {
 	b := make([]byte, 12)
 	rand.Read(b)
 	boundary := "==clawimg-probe-" + hex.EncodeToString(b)
@@ -52,7 +52,7 @@ func runProbes(ctx context.Context, d Driver, r *Record, probes []probe, stdin i
 // finished, each after a line "BOUNDARY NAME CODE". An asynchronous
 // command's stdin is /dev/null in sh: the batch's stdin is read first and
 // given to the one probe that wants it.
-func probeBatch(boundary string, probes []probe) string {
+func probeBatch(boundary string, probes []probeScript) string {
 	var s strings.Builder
 	s.WriteString("d=$(mktemp -d) || exit 1\ntrap 'rm -rf \"$d\"' EXIT\nin=$(cat)\n")
 	for i, p := range probes {

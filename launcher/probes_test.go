@@ -33,13 +33,13 @@ func (d hostExecDriver) Exec(ctx context.Context, _ *Record, argv []string, stdi
 func TestRunProbes(t *testing.T) {
 	tests := []struct {
 		name   string
-		probes []probe
+		probes []probeScript
 		stdin  string
 		args   []string
 		want   map[string]probeResult
 	}{{
 		name: "codes, outputs and stderr kept apart, in any order of finishing",
-		probes: []probe{
+		probes: []probeScript{
 			{Name: "slow", Script: "sleep 0.3; echo slow; exit 3"},
 			{Name: "fast", Script: "echo fast; echo err >&2"},
 			{Name: "empty", Script: "true"},
@@ -47,7 +47,7 @@ func TestRunProbes(t *testing.T) {
 		want: map[string]probeResult{"slow": {3, "slow"}, "fast": {0, "fast\nerr"}, "empty": {0, ""}},
 	}, {
 		name: "stdin goes to the one probe that reads it; the others read nothing",
-		probes: []probe{
+		probes: []probeScript{
 			{Name: "other", Script: "cat; echo done"},
 			{Name: "key", Script: `k=$(cat); echo "got=$k"`, Stdin: true},
 		},
@@ -55,7 +55,7 @@ func TestRunProbes(t *testing.T) {
 		want:  map[string]probeResult{"other": {0, "done"}, "key": {0, "got=sk-secret"}},
 	}, {
 		name: "arguments, a heredoc, no trailing newline, exit inside a probe",
-		probes: []probe{
+		probes: []probeScript{
 			{Name: "arg", Script: "printf 'port=%s' \"$1\""},
 			{Name: "heredoc", Script: "cat <<'EOF'\nline $1\nEOF\nexit 0"},
 			{Name: "exit", Script: "exit 1"},
@@ -90,7 +90,7 @@ func TestRunProbes(t *testing.T) {
 // have started, which only probes run side by side can both see.
 func TestRunProbesConcurrent(t *testing.T) {
 	wait := `touch "$1/%s"; i=0; while [ ! -e "$1/%s" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; [ -e "$1/%s" ] && echo met`
-	ps := []probe{{Name: "a", Script: fmt.Sprintf(wait, "a", "b", "b")}, {Name: "b", Script: fmt.Sprintf(wait, "b", "a", "a")}}
+	ps := []probeScript{{Name: "a", Script: fmt.Sprintf(wait, "a", "b", "b")}, {Name: "b", Script: fmt.Sprintf(wait, "b", "a", "a")}}
 	calls := 0
 	res, err := runProbes(context.Background(), hostExecDriver{calls: &calls}, &Record{}, ps, strings.NewReader(""), t.TempDir())
 	if err != nil {
@@ -120,12 +120,12 @@ func TestParseProbes(t *testing.T) {
 func TestRunProbesSessionFails(t *testing.T) {
 	calls := 0
 	d := hostExecDriver{calls: &calls}
-	_, err := runProbes(context.Background(), d, &Record{}, []probe{{Name: "a", Script: "true"}}, strings.NewReader(""), "x")
+	_, err := runProbes(context.Background(), d, &Record{}, []probeScript{{Name: "a", Script: "true"}}, strings.NewReader(""), "x")
 	if err != nil {
 		t.Fatalf("a healthy batch: %v", err)
 	}
 	failing := failingExec{}
-	if _, err := runProbes(context.Background(), failing, &Record{}, []probe{{Name: "a", Script: "true"}}, strings.NewReader("")); err == nil || !strings.Contains(err.Error(), "sudo: a password is required") {
+	if _, err := runProbes(context.Background(), failing, &Record{}, []probeScript{{Name: "a", Script: "true"}}, strings.NewReader("")); err == nil || !strings.Contains(err.Error(), "sudo: a password is required") {
 		t.Errorf("err = %v, want sudo's message", err)
 	}
 }

@@ -135,8 +135,8 @@ const hostKeyProbe = `for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$
 // verifyProbes are the guest's side of Verify, run at once by runProbes:
 // $1 is the instance's SSH port on the host (egressProbe), stdin the
 // host's copy of the API key (keyProbe).
-func verifyProbes(r *Record) []probe {
-	ps := []probe{
+func verifyProbes(r *Record) []probeScript {
+	ps := []probeScript{
 		{Name: "ufw", Script: "command -v ufw >/dev/null || { echo 'ufw is not installed'; exit 1; }; ufw status verbose"},
 		{Name: "fail2ban", Script: "command -v fail2ban-client >/dev/null || { echo 'fail2ban is not installed'; exit 1; }; fail2ban-client status sshd"},
 		{Name: "sshd", Script: "sshd -T 2>&1 | grep -Ei '^(passwordauthentication|kbdinteractiveauthentication|permitrootlogin) '"},
@@ -153,7 +153,7 @@ func verifyProbes(r *Record) []probe {
 		{Name: "api-key", Script: keyProbe, Stdin: true},
 	}
 	if r.Egress != "" {
-		ps = append(ps, probe{Name: "egress", Script: egressProbe})
+		ps = append(ps, probeScript{Name: "egress", Script: egressProbe})
 	}
 	return ps
 }
