@@ -73,7 +73,7 @@ unit:
 
 ## e2e: bake the built-in OpenClaw recipe on the fixture, launch two VMs, verify (20-30 min under TCG)
 e2e: fixture
-	CLAWIMG_E2E=1 $(GO) test -count=1 -timeout 60m -run '^TestOpenClawImage$$' -v ./cmd/clawimg
+	CLAWIMG_E2E=1 $(GO) test -count=1 -timeout 75m -run '^TestOpenClawImage$$' -v ./cmd/clawimg
 
 ## e2e-packer: install Debian from its installer CD with a Packer-style recipe (boot_command, preseed over HTTP), launch it
 e2e-packer: installer

@@ -202,12 +202,18 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 		return nil, err
 	}
 	if o.Ready == ReadyGateway && attempts > 0 { // a gateway, ready: it will take a token by hot reload
+		// OpenClaw works on for minutes after it answers ready (measured
+		// under TCG: ~1.6 CPUs for ~165 s); the rehearsal's reload, after
+		// it, has a little more. Neither is carried into the instances.
+		progress("wait for the gateway to settle")
+		settled, busy = m.settle(ctx, wr, rec, settleAfterReady)
 		progress("rehearse an instance's renewal")
 		if rehearsed, err = rehearse(ctx, wr, rec, warmID); err != nil {
 			return nil, err
 		}
 		progress("wait for the gateway to settle")
-		settled, busy = m.settle(ctx, wr, rec)
+		again, stillBusy := m.settle(ctx, wr, rec, settleAfterReload)
+		settled, busy = settled+again, stillBusy
 	}
 	throwaway, err := zeroFree(ctx, wr, rec)
 	if err != nil {
@@ -409,17 +415,20 @@ while [ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt "$1" ]; do
 done
 echo settle=busy`
 
-// settleFor bounds the wait for a settled gateway (runInWarm's exec
-// allows 2 minutes).
-const settleFor = 100 * time.Second
+// How long a warm step waits at most for its gateway to settle: after
+// the first ready (its post-ready work), and after the rehearsal's reload.
+const (
+	settleAfterReady  = 5 * time.Minute
+	settleAfterReload = time.Minute
+)
 
-// settle waits for the warm VM's gateway to settle (settleScript) and
-// returns how long it waited, and whether the gateway was still busy. A
-// busy gateway is saved anyway: it works, only its instances take their
-// token more slowly.
-func (m *Manager) settle(ctx context.Context, wr Warmer, rec *Record) (time.Duration, bool) {
+// settle waits, at most limit, for the warm VM's gateway to settle
+// (settleScript) and returns how long it waited, and whether the gateway
+// was still busy. A busy gateway is saved anyway: it works, only its
+// instances start with that work still to do.
+func (m *Manager) settle(ctx context.Context, wr Warmer, rec *Record, limit time.Duration) (time.Duration, bool) {
 	start := time.Now()
-	out, err := runInWarm(ctx, wr, rec, "settle", settleScript, "", strconv.Itoa(int(settleFor/time.Second)))
+	out, err := runInWarmFor(ctx, wr, rec, "settle", settleScript, "", limit+30*time.Second, strconv.Itoa(int(limit/time.Second)))
 	if err != nil {
 		m.log.Warn("warm: could not watch the gateway settle", "err", err)
 		return 0, false
@@ -453,7 +462,13 @@ func zeroFree(ctx context.Context, wr Warmer, rec *Record) (Throwaway, error) {
 
 // runInWarm runs script as root in the warm VM through the guest agent,
 // input on its stdin, and returns its stdout.
-func runInWarm(ctx context.Context, wr Warmer, rec *Record, op, script, input string, args ...string) (string, error) {
+func runInWarm(ctx context.Context, wr Warmer, rec *Record, op, script, input string) (string, error) {
+	return runInWarmFor(ctx, wr, rec, op, script, input, 2*time.Minute)
+}
+
+// runInWarmFor is runInWarm with a time limit of its own, and arguments
+// for the script.
+func runInWarmFor(ctx context.Context, wr Warmer, rec *Record, op, script, input string, limit time.Duration, args ...string) (string, error) {
 	dctx, dcancel := context.WithTimeout(ctx, 45*time.Second)
 	defer dcancel()
 	a, err := wr.Agent(dctx, rec)
@@ -461,7 +476,7 @@ func runInWarm(ctx context.Context, wr Warmer, rec *Record, op, script, input st
 		return "", fmt.Errorf("%s: %w (warm launch needs qemu-guest-agent in the image)", op, err)
 	}
 	defer a.Close()
-	actx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	actx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	res, err := a.Exec(actx, "/bin/sh", append([]string{"-c", script, "sh"}, args...), []byte(input))
 	if err != nil {
