@@ -398,9 +398,11 @@ func rehearse(ctx context.Context, wr Warmer, rec *Record, boot identity) (time.
 // used under a tenth of a CPU for 10 seconds in a row (its cgroup's CPU
 // time), and prints how long that took. Right after it answers ready,
 // and after the rehearsal's token reload, OpenClaw goes on working for a
-// while (plugins, maintenance, health); a VM saved then would carry that
-// work into every instance restored from it, where it competes with the
-// token's hot reload for the guest's CPUs.
+// while (plugins, sidecars, catalog refreshes, maintenance); a VM saved
+// then would hand that work to every instance restored from it, where it
+// competes with the instance's first use for the guest's CPUs. (It is
+// not what makes the token's hot reload slow: measured from states saved
+// busy and settled alike, OpenClaw's reload itself takes ~10 s of it.)
 var settleScript = `u=$(id -u openclaw 2>/dev/null) || { echo settle=no-gateway; exit 0; }
 pid=$(runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user show ` + gatewayUnit + ` -p MainPID --value 2>/dev/null)
 cg=/sys/fs/cgroup$(cut -d: -f3 /proc/"$pid"/cgroup 2>/dev/null | head -n 1)
