@@ -156,10 +156,15 @@ func probeGateway(ctx context.Context, d Driver, r *Record) (gatewayState, error
 	if err != nil {
 		return gatewayState{}, err
 	}
+	return gatewayProbed(code, out.String())
+}
+
+// gatewayProbed reads gatewayProbe's exit status and output.
+func gatewayProbed(code int, out string) (gatewayState, error) {
 	if code != 0 {
-		return gatewayState{}, fmt.Errorf("gateway probe: exit status %d: %s", code, lastLine(out.String()))
+		return gatewayState{}, fmt.Errorf("gateway probe: exit status %d: %s", code, lastLine(out))
 	}
-	return parseGatewayState(out.String()), nil
+	return parseGatewayState(out), nil
 }
 
 // newGatewayToken is a fresh token for one instance's gateway: clients

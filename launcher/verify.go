@@ -57,7 +57,7 @@ func (m *Manager) Verify(ctx context.Context, name string) (*Verification, error
 		<-others
 		return nil, fmt.Errorf("verify %s: cannot run commands in the instance: %w", name, err)
 	}
-	run := func(name string) (int, string) { return res[name].Code, res[name].Out }
+	run := func(probe string) (int, string) { return res[probe].Code, res[probe].Out }
 	v := &Verification{Instance: name, OK: true}
 	add := func(id string, ok bool, detail string) {
 		v.Checks = append(v.Checks, Probe{ID: id, OK: ok, Detail: oneLine(detail)})
@@ -85,9 +85,9 @@ func (m *Manager) Verify(ctx context.Context, name string) (*Verification, error
 	add("sshd.root-login-off", regexp.MustCompile(`(?m)^permitrootlogin no$`).MatchString(sshd), firstMatch(sshd, `permitrootlogin \S+`))
 
 	// OpenClaw.
-	gw := parseGatewayState(res["gateway"].Out)
-	if c := res["gateway"].Code; c != 0 {
-		gw = gatewayState{Reason: fmt.Sprintf("gateway probe: exit status %d: %s", c, lastLine(res["gateway"].Out))}
+	gw, err := gatewayProbed(res["gateway"].Code, res["gateway"].Out)
+	if err != nil {
+		gw = gatewayState{Reason: err.Error()}
 	}
 	_, user := run("openclaw-user")
 	nonRoot, who := openclawNonRoot(user, gw)

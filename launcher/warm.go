@@ -435,8 +435,7 @@ func (m *Manager) settle(ctx context.Context, wr Warmer, rec *Record, limit time
 		m.log.Warn("warm: could not watch the gateway settle", "err", err)
 		return 0, false
 	}
-	kv := keyValues(out)
-	return time.Since(start), kv.get("settled_ms") == "" && kv.get("settle") == "busy"
+	return time.Since(start), keyValues(out).get("settle") == "busy"
 }
 
 // zeroScript is the last part of quiescing: the free memory is zeroed
