@@ -260,7 +260,7 @@ fs.renameSync(list + ".tmp", list);
     { cat "$prefetch.files"; find "$cache" -mindepth 2 -type f; echo "$cache/resolve.json"; echo "$preload"; echo "$resolve"; } >"$prefetch.tmp"
     rm -f "$prefetch.files"
     chown "$user:$user" "$prefetch.tmp"; mv -f "$prefetch.tmp" "$prefetch"
-    echo "prefetch: $(wc -l <"$prefetch") files, $(xargs -r -d '\n' cat <"$prefetch" | wc -c) bytes"
+    echo "prefetch: $(wc -l <"$prefetch") files, $(xargs -r -d '\n' stat -L -c %s <"$prefetch" | awk '{s += $1} END {print s + 0}') bytes"
   else
     rm -f "$record"
     echo "note: this Node has no module.registerHooks (22.15 or later): no resolution cache"
