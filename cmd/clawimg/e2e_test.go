@@ -298,7 +298,7 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2; cat /etc/machi
 		}
 	}
 	out, _ = e.must("exec", "oc-key", "--", "sudo", "sed", "-n", "s/^ANTHROPIC_API_KEY=//p", "/home/openclaw/.openclaw/.env")
-	if strings.TrimSpace(out) != "clawimg-broker-placeholder-not-a-key" {
+	if strings.TrimSpace(out) != hostnet.PlaceholderKey {
 		t.Errorf("oc-key's .env has ANTHROPIC_API_KEY=%q, want the broker's placeholder", strings.TrimSpace(out))
 	}
 	// A real OpenClaw agent turn inside the instance reaches the provider
@@ -332,7 +332,7 @@ ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2; cat /etc/machi
 		t.Errorf("secret set: exit %d", code)
 	}
 	n := len(provider.Requests())
-	e.must("exec", "oc-key", "--", "curl", "-sS", "-o", "/dev/null", "-H", "x-api-key: clawimg-broker-placeholder-not-a-key",
+	e.must("exec", "oc-key", "--", "curl", "-sS", "-o", "/dev/null", "-H", "x-api-key: "+hostnet.PlaceholderKey,
 		"-H", "content-type: application/json", "-d", `{"model":"m","max_tokens":1,"messages":[]}`, "http://10.0.2.100/v1/messages")
 	if reqs := provider.Requests(); len(reqs) != n+1 || reqs[n].APIKey != newKey {
 		t.Errorf("after secret set the provider got %+v, want one request with the new key", reqs[n:])
