@@ -60,6 +60,16 @@ variable "openclaw_version" {
   }
 }
 
+variable "openclaw_plugins" {
+  type        = string
+  default     = "anthropic browser canvas cua-computer device-pair file-transfer geolocation github linux-node memory-core ollama openai talk-voice xai"
+  description = "The bundled OpenClaw plugins the image keeps (space-separated ids), or all. The default is the set OpenClaw loads in this image; the others (channels, providers the egress allowlist does not reach) are removed, because the gateway re-scans every bundled plugin at each configuration change, a warm launch's token among them."
+  validation {
+    condition     = can(regex("^(all|[a-z0-9-]+( [a-z0-9-]+)*)$", var.openclaw_plugins))
+    error_message = "The openclaw_plugins must be all or plugin ids separated by single spaces, such as \"anthropic memory-core\"."
+  }
+}
+
 variable "swap_size" {
   type        = string
   default     = "2G"
@@ -82,6 +92,7 @@ locals {
     "NODE_SOURCE=${var.node_source}",
     "NODE_MAJOR=${var.node_major}",
     "OPENCLAW_VERSION=${var.openclaw_version}",
+    "OPENCLAW_PLUGINS=${var.openclaw_plugins}",
     "SWAP_SIZE=${var.swap_size}",
     "DEBIAN_FRONTEND=noninteractive",
   ]
@@ -113,6 +124,7 @@ build {
       "scripts/20-harden.sh",
       "scripts/30-node.sh",
       "scripts/40-openclaw.sh",
+      "scripts/45-plugins.sh",
       "scripts/50-gateway.sh",
     ]
     timeout = "90m"
