@@ -399,7 +399,7 @@ func rehearse(ctx context.Context, wr Warmer, rec *Record, boot identity) (time.
 // time), and prints how long that took. Right after it answers ready,
 // and after the rehearsal's token reload, OpenClaw goes on working for a
 // while (plugins, sidecars, catalog refreshes, maintenance: ~1.8 CPUs for
-// ~40 s after ready here); a VM saved then would hand that work to every
+// ~30 s after ready here); a VM saved then would hand that work to every
 // instance restored from it, where it competes with the instance's first
 // use for the guest's CPUs. An idle gateway is not at zero under TCG:
 // measured in 10-s steps over 5 minutes, 0.05-0.2 of a CPU, with single
