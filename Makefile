@@ -84,9 +84,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./images
 	$(GO) test -run '^$$' -fuzz '^FuzzImportArchive$$' -fuzztime $(FUZZTIME_ARCHIVE) -fuzzminimizetime 100x ./images
 
-## bench: performance against the reference tools, printed as tables
+## bench: performance against the reference tools, printed as tables (one package at a time: two VM benchmarks at once on a small host would skew both)
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 90m ./...
 
 ## demo: bake the built-in recipe, launch a VM from it, verify it, show how to connect
 demo: deps build
