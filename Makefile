@@ -84,7 +84,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./images
 	$(GO) test -run '^$$' -fuzz '^FuzzImportArchive$$' -fuzztime $(FUZZTIME_ARCHIVE) -fuzzminimizetime 100x ./images
 
-## bench: performance against the reference tools, printed as tables (one package at a time: two VM benchmarks at once on a small host would skew both)
+## bench: performance against the reference tools, printed as tables
+# One package at a time: two VM benchmarks at once on a small host would skew both.
 bench: deps
 	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 90m ./...
 
