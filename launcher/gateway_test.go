@@ -121,7 +121,7 @@ func TestGatewayReason(t *testing.T) {
 // TestGuestScriptsParse checks the shell of the scripts run in guests
 // (sh -n), which otherwise only a VM would find wrong.
 func TestGuestScriptsParse(t *testing.T) {
-	for name, script := range map[string]string{"gatewayProbe": gatewayProbe, "reidentifyScript": reidentifyScript,
+	for name, script := range map[string]string{"gatewayProbe": gatewayProbe, "reidentifyScript": reidentifyScript, "renewalWaitScript": renewalWaitScript,
 		"dropScript": dropScript, "zeroScript": zeroScript, "settleScript": settleScript,
 		"verify's probes": probeBatch("==b", verifyProbes(&Record{Egress: "proxy"}))} {
 		if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {

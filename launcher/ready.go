@@ -35,9 +35,11 @@ func (m *Manager) waitReady(ctx context.Context, d Driver, r *Record, w readyWai
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rw := readiness{ctx: ctx, d: d, r: r, timeout: timeout}
-	progress("wait for ssh")
-	if err := rw.ssh(); err != nil {
-		return gatewayState{}, err
+	if !w.Known.SSH {
+		progress("wait for ssh")
+		if err := rw.ssh(); err != nil {
+			return gatewayState{}, err
+		}
 	}
 	if !w.Known.CloudInit {
 		progress("wait for cloud-init")

@@ -41,6 +41,7 @@ type warmStart struct {
 // waits for: each costs an SSH session (seconds under emulation), while
 // the guest agent's session was there already.
 type guestReadiness struct {
+	SSH       bool          // a command ran over SSH with the instance's key
 	CloudInit bool          // cloud-init has finished
 	Gateway   *gatewayState // the gateway's probe; nil: not probed
 }
@@ -128,13 +129,36 @@ func (m *Manager) restore(ctx context.Context, d Driver, wr Warmer, s *Spec, w *
 		return err
 	}
 	w.Restored = time.Since(start)
-	out, err := reidentify(ctx, wr, &s.Record, w.ID)
+	// Once the guest has its new host and authorized keys, the host's
+	// first SSH session (seconds under emulation) runs while the gateway
+	// takes its token, instead of after: waitReady then need not wait for
+	// SSH. One that fails here is waited for there, as for any launch.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var sshUp chan bool
+	out, err := reidentify(ctx, wr, &s.Record, w.ID, func() {
+		sshUp = make(chan bool, 1)
+		go func() {
+			ssh, cancel := context.WithTimeout(sctx, time.Minute)
+			defer cancel()
+			rw := readiness{ctx: ssh, d: d, r: &s.Record, timeout: time.Minute}
+			sshUp <- rw.ssh() == nil
+		}()
+	})
+	if sshUp != nil {
+		if err != nil {
+			stop()
+		}
+		w.Known.SSH = <-sshUp
+	}
 	if err != nil {
 		_ = d.Delete(ctx, &s.Record)
 		return err
 	}
 	w.Renewed = time.Since(start) - w.Restored
+	ssh := w.Known.SSH
 	w.Token, w.Known = readRenewal(out)
+	w.Known.SSH = ssh
 	return nil
 }
 
@@ -153,11 +177,14 @@ func readRenewal(out string) (token time.Duration, known guestReadiness) {
 	return token, known
 }
 
-// reidentifyScript gives a restored guest its own identity. It runs as
-// root through the guest agent; its values come on stdin, one per line
-// (hostname, user, machine-id, entropy, gateway token, the .env and the
-// endpoints in base64, "yes" to restart the gateway, then the authorized
-// keys), so that no secret is ever on a command line.
+// reidentifyScript gives a restored guest its own identity; the running
+// gateway is still taking its new token when it returns (then
+// renewalWaitScript waits for that). It runs as root through the guest
+// agent; its values come on stdin, one per line (hostname, user,
+// machine-id, entropy, gateway token, the .env and the endpoints in
+// base64, "yes" to restart the gateway, then the authorized keys), so
+// that no secret is ever on a command line. It prints when it started
+// (t0=, date +%s%N), from which the token's time is counted.
 var reidentifyScript = `set -eu
 read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r envb64; read -r endpointsb64; read -r restart
 keys=$(cat)
@@ -178,7 +205,6 @@ fi
 # warm VM's (the key stays on the host: .env holds the broker's
 # placeholder) unless the gateway is restarted.
 conf=
-url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
 if id openclaw >/dev/null 2>&1; then
   oh=$(getent passwd openclaw | cut -d: -f6)
   ( umask 077
@@ -237,6 +263,30 @@ printf '%s\n' "$keys" > "$h/.ssh/authorized_keys.new"
 chown "$user:$(id -gn "$user")" "$h/.ssh/authorized_keys.new"; chmod 0600 "$h/.ssh/authorized_keys.new"
 mv -f "$h/.ssh/authorized_keys.new" "$h/.ssh/authorized_keys"
 rm -rf /run/clawimg
+# From a state saved before its gateway was ready (still starting then),
+# or with another environment: restarted, so that it starts with this
+# instance's. Blocking: once it returns, the old gateway (which could
+# answer ready) is gone.
+if [ -n "$conf" ] && [ -n "$restart" ]; then
+  u=$(id -u openclaw)
+  runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null; systemctl --user restart ` + gatewayUnit + `' || true
+fi
+echo "t0=$t0"
+`
+
+// renewalWaitScript is the second part of a renewal, run once the guest
+// has its keys: it waits for the running gateway to take the new token and
+// reports what waitReady would ask next. Its input on stdin: the token,
+// the first part's start (t0, date +%s%N) and "yes" when the gateway was
+// restarted instead.
+var renewalWaitScript = `set -eu
+read -r token; read -r t0; read -r restart
+conf=
+url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
+if id openclaw >/dev/null 2>&1; then
+  oh=$(getent passwd openclaw | cut -d: -f6)
+  [ -f "$oh/.openclaw/openclaw.json" ] && conf="$oh/.openclaw/openclaw.json"
+fi
 # Wait until the running gateway accepts the new token (the header goes
 # through stdin, never on a command line); no answer at all (000) is a
 # gateway slow to answer right after the restore, waited for too.
@@ -250,14 +300,6 @@ if [ -n "$conf" ] && [ -z "$restart" ]; then
   [ -n "$took" ] || { echo "the gateway did not take the new token in 150 s" >&2; exit 1; }
   echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
 fi
-# From a state saved before its gateway was ready (still starting then),
-# or with another environment: restarted, so that it starts with this
-# instance's. Blocking: once it returns, the old gateway (which could
-# answer ready) is gone.
-if [ -n "$conf" ] && [ -n "$restart" ]; then
-  u=$(id -u openclaw)
-  runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null; systemctl --user restart ` + gatewayUnit + `' || true
-fi
 # What the host would ask next, one SSH session each, asked here where it
 # costs nothing: whether cloud-init has finished (it had, in the warm VM)
 # and the gateway's probe.
@@ -268,7 +310,9 @@ if [ -f /var/lib/cloud/instance/boot-finished ] || ! command -v cloud-init >/dev
 // reidentify renews a restored guest's identity through the guest agent:
 // clock, RNG, machine-id, hostname, SSH host keys, authorized keys, and the
 // OpenClaw gateway's token.
-func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string, error) {
+// keysIn, when not nil, is called once the guest has its new SSH host keys
+// and authorized keys, while its gateway is still taking the token.
+func reidentify(ctx context.Context, wr Warmer, r *Record, id identity, keysIn func()) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
 	a, err := wr.Agent(ctx, r)
@@ -298,12 +342,16 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string,
 	input := strings.Join([]string{id.Hostname, id.User, hex.EncodeToString(mid), base64.StdEncoding.EncodeToString(entropy),
 		id.GatewayToken, base64.StdEncoding.EncodeToString([]byte(id.Env)), base64.StdEncoding.EncodeToString([]byte(id.Endpoints)),
 		restart, strings.Join(id.Keys, "\n")}, "\n") + "\n"
-	res, err := a.Exec(ctx, "/bin/sh", []string{"-c", reidentifyScript}, []byte(input))
+	first, err := runRenewal(ctx, a, reidentifyScript, input)
 	if err != nil {
-		return "", fmt.Errorf("renew the identity: %w", err)
+		return "", err
 	}
-	if res.Code != 0 {
-		return "", fmt.Errorf("renew the identity: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
+	if keysIn != nil {
+		keysIn()
+	}
+	out, err := runRenewal(ctx, a, renewalWaitScript, strings.Join([]string{id.GatewayToken, keyValues(first).get("t0"), restart}, "\n")+"\n")
+	if err != nil {
+		return "", err
 	}
 	// With a running gateway, the clock last: until now the guest's wall
 	// clock has gone on from the moment the state was saved, as if there
@@ -317,6 +365,19 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity) (string,
 		if err := setClock(); err != nil {
 			return "", err
 		}
+	}
+	return out, nil
+}
+
+// runRenewal runs one part of the renewal as root through the guest agent,
+// its input on stdin, and returns its output.
+func runRenewal(ctx context.Context, a GuestAgent, script, input string) (string, error) {
+	res, err := a.Exec(ctx, "/bin/sh", []string{"-c", script}, []byte(input))
+	if err != nil {
+		return "", fmt.Errorf("renew the identity: %w", err)
+	}
+	if res.Code != 0 {
+		return "", fmt.Errorf("renew the identity: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
 	}
 	return string(res.Stdout), nil
 }

@@ -128,6 +128,8 @@ func TestWaitReadyAsksOnlyWhatIsUnknown(t *testing.T) {
 		{"no gateway in the image", guestReadiness{CloudInit: true, Gateway: &none}, "true"},
 		{"gateway still starting", guestReadiness{CloudInit: true, Gateway: &starting}, "true gateway"},
 		{"cloud-init not seen", guestReadiness{Gateway: &ready}, "true cloud-init"},
+		{"ssh seen too", guestReadiness{SSH: true, CloudInit: true, Gateway: &ready}, ""},
+		{"ssh seen, gateway starting", guestReadiness{SSH: true, CloudInit: true, Gateway: &starting}, "gateway"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ran []string

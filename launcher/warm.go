@@ -386,7 +386,7 @@ echo 3 > /proc/sys/vm/drop_caches
 // page cache of the programs the renewal runs.
 func rehearse(ctx context.Context, wr Warmer, rec *Record, boot identity) (time.Duration, error) {
 	id := warmIdentity(rec, boot.Keys)
-	out, err := reidentify(ctx, wr, rec, id)
+	out, err := reidentify(ctx, wr, rec, id, nil)
 	if err != nil {
 		return 0, fmt.Errorf("rehearse the renewal: %w", err)
 	}
