@@ -23,7 +23,7 @@ func (a *scriptAgent) SetTime(context.Context, time.Time) error {
 
 func (a *scriptAgent) Exec(_ context.Context, _ string, args []string, input []byte) (*qemu.ExecResult, error) {
 	name := "renewal"
-	if args[len(args)-1] == renewalWaitScript {
+	if args[1] == renewalWaitScript {
 		name = "token wait"
 	}
 	*a.log = append(*a.log, name+": "+strings.ReplaceAll(string(input), "\n", "|"))
@@ -43,8 +43,8 @@ func (w agentWarmer) Agent(context.Context, *Record) (GuestAgent, error) { retur
 
 // TestReidentifyKeysInBeforeTokenWait: the renewal runs in two scripts,
 // keysIn between them (the host's SSH check then overlaps the token
-// wait), and the second gets the token and the first's start, never the
-// rest of the identity; the clock goes last when the gateway keeps running.
+// wait), and the second gets the token, the first's start and the
+// configuration it found, never the rest of the identity; the clock goes last when the gateway keeps running.
 func TestReidentifyKeysInBeforeTokenWait(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -52,13 +52,13 @@ func TestReidentifyKeysInBeforeTokenWait(t *testing.T) {
 		want string
 	}{
 		{"running gateway", identity{Hostname: "a", User: "u", GatewayToken: "tok", ClockLast: true},
-			"renewal | keys in | token wait: tok|123||"},
+			"renewal | keys in | token wait: tok|123|/h/openclaw.json||"},
 		{"restarted gateway", identity{Hostname: "a", User: "u", GatewayToken: "tok", RestartGateway: true},
-			"clock | renewal | keys in | token wait: tok|123|yes|"},
+			"clock | renewal | keys in | token wait: tok|123|/h/openclaw.json|yes|"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var log []string
-			a := &scriptAgent{log: &log, outputs: []string{"t0=123\n", "token_ms=5\ncloudinit=done\n"}}
+			a := &scriptAgent{log: &log, outputs: []string{"t0=123\nconf=/h/openclaw.json\n", "token_ms=5\ncloudinit=done\n"}}
 			out, err := reidentify(context.Background(), agentWarmer{agent: a}, &Record{}, tc.id, func() { log = append(log, "keys in") })
 			if err != nil {
 				t.Fatal(err)

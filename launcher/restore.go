@@ -145,20 +145,17 @@ func (m *Manager) restore(ctx context.Context, d Driver, wr Warmer, s *Spec, w *
 			sshUp <- rw.ssh() == nil
 		}()
 	})
-	if sshUp != nil {
-		if err != nil {
-			stop()
-		}
-		w.Known.SSH = <-sshUp
+	if err != nil {
+		stop() // no SSH check to wait a minute for
 	}
+	sshOK := sshUp != nil && <-sshUp
 	if err != nil {
 		_ = d.Delete(ctx, &s.Record)
 		return err
 	}
 	w.Renewed = time.Since(start) - w.Restored
-	ssh := w.Known.SSH
 	w.Token, w.Known = readRenewal(out)
-	w.Known.SSH = ssh
+	w.Known.SSH = sshOK
 	return nil
 }
 
@@ -184,7 +181,8 @@ func readRenewal(out string) (token time.Duration, known guestReadiness) {
 // machine-id, entropy, gateway token, the .env and the endpoints in
 // base64, "yes" to restart the gateway, then the authorized keys), so
 // that no secret is ever on a command line. It prints when it started
-// (t0=, date +%s%N), from which the token's time is counted.
+// (t0=, date +%s%N), from which the token's time is counted, and the
+// gateway's configuration file (conf=).
 var reidentifyScript = `set -eu
 read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r envb64; read -r endpointsb64; read -r restart
 keys=$(cat)
@@ -272,21 +270,18 @@ if [ -n "$conf" ] && [ -n "$restart" ]; then
   runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null; systemctl --user restart ` + gatewayUnit + `' || true
 fi
 echo "t0=$t0"
+echo "conf=$conf"
 `
 
 // renewalWaitScript is the second part of a renewal, run once the guest
 // has its keys: it waits for the running gateway to take the new token and
 // reports what waitReady would ask next. Its input on stdin: the token,
-// the first part's start (t0, date +%s%N) and "yes" when the gateway was
-// restarted instead.
+// what the first part printed (its start, t0, date +%s%N, and the
+// gateway's configuration file, empty without one) and "yes" when the
+// gateway was restarted instead.
 var renewalWaitScript = `set -eu
-read -r token; read -r t0; read -r restart
-conf=
+read -r token; read -r t0; read -r conf; read -r restart
 url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
-if id openclaw >/dev/null 2>&1; then
-  oh=$(getent passwd openclaw | cut -d: -f6)
-  [ -f "$oh/.openclaw/openclaw.json" ] && conf="$oh/.openclaw/openclaw.json"
-fi
 # Wait until the running gateway accepts the new token (the header goes
 # through stdin, never on a command line); no answer at all (000) is a
 # gateway slow to answer right after the restore, waited for too.
@@ -342,14 +337,16 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity, keysIn f
 	input := strings.Join([]string{id.Hostname, id.User, hex.EncodeToString(mid), base64.StdEncoding.EncodeToString(entropy),
 		id.GatewayToken, base64.StdEncoding.EncodeToString([]byte(id.Env)), base64.StdEncoding.EncodeToString([]byte(id.Endpoints)),
 		restart, strings.Join(id.Keys, "\n")}, "\n") + "\n"
-	first, err := runRenewal(ctx, a, reidentifyScript, input)
+	first, err := runScript(ctx, a, "renew the identity", reidentifyScript, input)
 	if err != nil {
 		return "", err
 	}
 	if keysIn != nil {
 		keysIn()
 	}
-	out, err := runRenewal(ctx, a, renewalWaitScript, strings.Join([]string{id.GatewayToken, keyValues(first).get("t0"), restart}, "\n")+"\n")
+	kv := keyValues(first)
+	out, err := runScript(ctx, a, "renew the identity", renewalWaitScript,
+		strings.Join([]string{id.GatewayToken, kv.get("t0"), kv.get("conf"), restart}, "\n")+"\n")
 	if err != nil {
 		return "", err
 	}
@@ -367,19 +364,6 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity, keysIn f
 		}
 	}
 	return out, nil
-}
-
-// runRenewal runs one part of the renewal as root through the guest agent,
-// its input on stdin, and returns its output.
-func runRenewal(ctx context.Context, a GuestAgent, script, input string) (string, error) {
-	res, err := a.Exec(ctx, "/bin/sh", []string{"-c", script}, []byte(input))
-	if err != nil {
-		return "", fmt.Errorf("renew the identity: %w", err)
-	}
-	if res.Code != 0 {
-		return "", fmt.Errorf("renew the identity: exit status %d: %s", res.Code, strings.TrimSpace(string(res.Stderr)))
-	}
-	return string(res.Stdout), nil
 }
 
 func firmwareName(f string) string {

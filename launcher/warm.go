@@ -484,7 +484,14 @@ func runInWarmFor(ctx context.Context, wr Warmer, rec *Record, op, script, input
 	defer a.Close()
 	actx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	res, err := a.Exec(actx, "/bin/sh", append([]string{"-c", script, "sh"}, args...), []byte(input))
+	return runScript(actx, a, op, script, input, args...)
+}
+
+// runScript runs script as root through the guest agent a, input on its
+// stdin, and returns its stdout; errors, and a script that fails, are
+// reported as op's.
+func runScript(ctx context.Context, a GuestAgent, op, script, input string, args ...string) (string, error) {
+	res, err := a.Exec(ctx, "/bin/sh", append([]string{"-c", script, "sh"}, args...), []byte(input))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", op, err)
 	}
