@@ -20,21 +20,27 @@ const gatewayUnit = "openclaw-gateway.service"
 // gatewayProbe prints, as key=value lines, what the guest knows about the
 // gateway: whether the service is installed, whether its /readyz answers
 // ready on loopback (cheap, unlike `openclaw gateway status`, which takes
-// over a minute under emulation), the service's systemd state, and the
-// last line of its journal that says why it stopped. Run as root.
+// over a minute under emulation), and, when it is not ready, the service's
+// systemd state and the last line of its journal that says why it stopped.
+// A ready one's are not asked: systemctl and journalctl take up to a second
+// each in a busy guest under emulation, and a warm launch's readiness waits
+// for this probe. Run as root.
 var gatewayProbe = fmt.Sprintf(`u=$(id -u openclaw 2>/dev/null) || { echo installed=no; exit 0; }
 h=$(getent passwd openclaw | cut -d: -f6)
 if [ -f "$h/.config/systemd/user/%[1]s" ]; then echo installed=yes; else echo installed=no; exit 0; fi
 url=http://127.0.0.1:%[2]d/readyz
 if command -v curl >/dev/null; then body=$(curl -fsS --max-time 10 "$url" 2>/dev/null)
 else body=$(python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$url" 2>/dev/null); fi
-case "$body" in *'"ready":true'*) echo ready=yes ;; *) echo ready=no ;; esac
+case "$body" in *'"ready":true'*) ready=yes ;; *) ready=no ;; esac
+echo ready=$ready
 [ -f "$h/.openclaw/.env" ] && echo envfile=yes || echo envfile=no
-if [ -S "/run/user/$u/bus" ]; then
-  runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user show %[1]s \
-    -p ActiveState -p SubState -p Result -p ExecMainStatus -p NRestarts 2>/dev/null
-else echo ActiveState=no-user-manager; fi
-journalctl -q --no-pager -o cat _SYSTEMD_USER_UNIT=%[1]s _UID=$u -n 300 2>/dev/null | { %[3]s; }
+if [ "$ready" = no ]; then
+  if [ -S "/run/user/$u/bus" ]; then
+    runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u systemctl --user show %[1]s \
+      -p ActiveState -p SubState -p Result -p ExecMainStatus -p NRestarts 2>/dev/null
+  else echo ActiveState=no-user-manager; fi
+  journalctl -q --no-pager -o cat _SYSTEMD_USER_UNIT=%[1]s _UID=$u -n 300 2>/dev/null | { %[3]s; }
+fi
 `, gatewayUnit, GatewayPort, gatewayReason)
 
 // gatewayReason prints, from the gateway's journal on stdin, why it
@@ -124,7 +130,7 @@ func (g gatewayState) String() string {
 	case !g.Installed:
 		return "no OpenClaw gateway service in this image"
 	case g.Ready:
-		return fmt.Sprintf("ready on 127.0.0.1:%d (%s %s)", GatewayPort, g.Active, g.Sub)
+		return fmt.Sprintf("ready on 127.0.0.1:%d (/readyz)", GatewayPort)
 	case !g.EnvFile:
 		return "not started: ~openclaw/.openclaw/.env (token and API key, written at launch) is missing"
 	case g.Active == "no-user-manager":

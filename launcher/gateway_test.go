@@ -1,7 +1,9 @@
 package launcher
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,8 +17,7 @@ func TestGatewayState(t *testing.T) {
 		failed    int // starts that failed, when not ready
 	}{
 		{"not an OpenClaw image", "installed=no\n", false, false, "no OpenClaw gateway service", 1},
-		{"ready", "installed=yes\nready=yes\nenvfile=yes\nActiveState=active\nSubState=running\nResult=success\nExecMainStatus=0\nNRestarts=0\nreason=\n",
-			true, false, "ready on 127.0.0.1:18789 (active running)", 1},
+		{"ready", "installed=yes\nready=yes\nenvfile=yes\n", true, false, "ready on 127.0.0.1:18789 (/readyz)", 1},
 		{"starting", "installed=yes\nready=no\nenvfile=yes\nActiveState=active\nSubState=running\nResult=success\nExecMainStatus=0\nNRestarts=0\nreason=\n",
 			false, false, "not ready: service active/running", 1},
 		{"restarting", "installed=yes\nready=no\nenvfile=yes\nActiveState=activating\nSubState=auto-restart\nResult=exit-code\nExecMainStatus=1\nNRestarts=3\nreason=\x1b[31mGateway failed to start\x1b[39m\n",
@@ -127,5 +128,49 @@ func TestGuestScriptsParse(t *testing.T) {
 		if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
 			t.Errorf("%s: %v\n%s", name, err, out)
 		}
+	}
+}
+
+// TestGatewayProbeAsksSystemdOnlyWhenNotReady runs gatewayProbe on this
+// host with the guest's commands stubbed: the service's state and the
+// journal are read for the reason only when the gateway is not ready.
+func TestGatewayProbeAsksSystemdOnlyWhenNotReady(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		ready      bool
+	}{
+		{"ready", `{"ready":true,"failing":[]}`, true},
+		{"not ready", `{"ready":false}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			home, bin := filepath.Join(dir, "home"), filepath.Join(dir, "bin")
+			os.MkdirAll(filepath.Join(home, ".config/systemd/user"), 0o755)
+			os.WriteFile(filepath.Join(home, ".config/systemd/user", gatewayUnit), nil, 0o644)
+			os.MkdirAll(bin, 0o755)
+			for name, body := range map[string]string{
+				"id":         "echo 4242",
+				"getent":     "echo openclaw:x:4242:4242::" + home + ":/bin/sh",
+				"curl":       "printf '%s' '" + tc.body + "'",
+				"journalctl": "touch " + filepath.Join(dir, "journal-read") + "; echo 'Gateway failed to start: port in use'",
+			} {
+				os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755)
+			}
+			cmd := exec.Command("sh", "-c", gatewayProbe)
+			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			g := parseGatewayState(string(out))
+			_, statErr := os.Stat(filepath.Join(dir, "journal-read"))
+			read, asked := statErr == nil, g.Active != "" // no user manager here: the probe says so when it asks
+			if g.Ready != tc.ready || read == tc.ready || asked == tc.ready {
+				t.Errorf("ready %v, journal read %v, service state asked %v; want ready %v and both only when not ready\n%s", g.Ready, read, asked, tc.ready, out)
+			}
+			if want := map[bool]string{true: "", false: "Gateway failed to start: port in use"}[tc.ready]; g.Reason != want {
+				t.Errorf("reason %q, want %q", g.Reason, want)
+			}
+		})
 	}
 }

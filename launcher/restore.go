@@ -178,7 +178,7 @@ func readRenewal(out string) (token time.Duration, known guestReadiness) {
 // gateway is still taking its new token when it returns (then
 // renewalWaitScript waits for that). It runs as root through the guest
 // agent; its values come on stdin, one per line (hostname, user,
-// machine-id, entropy, gateway token, the .env and the endpoints in
+// machine-id, entropy in hex, gateway token, the .env and the endpoints in
 // base64, "yes" to restart the gateway, then the authorized keys), so
 // that no secret is ever on a command line. It prints when it started
 // (t0=, date +%s%N), from which the token's time is counted, and the
@@ -187,6 +187,24 @@ var reidentifyScript = `set -eu
 read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r envb64; read -r endpointsb64; read -r restart
 keys=$(cat)
 t0=$(date +%s%N)
+# OpenClaw: its gateway applies a new token from its configuration without
+# restarting ("config hot reload applied (gateway.auth.token)"), which
+# takes it seconds; the rest of this script runs meanwhile, so the token
+# goes first. It also goes to .env with the rest of the gateway's
+# environment, which is the warm VM's (the key stays on the host: .env
+# holds the broker's placeholder) unless the gateway is restarted.
+conf=
+if id openclaw >/dev/null 2>&1; then
+  oh=$(getent passwd openclaw | cut -d: -f6)
+  if [ -f "$oh/.openclaw/openclaw.json" ]; then
+    conf="$oh/.openclaw/openclaw.json"
+` + tokenIntoConfig + `
+  fi
+  ( umask 077
+    printf '%s' "$envb64" | base64 -d > "$oh/.openclaw/.env.new" )
+  chown openclaw:openclaw "$oh/.openclaw/.env.new"
+  mv -f "$oh/.openclaw/.env.new" "$oh/.openclaw/.env"
+fi
 # Where the guest may go first (the broker, the proxy): the same as the
 # warm VM's unless this instance's egress differs, and then the gateway is
 # restarted below to read its environment again.
@@ -196,49 +214,8 @@ if [ -n "$endpointsb64" ]; then
   chmod 0644 ` + endpointsPath + `.new; mv -f ` + endpointsPath + `.new ` + endpointsPath + `
 ` + applyEndpoints + `
 fi
-# OpenClaw: its gateway applies a new token from its configuration without
-# restarting ("config hot reload applied (gateway.auth.token)"), which
-# takes it seconds; the rest of this script runs meanwhile. The token also
-# goes to .env with the rest of the gateway's environment, which is the
-# warm VM's (the key stays on the host: .env holds the broker's
-# placeholder) unless the gateway is restarted.
-conf=
-if id openclaw >/dev/null 2>&1; then
-  oh=$(getent passwd openclaw | cut -d: -f6)
-  ( umask 077
-    printf '%s' "$envb64" | base64 -d > "$oh/.openclaw/.env.new" )
-  chown openclaw:openclaw "$oh/.openclaw/.env.new"
-  mv -f "$oh/.openclaw/.env.new" "$oh/.openclaw/.env"
-  [ -f "$oh/.openclaw/openclaw.json" ] && conf="$oh/.openclaw/openclaw.json"
-fi
-# One Python for two things. Fresh entropy from the host, credited, and the
-# kernel's CRNG reseeded at once: every instance restored from one state
-# starts with the same RNG state, and a plain write to /dev/urandom changes
-# its output only at the next periodic reseed (kernels with the vmgenid
-# driver reseed by themselves; Debian's cloud kernel has none). Then the
-# token into the gateway's configuration, replaced atomically, owned as
-# before.
-printf '%s\n%s\n' "$entropy" "$token" | python3 -c '
-import base64, fcntl, json, os, struct, sys
-data = base64.b64decode(sys.stdin.readline().strip())
-with open("/dev/urandom", "wb") as f:
-    fcntl.ioctl(f, 0x40085203, struct.pack("ii", 8 * len(data), len(data)) + data)  # RNDADDENTROPY
-    fcntl.ioctl(f, 0x5207)  # RNDRESEEDCRNG
-token = sys.stdin.readline().strip()
-path = sys.argv[1] if len(sys.argv) > 1 else ""
-if path:
-    st = os.stat(path)
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg.setdefault("gateway", {}).setdefault("auth", {})["token"] = token
-    tmp = path + ".clawimg"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(cfg, f, indent=2)
-        f.write("\n")
-    os.chown(tmp, st.st_uid, st.st_gid)
-    os.replace(tmp, path)
-' $conf
+# Fresh entropy from the host, before any key is made here.
+` + reseedRNG + `
 # machine-id
 printf '%s\n' "$mid" > /etc/machine-id
 if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then cp /etc/machine-id /var/lib/dbus/machine-id; fi
@@ -334,7 +311,7 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity, keysIn f
 	if id.RestartGateway {
 		restart = "yes"
 	}
-	input := strings.Join([]string{id.Hostname, id.User, hex.EncodeToString(mid), base64.StdEncoding.EncodeToString(entropy),
+	input := strings.Join([]string{id.Hostname, id.User, hex.EncodeToString(mid), hex.EncodeToString(entropy),
 		id.GatewayToken, base64.StdEncoding.EncodeToString([]byte(id.Env)), base64.StdEncoding.EncodeToString([]byte(id.Endpoints)),
 		restart, strings.Join(id.Keys, "\n")}, "\n") + "\n"
 	first, err := runScript(ctx, a, "renew the identity", reidentifyScript, input)
