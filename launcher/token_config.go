@@ -9,11 +9,14 @@ package launcher
 // ~1.3 s. tokenPerl edits only the string literal at that path and keeps
 // every other byte; a configuration without one (a token from the
 // environment, a secret reference) exits 3, and then tokenPython sets it
-// in the parsed configuration, as the renewal always did.
-const tokenIntoConfig = `printf '%s\n' "$token" | perl -e '` + tokenPerl + `' "$conf" || {
-  rc=$?; [ "$rc" -eq 3 ] || exit "$rc"
-  printf '%s\n' "$token" | python3 -c '` + tokenPython + `' "$conf"
-}`
+// in the parsed configuration, as the renewal always did. Python (which
+// cloud-init needs) also does it all in an image without Perl.
+const tokenIntoConfig = `rc=3
+if command -v perl >/dev/null; then
+  printf '%s\n' "$token" | perl -e '` + tokenPerl + `' "$conf" && rc=0 || rc=$?
+fi
+if [ "$rc" -eq 3 ]; then printf '%s\n' "$token" | python3 -c '` + tokenPython + `' "$conf"
+elif [ "$rc" -ne 0 ]; then exit "$rc"; fi`
 
 // tokenPerl scans the JSON text for the string value at gateway.auth.token
 // (a path of object keys from the top-level object, arrays break it) and
@@ -73,9 +76,21 @@ os.replace(tmp, path)`
 // state starts with the same RNG state, and a plain write to /dev/urandom
 // changes its output only at the next periodic reseed (kernels with the
 // vmgenid driver reseed by themselves; Debian's cloud kernel has none).
-const reseedRNG = `printf '%s\n' "$entropy" | perl -e '
+// Perl for the same reason as the token, Python without it.
+const reseedRNG = `if command -v perl >/dev/null; then printf '%s\n' "$entropy" | perl -e '
 my $hex = <STDIN>; chomp $hex; my $d = pack("H*", $hex);
 open(my $r, ">", "/dev/urandom") or die "open /dev/urandom: $!\n";
 my $buf = pack("ii", 8 * length($d), length($d)) . $d;
 ioctl($r, 0x40085203, $buf) or die "RNDADDENTROPY: $!\n";
-ioctl($r, 0x5207, 0) or die "RNDRESEEDCRNG: $!\n";'`
+ioctl($r, 0x5207, 0) or die "RNDRESEEDCRNG: $!\n";'
+else printf '%s\n' "$entropy" | python3 -c '
+import fcntl, struct, sys
+data = bytes.fromhex(sys.stdin.readline().strip())
+with open("/dev/urandom", "wb") as f:
+    try:
+        fcntl.ioctl(f, 0x40085203, struct.pack("ii", 8 * len(data), len(data)) + data)
+    except OSError as e:
+        sys.exit("RNDADDENTROPY: %s" % e.strerror)
+    fcntl.ioctl(f, 0x5207)  # RNDRESEEDCRNG
+'
+fi`
