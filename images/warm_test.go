@@ -95,6 +95,51 @@ func TestWarmStatesGoWithTheirImage(t *testing.T) {
 	}
 }
 
+// TestSaveWarmKeepsTheFilesUnpacked: with Keep, the saved files become the
+// state's unpacked copy (moved, read-only), so UnpackWarm finds them in
+// place; they go with the image like an unpacked one.
+func TestSaveWarmKeepsTheFilesUnpacked(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	dir := t.TempDir()
+	img, err := s.Import(ctx, newDisk(t, dir, "one.raw", 64, 8, 200), ImportOptions{Tag: "img:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	memBytes, diskBytes := bytes.Repeat([]byte{7, 1, 2, 3}, 3<<20), bytes.Repeat([]byte{7, 9}, 1<<20)
+	mem, disk := filepath.Join(dir, "memory"), filepath.Join(dir, "disk")
+	os.WriteFile(mem, memBytes, 0o600)
+	os.WriteFile(disk, diskBytes, 0o600)
+	st, err := s.SaveWarm(ctx, SaveWarmOptions{Image: img.Digest, Machine: map[string]int{"memory": 1}, MemoryPath: mem, DiskPath: disk, Keep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := filepath.Join(s.warmCacheDir(), strings.TrimPrefix(st.Digest, "sha256:"))
+	if _, err := os.Stat(kept); err != nil {
+		t.Fatalf("not kept unpacked: %v", err)
+	}
+	if _, err := os.Stat(mem); !os.IsNotExist(err) {
+		t.Errorf("the memory file is still where it was saved: %v", err)
+	}
+	u, err := s.UnpackWarm(ctx, st, func(p Progress) { t.Errorf("unpacked again: %+v", p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string][]byte{u.Memory: memBytes, u.Disk: diskBytes} {
+		got, err := os.ReadFile(f)
+		fi, _ := os.Stat(f)
+		if err != nil || !bytes.Equal(got, want) || fi.Mode().Perm() != 0o444 {
+			t.Errorf("%s: %d bytes, mode %v, %v; want the saved %d bytes, read-only", f, len(got), fi.Mode(), err, len(want))
+		}
+	}
+	if _, err := s.Remove(ctx, []string{"img:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(kept); !os.IsNotExist(err) {
+		t.Errorf("the kept files outlived their image: %v", err)
+	}
+}
+
 // TestWarmConfigBounds: what a config says is checked before any byte is
 // written from it.
 func TestWarmConfigBounds(t *testing.T) {

@@ -229,7 +229,7 @@ func (m *Manager) Warm(ctx context.Context, o WarmOptions) (*Warmed, error) {
 	st, err := m.store.SaveWarm(ctx, images.SaveWarmOptions{
 		Image: details.Digest, Machine: machine, MemoryPath: mem, DiskPath: disk,
 		ReadyAfter: readyAfter, Attempts: attempts, Ready: o.Ready, Guest: warmGuest().id(), Progress: o.Bytes,
-		Replaces: sameMachine(machine),
+		Replaces: sameMachine(machine), Keep: true, // the first launch restores them as they are
 	})
 	if err != nil {
 		return nil, err

@@ -68,8 +68,17 @@ func TestWarmLaunch(t *testing.T) {
 		t.Errorf("the fixture has no gateway, yet warm counted %d starts", w.Attempts)
 	}
 
-	// A corrupt chunk of the saved memory: never restored, cold instead,
-	// and the reason names the chunk; image verify names it too.
+	// warm left the state's files unpacked, where launches look for them.
+	unpacked := filepath.Join(home, "warm", strings.TrimPrefix(w.State.Digest, "sha256:"))
+	if _, err := os.Stat(filepath.Join(unpacked, "memory")); err != nil {
+		t.Errorf("warm did not keep the state unpacked: %v", err)
+	}
+	// A corrupt chunk of the saved memory, in a state not unpacked yet (as
+	// after a pull): never restored, cold instead, and the reason names
+	// the chunk; image verify names it too.
+	if err := os.RemoveAll(unpacked); err != nil {
+		t.Fatal(err)
+	}
 	blob := w.State.Config.Memory.Chunks[len(w.State.Config.Memory.Chunks)/2].Blob
 	path := filepath.Join(home, "blobs", "sha256", strings.TrimPrefix(blob, "sha256:"))
 	good, err := os.ReadFile(path)
