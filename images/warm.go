@@ -216,33 +216,16 @@ func (s *Store) saveWarm(ctx context.Context, o SaveWarmOptions) (*WarmState, er
 }
 
 // keepUnpacked moves a state's saved files into the warm cache as
-// UnpackWarm would have written them: read-only, in a directory renamed
-// into place whole. Callers hold the GC lock. Best effort: a launch
-// unpacks the state when its directory is not there.
+// UnpackWarm would have written them. Callers hold the GC lock. Best
+// effort: a launch unpacks the state when its directory is not there.
 func (s *Store) keepUnpacked(ctx context.Context, digest, mem, disk string) {
-	dir := filepath.Join(s.warmCacheDir(), strings.TrimPrefix(digest, "sha256:"))
-	if _, err := os.Stat(dir); err == nil {
-		return
-	}
-	err := os.MkdirAll(s.warmCacheDir(), 0o755)
-	tmp := ""
-	if err == nil {
-		tmp, err = os.MkdirTemp(s.tmpDir(), "warm-*")
-	}
-	if err == nil {
-		defer os.RemoveAll(tmp)
-		for _, f := range []struct{ from, to string }{{mem, "memory"}, {disk, "disk.qcow2"}} {
-			if err = os.Chmod(f.from, 0o444); err == nil {
-				err = os.Rename(f.from, filepath.Join(tmp, f.to))
-			}
-			if err != nil {
-				break
-			}
+	from := map[string]string{warmMemoryFile: mem, warmDiskFile: disk}
+	_, err := s.intoWarmCache(digest, func(tmp, name string) error {
+		if err := os.Chmod(from[name], 0o444); err != nil {
+			return err
 		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, dir)
-	}
+		return os.Rename(from[name], filepath.Join(tmp, name))
+	})
 	if err != nil {
 		s.log.DebugContext(ctx, "warm state not kept unpacked; the first launch unpacks it", "state", ShortDigest(digest), "err", err)
 	}
@@ -318,13 +301,17 @@ type UnpackedWarm struct {
 	Disk   string // the qcow2 delta; its backing file is still to be set
 }
 
+// The files of an unpacked warm state, in warm/<digest>/.
+const (
+	warmMemoryFile = "memory"
+	warmDiskFile   = "disk.qcow2"
+)
+
 // UnpackWarm writes a warm state's files into the store's warm cache
 // (warm/<digest>/), checking every chunk, and reuses them on later
 // launches. The files are read-only: instances put an overlay on the disk.
 func (s *Store) UnpackWarm(ctx context.Context, st *WarmState, progress ProgressFunc) (*UnpackedWarm, error) {
-	dir := filepath.Join(s.warmCacheDir(), strings.TrimPrefix(st.Digest, "sha256:"))
-	out := &UnpackedWarm{Memory: filepath.Join(dir, "memory"), Disk: filepath.Join(dir, "disk.qcow2")}
-	if _, err := os.Stat(dir); err == nil {
+	if out, ok := s.unpackedWarm(st.Digest); ok {
 		return out, nil
 	}
 	unlock, err := s.lockGC(ctx, true) // prune must not remove it half-made
@@ -335,26 +322,17 @@ func (s *Store) UnpackWarm(ctx context.Context, st *WarmState, progress Progress
 	if err := s.checkSpace(s.root, st.Config.Memory.Size+st.Config.Disk.Size); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(s.warmCacheDir(), 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp(s.tmpDir(), "warm-*")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
 	what := "warm state " + ShortDigest(st.Digest)
-	for _, part := range []struct {
-		name string
-		f    WarmFile
-	}{{"memory", st.Config.Memory}, {"disk.qcow2", st.Config.Disk}} {
-		f, err := os.OpenFile(filepath.Join(tmp, part.name), os.O_CREATE|os.O_WRONLY, 0o600)
+	parts := map[string]WarmFile{warmMemoryFile: st.Config.Memory, warmDiskFile: st.Config.Disk}
+	return s.intoWarmCache(st.Digest, func(tmp, name string) error {
+		f, err := os.OpenFile(filepath.Join(tmp, name), os.O_CREATE|os.O_WRONLY, 0o600)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		err = f.Truncate(part.f.Size)
+		part := parts[name]
+		err = f.Truncate(part.Size)
 		if err == nil {
-			err = s.eachChunkOf(ctx, what+" "+strings.TrimSuffix(part.name, ".qcow2"), part.f.Chunks, st.Config.ChunkSize, "unpack warm state", progress,
+			err = s.eachChunkOf(ctx, what+" "+strings.TrimSuffix(name, ".qcow2"), part.Chunks, st.Config.ChunkSize, "unpack warm state", progress,
 				func(c Chunk, b []byte) error { return writeSparse(f, b, c.Offset) })
 		}
 		if err == nil {
@@ -364,12 +342,45 @@ func (s *Store) UnpackWarm(ctx context.Context, st *WarmState, progress Progress
 			err = cerr
 		}
 		if err != nil {
-			return nil, fmt.Errorf("unpack: %w", err)
+			return fmt.Errorf("unpack: %w", err)
+		}
+		return nil
+	})
+}
+
+// unpackedWarm is where a state's files are, and whether they are there.
+func (s *Store) unpackedWarm(digest string) (*UnpackedWarm, bool) {
+	dir := filepath.Join(s.warmCacheDir(), strings.TrimPrefix(digest, "sha256:"))
+	out := &UnpackedWarm{Memory: filepath.Join(dir, warmMemoryFile), Disk: filepath.Join(dir, warmDiskFile)}
+	_, err := os.Stat(dir)
+	return out, err == nil
+}
+
+// intoWarmCache makes a state's unpacked directory whole or not at all:
+// place puts each of its files (memory, then disk) into a new temporary
+// directory, which is then renamed into place. Made meanwhile by another
+// launch is as good. Callers hold the GC lock.
+func (s *Store) intoWarmCache(digest string, place func(tmp, name string) error) (*UnpackedWarm, error) {
+	out, ok := s.unpackedWarm(digest)
+	if ok {
+		return out, nil
+	}
+	if err := os.MkdirAll(s.warmCacheDir(), 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(s.tmpDir(), "warm-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	for _, name := range []string{warmMemoryFile, warmDiskFile} {
+		if err := place(tmp, name); err != nil {
+			return nil, err
 		}
 	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, serr := os.Stat(dir); serr == nil {
-			return out, nil // made meanwhile by another launch
+	if err := os.Rename(tmp, filepath.Dir(out.Memory)); err != nil {
+		if _, ok := s.unpackedWarm(digest); ok {
+			return out, nil
 		}
 		return nil, err
 	}
