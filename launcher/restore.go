@@ -179,12 +179,18 @@ func readRenewal(out string) (token time.Duration, known guestReadiness) {
 // renewalWaitScript waits for that). It runs as root through the guest
 // agent; its values come on stdin, one per line (hostname, user,
 // machine-id, entropy in hex, gateway token, the .env and the endpoints in
-// base64, "yes" to restart the gateway, then the authorized keys), so
-// that no secret is ever on a command line. It prints when it started
-// (t0=, date +%s%N), from which the token's time is counted, and the
-// gateway's configuration file (conf=).
+// base64, "yes" to restart the gateway, the host's clock in nanoseconds
+// and "now" to set the guest's to it now, then the authorized keys), so
+// that no secret is ever on a command line. It prints the guest's clock
+// when it read the host's (g0=), when it started (t0=, date +%s%N), from
+// which the token's time is counted, and the gateway's configuration file
+// (conf=).
 var reidentifyScript = `set -eu
 read -r name; read -r user; read -r mid; read -r entropy; read -r token; read -r envb64; read -r endpointsb64; read -r restart
+read -r hostns; read -r clock
+g0=$(date +%s%N)
+` + setClock + `
+if [ "$clock" = now ]; then set_clock $(( hostns + $(date +%s%N) - g0 )); fi
 keys=$(cat)
 t0=$(date +%s%N)
 # OpenClaw: its gateway applies a new token from its configuration without
@@ -246,28 +252,43 @@ if [ -n "$conf" ] && [ -n "$restart" ]; then
   u=$(id -u openclaw)
   runuser -u openclaw -- env XDG_RUNTIME_DIR=/run/user/$u sh -c 'systemctl --user reset-failed ` + gatewayUnit + ` 2>/dev/null; systemctl --user restart ` + gatewayUnit + `' || true
 fi
+echo "g0=$g0"
 echo "t0=$t0"
 echo "conf=$conf"
 `
 
+// setClock defines set_clock NS, which sets the guest's clock to NS
+// nanoseconds since the epoch. QEMU's guest-set-time would also write the
+// hardware clock with hwclock, which waits for the clock's next second:
+// up to a second more of every warm launch. A restored guest does not
+// need it: QEMU sets its RTC from the host's clock whenever it boots.
+const setClock = `set_clock() {
+  date -u -s "@$(( $1 / 1000000000 )).$(printf '%09d' $(( $1 % 1000000000 )))" >/dev/null || { echo "cannot set the clock" >&2; exit 1; }
+}`
+
 // renewalWaitScript is the second part of a renewal, run once the guest
 // has its keys: it waits for the running gateway to take the new token and
-// reports what waitReady would ask next. Its input on stdin: the token,
-// what the first part printed (its start, t0, date +%s%N, and the
-// gateway's configuration file, empty without one) and "yes" when the
-// gateway was restarted instead.
+// reports what waitReady would ask next, then sets the clock when it is
+// to be set last. Its input on stdin: the token, what the first part
+// printed (its start, t0, date +%s%N, and the gateway's configuration
+// file, empty without one), "yes" when the gateway was restarted instead,
+// and the host's clock minus the guest's in nanoseconds (empty: the clock
+// was set already).
 var renewalWaitScript = `set -eu
-read -r token; read -r t0; read -r conf; read -r restart
+read -r token; read -r t0; read -r conf; read -r restart; read -r offset
 url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
 # Wait until the running gateway accepts the new token (the header goes
-# through stdin, never on a command line); no answer at all (000) is a
-# gateway slow to answer right after the restore, waited for too.
+# through stdin, never on a command line). The body is not JSON: the
+# gateway checks the token first (401 until it takes the new one), then
+# rejects the body (400) without resolving its tools, which a restored
+# gateway would take most of a second to do. Anything else (no answer,
+# 000, right after the restore; 429, 5xx) is waited for too.
 if [ -n "$conf" ] && [ -z "$restart" ]; then
   deadline=$(( $(date +%s) + 150 )); took=
   while [ "$(date +%s)" -lt "$deadline" ]; do
     code=$(printf 'Authorization: Bearer %s\n' "$token" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H @- \
-      -H 'Content-Type: application/json' -d '{"tool":"clawimg-token-check","args":{}}' "$url/tools/invoke" || true)
-    case "$code" in 401|403|000|"") sleep 0.25 ;; *) took=yes; break ;; esac
+      -H 'Content-Type: application/json' -d 'clawimg token check' "$url/tools/invoke" || true)
+    case "$code" in 400|404|2??) took=yes; break ;; *) sleep 0.15 ;; esac
   done
   [ -n "$took" ] || { echo "the gateway did not take the new token in 150 s" >&2; exit 1; }
   echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
@@ -277,7 +298,11 @@ fi
 # and the gateway's probe.
 set +e
 if [ -f /var/lib/cloud/instance/boot-finished ] || ! command -v cloud-init >/dev/null; then echo cloudinit=done; fi
-` + gatewayProbe
+(
+` + gatewayProbe + `)
+` + setClock + `
+if [ -n "$offset" ]; then set_clock $(( $(date +%s%N) + offset )); fi
+`
 
 // reidentify renews a restored guest's identity through the guest agent:
 // clock, RNG, machine-id, hostname, SSH host keys, authorized keys, and the
@@ -292,16 +317,9 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity, keysIn f
 		return "", fmt.Errorf("renew the identity: %w", err)
 	}
 	defer a.Close()
-	setClock := func() error {
-		if err := a.SetTime(ctx, time.Now()); err != nil {
-			return fmt.Errorf("renew the identity: %w", err)
-		}
-		return nil
-	}
-	if !id.ClockLast {
-		if err := setClock(); err != nil {
-			return "", err
-		}
+	clock := "now"
+	if id.ClockLast {
+		clock = "later"
 	}
 	mid := make([]byte, 16)
 	entropy := make([]byte, 64)
@@ -311,9 +329,10 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity, keysIn f
 	if id.RestartGateway {
 		restart = "yes"
 	}
+	hostNs := time.Now().UnixNano() // as the script reads it, give or take the agent's latency
 	input := strings.Join([]string{id.Hostname, id.User, hex.EncodeToString(mid), hex.EncodeToString(entropy),
 		id.GatewayToken, base64.StdEncoding.EncodeToString([]byte(id.Env)), base64.StdEncoding.EncodeToString([]byte(id.Endpoints)),
-		restart, strings.Join(id.Keys, "\n")}, "\n") + "\n"
+		restart, strconv.FormatInt(hostNs, 10), clock, strings.Join(id.Keys, "\n")}, "\n") + "\n"
 	first, err := runScript(ctx, a, "renew the identity", reidentifyScript, input)
 	if err != nil {
 		return "", err
@@ -322,23 +341,28 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity, keysIn f
 		keysIn()
 	}
 	kv := keyValues(first)
-	out, err := runScript(ctx, a, "renew the identity", renewalWaitScript,
-		strings.Join([]string{id.GatewayToken, kv.get("t0"), kv.get("conf"), restart}, "\n")+"\n")
-	if err != nil {
-		return "", err
-	}
-	// With a running gateway, the clock last: until now the guest's wall
-	// clock has gone on from the moment the state was saved, as if there
-	// had been no gap. A jump of hours sets off work that would compete
-	// with the token's hot reload for the guest's CPUs: OpenClaw's
+	// With a running gateway, the clock last: until the token is taken the
+	// guest's wall clock goes on from the moment the state was saved, as
+	// if there had been no gap. A jump of hours sets off work that would
+	// compete with the token's hot reload for the guest's CPUs: OpenClaw's
 	// host-thaw recovery (a wall-clock gap over 75 s restarts its
 	// channels and refreshes its health and presence) and systemd's
 	// timers that fell due meanwhile. Without one, first: that work then
-	// overlaps the renewal, not the readiness checks after it.
+	// overlaps the renewal, not the readiness checks after it. Last, it is
+	// the guest's clock plus how far it lagged the host's when the first
+	// part read the host's.
+	offset := ""
 	if id.ClockLast {
-		if err := setClock(); err != nil {
-			return "", err
+		g0, err := strconv.ParseInt(kv.get("g0"), 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("renew the identity: the guest's clock: %q", kv.get("g0"))
 		}
+		offset = strconv.FormatInt(hostNs-g0, 10)
+	}
+	out, err := runScript(ctx, a, "renew the identity", renewalWaitScript,
+		strings.Join([]string{id.GatewayToken, kv.get("t0"), kv.get("conf"), restart, offset}, "\n")+"\n")
+	if err != nil {
+		return "", err
 	}
 	return out, nil
 }

@@ -46,10 +46,8 @@ type WarmVM interface {
 	Kill()
 }
 
-// GuestAgent runs commands as root in a guest and sets its clock (QEMU's
-// guest agent).
+// GuestAgent runs commands as root in a guest (QEMU's guest agent).
 type GuestAgent interface {
-	SetTime(ctx context.Context, t time.Time) error
 	Exec(ctx context.Context, path string, args []string, input []byte) (*qemu.ExecResult, error)
 	Close() error
 }

@@ -85,11 +85,6 @@ func (a *Agent) Execute(ctx context.Context, command string, args, result any) e
 	return call(ctx, a.conn, a.r, errAgent, command, args, result)
 }
 
-// SetTime sets the guest's clock (and its hardware clock) to t.
-func (a *Agent) SetTime(ctx context.Context, t time.Time) error {
-	return a.Execute(ctx, "guest-set-time", map[string]any{"time": t.UnixNano()}, nil)
-}
-
 // ExecResult is what a command run in the guest did.
 type ExecResult struct {
 	Code           int
