@@ -137,8 +137,8 @@ printf '%s' "$(sed -n "$((n + 1))p" "$D/codes")"`
 			if err != nil {
 				t.Fatalf("%v: %s", err, out)
 			}
-			if !strings.Contains(string(out), "token_ms=") {
-				t.Errorf("no token_ms in %q", out)
+			if !strings.Contains(string(out), "token_ms=") || !strings.Contains(string(out), "installed=") {
+				t.Errorf("want token_ms and the gateway probe's answer (installed=) in %q", out)
 			}
 			b, _ := os.ReadFile(filepath.Join(dir, "calls"))
 			calls := strings.Split(strings.TrimSpace(string(b)), "\n")

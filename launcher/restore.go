@@ -225,8 +225,10 @@ fi
 # machine-id
 printf '%s\n' "$mid" > /etc/machine-id
 if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then cp /etc/machine-id /var/lib/dbus/machine-id; fi
-# journald files its journal under the machine-id: a new one for the new id.
-systemctl restart systemd-journald.service 2>/dev/null || true
+# journald files its journal under the machine-id: a new one for the new
+# id. Not waited for (a second under emulation): the host's first SSH
+# session starts when this script ends.
+systemctl --no-block restart systemd-journald.service 2>/dev/null || true
 # hostname
 printf '%s\n' "$name" > /etc/hostname
 hostname "$name"
@@ -277,6 +279,12 @@ const setClock = `set_clock() {
 var renewalWaitScript = `set -eu
 read -r token; read -r t0; read -r conf; read -r restart; read -r offset
 url=http://127.0.0.1:` + strconv.Itoa(GatewayPort) + `
+# The gateway's probe, which waitReady would ask next over SSH, runs
+# meanwhile: after the token, a gateway finishing its reload takes a
+# second to answer it. (Its readiness does not depend on the token.)
+probe=$(mktemp)
+( set +e
+` + gatewayProbe + `) > "$probe" 2>/dev/null &
 # Wait until the running gateway accepts the new token (the header goes
 # through stdin, never on a command line). The body is not JSON: the
 # gateway checks the token first (401 until it takes the new one), then
@@ -293,13 +301,13 @@ if [ -n "$conf" ] && [ -z "$restart" ]; then
   [ -n "$took" ] || { echo "the gateway did not take the new token in 150 s" >&2; exit 1; }
   echo "token_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
 fi
-# What the host would ask next, one SSH session each, asked here where it
-# costs nothing: whether cloud-init has finished (it had, in the warm VM)
-# and the gateway's probe.
+# What else the host would ask next, one SSH session each, asked here
+# where it costs nothing: whether cloud-init has finished (it had, in the
+# warm VM), and the probe's answer.
 set +e
 if [ -f /var/lib/cloud/instance/boot-finished ] || ! command -v cloud-init >/dev/null; then echo cloudinit=done; fi
-(
-` + gatewayProbe + `)
+wait
+cat "$probe"; rm -f "$probe"
 ` + setClock + `
 if [ -n "$offset" ]; then set_clock $(( $(date +%s%N) + offset )); fi
 `

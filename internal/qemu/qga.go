@@ -104,7 +104,9 @@ func (a *Agent) Exec(ctx context.Context, path string, args []string, input []by
 	if err := a.Execute(ctx, "guest-exec", req, &started); err != nil {
 		return nil, err
 	}
-	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+	// Polled often: a warm launch waits on two scripts run here, each
+	// done on the next poll after it ends. An answer costs the guest little.
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		var st struct {
 			Exited   bool   `json:"exited"`
 			ExitCode int    `json:"exitcode"`
