@@ -143,21 +143,15 @@ func TestGatewayProbeAsksSystemdOnlyWhenNotReady(t *testing.T) {
 		{"not ready", `{"ready":false}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			home, bin := filepath.Join(dir, "home"), filepath.Join(dir, "bin")
+			cmd, dir := stubbedShell(t, gatewayProbe, map[string]string{
+				"id":         "echo 4242",
+				"getent":     `echo "openclaw:x:4242:4242::$D/home:/bin/sh"`,
+				"curl":       "printf '%s' '" + tc.body + "'",
+				"journalctl": `touch "$D/journal-read"; echo 'Gateway failed to start: port in use'`,
+			})
+			home := filepath.Join(dir, "home")
 			os.MkdirAll(filepath.Join(home, ".config/systemd/user"), 0o755)
 			os.WriteFile(filepath.Join(home, ".config/systemd/user", gatewayUnit), nil, 0o644)
-			os.MkdirAll(bin, 0o755)
-			for name, body := range map[string]string{
-				"id":         "echo 4242",
-				"getent":     "echo openclaw:x:4242:4242::" + home + ":/bin/sh",
-				"curl":       "printf '%s' '" + tc.body + "'",
-				"journalctl": "touch " + filepath.Join(dir, "journal-read") + "; echo 'Gateway failed to start: port in use'",
-			} {
-				os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755)
-			}
-			cmd := exec.Command("sh", "-c", gatewayProbe)
-			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
 			out, err := cmd.Output()
 			if err != nil {
 				t.Fatalf("%v: %s", err, out)
@@ -173,4 +167,24 @@ func TestGatewayProbeAsksSystemdOnlyWhenNotReady(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stubbedShell is script run by sh on this host as in a guest, with the
+// commands in stubs (name: shell body) found first on PATH. The stubs and
+// the script see the returned directory as $D.
+func stubbedShell(t *testing.T, script string, stubs map[string]string) (*exec.Cmd, string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range stubs {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "D="+dir)
+	return cmd, dir
 }

@@ -117,10 +117,6 @@ func TestTokenWaitAsksUntilTheGatewayTakesTheToken(t *testing.T) {
 		{"an older gateway that reads the body first", []string{"401", "404"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			bin := filepath.Join(dir, "bin")
-			os.MkdirAll(bin, 0o755)
-			os.WriteFile(filepath.Join(dir, "codes"), []byte(strings.Join(tc.codes, "\n")+"\n"), 0o644)
 			// Each call appends its arguments and stdin to calls; the
 			// readiness probe after the wait gets a ready gateway.
 			curl := `case "$*" in *tools/invoke*) ;; *) printf '{"ready":true}'; exit 0 ;; esac
@@ -129,9 +125,8 @@ body=; prev=
 for a in "$@"; do [ "$prev" = -d ] && body=$a; prev=$a; done
 { printf 'args:'; printf ' [%s]' "$@"; printf ' stdin: %s body: %s\n' "$(tr '\n' ' ')" "$body"; } >> "$D/calls"
 printf '%s' "$(sed -n "$((n + 1))p" "$D/codes")"`
-			os.WriteFile(filepath.Join(bin, "curl"), []byte("#!/bin/sh\n"+curl+"\n"), 0o755)
-			cmd := exec.Command("sh", "-c", renewalWaitScript)
-			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "D="+dir)
+			cmd, dir := stubbedShell(t, renewalWaitScript, map[string]string{"curl": curl})
+			os.WriteFile(filepath.Join(dir, "codes"), []byte(strings.Join(tc.codes, "\n")+"\n"), 0o644)
 			cmd.Stdin = strings.NewReader("s3cret-token\n" + strconv.FormatInt(time.Now().UnixNano(), 10) + "\n/h/openclaw.json\n\n\n")
 			out, err := cmd.Output()
 			if err != nil {
@@ -169,18 +164,13 @@ func TestClockIsSetFromTheOffset(t *testing.T) {
 	if err != nil {
 		t.Skip("no date here")
 	}
-	stub := func(t *testing.T) (dir string, env []string) {
-		dir = t.TempDir()
-		bin := filepath.Join(dir, "bin")
-		os.MkdirAll(bin, 0o755)
-		os.WriteFile(filepath.Join(bin, "date"), []byte("#!/bin/sh\ncase \" $* \" in *' -s '*) echo \"$*\" >> \"$D/set\"; exit 0 ;; esac\nexec "+realDate+" \"$@\"\n"), 0o755)
-		os.WriteFile(filepath.Join(bin, "curl"), []byte("#!/bin/sh\nprintf '{\"ready\":true}'\n"), 0o755)
-		return dir, append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "D="+dir)
+	stubs := map[string]string{
+		"date": `case " $* " in *' -s '*) echo "$*" >> "$D/set"; exit 0 ;; esac
+exec ` + realDate + ` "$@"`,
+		"curl": `printf '{"ready":true}'`,
 	}
 	t.Run("set_clock", func(t *testing.T) {
-		dir, env := stub(t)
-		cmd := exec.Command("sh", "-c", setClock+"\nset_clock 1700000000000000042")
-		cmd.Env = env
+		cmd, dir := stubbedShell(t, setClock+"\nset_clock 1700000000000000042", stubs)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -197,13 +187,11 @@ func TestClockIsSetFromTheOffset(t *testing.T) {
 		{"set already", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir, env := stub(t)
 			offset := ""
 			if tc.set {
 				offset = strconv.FormatInt(int64(tc.offset), 10)
 			}
-			cmd := exec.Command("sh", "-c", renewalWaitScript)
-			cmd.Env = env
+			cmd, dir := stubbedShell(t, renewalWaitScript, stubs)
 			cmd.Stdin = strings.NewReader("tok\n1\n\n\n" + offset + "\n") // no gateway configuration: no token to wait for
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v: %s", err, out)

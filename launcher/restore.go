@@ -367,12 +367,8 @@ func reidentify(ctx context.Context, wr Warmer, r *Record, id identity, keysIn f
 		}
 		offset = strconv.FormatInt(hostNs-g0, 10)
 	}
-	out, err := runScript(ctx, a, "renew the identity", renewalWaitScript,
+	return runScript(ctx, a, "renew the identity", renewalWaitScript,
 		strings.Join([]string{id.GatewayToken, kv.get("t0"), kv.get("conf"), restart, offset}, "\n")+"\n")
-	if err != nil {
-		return "", err
-	}
-	return out, nil
 }
 
 func firmwareName(f string) string {
